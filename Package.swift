@@ -1,0 +1,56 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "shardd",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "shardd", targets: ["shardd"]),
+        .executable(name: "shardctl", targets: ["shardctl"]),
+        .executable(name: "weather", targets: ["weather"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        .target(
+            name: "ShardCore",
+            dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]
+        ),
+        .target(
+            name: "ShardStore",
+            dependencies: ["ShardCore", "CSQLite", "CLibPQ", .product(name: "Logging", package: "swift-log")]
+        ),
+        .executableTarget(
+            name: "shardd",
+            dependencies: [
+                "ShardCore", "ShardStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "shardctl",
+            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(
+            name: "weather",
+            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .testTarget(name: "ShardCoreTests", dependencies: ["ShardCore"]),
+        .testTarget(name: "ShardStoreTests", dependencies: ["ShardStore", "ShardCore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

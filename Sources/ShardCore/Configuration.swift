@@ -1,0 +1,272 @@
+/// A validated, immutable shards.conf (config.md). Built only by `ConfigLoader`.
+package struct Configuration: Sendable {
+    /// The file it was read from, as given (used in messages).
+    package var file: String
+    package var server: ServerSettings
+    /// Shards in file order: the order for ties and for "all shards".
+    package var shards: [ShardSpec]
+    /// Models in file order.
+    package var models: [Model]
+
+    package init(file: String, server: ServerSettings, shards: [ShardSpec], models: [Model]) {
+        self.file = file
+        self.server = server
+        self.shards = shards
+        self.models = models
+    }
+
+    package func shard(named name: String) -> ShardSpec? {
+        shards.first { $0.name == name }
+    }
+
+    package func model(named name: String) -> Model? {
+        models.first { $0.name == name }
+    }
+}
+
+/// `[server]` of config.md, with defaults applied and paths made absolute.
+package struct ServerSettings: Sendable, Equatable {
+    package var socket: String
+    /// Permission bits of the socket file, e.g. `0o600`.
+    package var socketMode: UInt32
+    /// Peers allowed to connect; nil means the daemon's own uid.
+    package var allowedUIDs: [UInt32]?
+    /// Peers allowed to run admin ops; nil means the daemon's own uid.
+    package var adminUIDs: [UInt32]?
+    package var stateDir: String
+    package var createTables: Bool
+    package var commit: CommitMode
+    package var allowRawSQL: Bool
+    package var maxLineBytes: Int
+    package var maxConnections: Int
+    package var maxResultRows: Int
+    package var identityMapLimit: Int
+    package var requestTimeoutMs: Int
+    package var idleTransactionTimeoutMs: Int
+
+    package init(
+        socket: String, socketMode: UInt32 = 0o600, allowedUIDs: [UInt32]? = nil, adminUIDs: [UInt32]? = nil,
+        stateDir: String, createTables: Bool = true, commit: CommitMode = .bestEffort, allowRawSQL: Bool = false,
+        maxLineBytes: Int = 1_048_576, maxConnections: Int = 1024, maxResultRows: Int = 10_000,
+        identityMapLimit: Int = 100_000, requestTimeoutMs: Int = 30_000, idleTransactionTimeoutMs: Int = 60_000
+    ) {
+        self.socket = socket
+        self.socketMode = socketMode
+        self.allowedUIDs = allowedUIDs
+        self.adminUIDs = adminUIDs
+        self.stateDir = stateDir
+        self.createTables = createTables
+        self.commit = commit
+        self.allowRawSQL = allowRawSQL
+        self.maxLineBytes = maxLineBytes
+        self.maxConnections = maxConnections
+        self.maxResultRows = maxResultRows
+        self.identityMapLimit = identityMapLimit
+        self.requestTimeoutMs = requestTimeoutMs
+        self.idleTransactionTimeoutMs = idleTransactionTimeoutMs
+    }
+}
+
+package enum CommitMode: String, Sendable, Equatable, CaseIterable {
+    case bestEffort = "best_effort"
+    case twoPhase = "two_phase"
+}
+
+/// `[shards.NAME]`.
+package struct ShardSpec: Sendable, Equatable {
+    package var name: String
+    package var location: ShardLocation
+    package var poolSize: Int
+    /// The environment variable the URL came from, when `url_env` was used.
+    package var urlEnv: String?
+
+    package init(name: String, location: ShardLocation, poolSize: Int, urlEnv: String? = nil) {
+        self.name = name
+        self.location = location
+        self.poolSize = poolSize
+        self.urlEnv = urlEnv
+    }
+
+    package static func defaultPoolSize(for location: ShardLocation) -> Int {
+        switch location {
+        case .sqlite: 4
+        case .postgres: 8
+        }
+    }
+}
+
+/// Where a shard's data lives.
+package enum ShardLocation: Sendable, Equatable {
+    /// An SQLite file, absolute path.
+    case sqlite(path: String)
+    /// A libpq connection URI (`postgresql://...` or `postgres://...`).
+    case postgres(uri: String)
+
+    package var backendName: String {
+        switch self {
+        case .sqlite: "sqlite"
+        case .postgres: "postgres"
+        }
+    }
+
+    /// The URL with any password replaced by `***`, for logs and admin output.
+    package var redacted: String {
+        switch self {
+        case .sqlite(let path):
+            return "sqlite:" + path
+        case .postgres(let uri):
+            return ShardLocation.redactPassword(in: uri)
+        }
+    }
+
+    /// Hides `user:password@` and a `password=` query parameter.
+    package static func redactPassword(in uri: String) -> String {
+        var out = uri
+        if let schemeEnd = out.firstRange(of: "://") {
+            let rest = out[schemeEnd.upperBound...]
+            let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
+            let authority = rest[..<authorityEnd]
+            if let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") {
+                out.replaceSubrange(out.index(after: colon)..<at, with: "***")
+            }
+        }
+        var parts = out.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        if parts.count == 2 {
+            let params = parts[1].split(separator: "&", omittingEmptySubsequences: false).map { param -> String in
+                param.hasPrefix("password=") ? "password=***" : String(param)
+            }
+            parts[1] = params.joined(separator: "&")
+            out = parts.joined(separator: "?")
+        }
+        return out
+    }
+}
+
+/// `[models.NAME]`.
+package struct Model: Sendable, Equatable {
+    package var name: String
+    package var table: String
+    /// Columns in file order.
+    package var columns: [Column]
+    package var primaryKey: [String]
+    package var id: IdStrategy
+    /// With `id = "sequence"`: the shard that keeps the counter instead of `state_dir`.
+    package var sequenceShard: String?
+    /// nil: rows are placed only by an explicit `shard`, and queries go to every shard.
+    package var shardBy: ShardBy?
+    /// Relationships in file order.
+    package var relationships: [Relationship]
+
+    package init(
+        name: String, table: String, columns: [Column], primaryKey: [String], id: IdStrategy,
+        sequenceShard: String? = nil, shardBy: ShardBy?, relationships: [Relationship] = []
+    ) {
+        self.name = name
+        self.table = table
+        self.columns = columns
+        self.primaryKey = primaryKey
+        self.id = id
+        self.sequenceShard = sequenceShard
+        self.shardBy = shardBy
+        self.relationships = relationships
+    }
+
+    package func column(named name: String) -> Column? {
+        columns.first { $0.name == name }
+    }
+
+    package func relationship(named name: String) -> Relationship? {
+        relationships.first { $0.name == name }
+    }
+
+    /// The primary key columns, in key order.
+    package var primaryKeyColumns: [Column] {
+        primaryKey.compactMap { column(named: $0) }
+    }
+}
+
+/// `[models.NAME.columns]`.
+package struct Column: Sendable, Equatable {
+    package var name: String
+    package var type: ColumnType
+    package var nullable: Bool
+    package var unique: Bool
+    package var index: Bool
+
+    package init(name: String, type: ColumnType, nullable: Bool = true, unique: Bool = false, index: Bool = false) {
+        self.name = name
+        self.type = type
+        self.nullable = nullable
+        self.unique = unique
+        self.index = index
+    }
+}
+
+/// How a new row's primary key is made.
+package enum IdStrategy: String, Sendable, Equatable, CaseIterable {
+    /// One counter across all shards, strictly increasing.
+    case sequence
+    /// Each shard's own auto-increment.
+    case shardLocal = "shard_local"
+    /// Given by the client.
+    case client
+}
+
+/// The placement rule of a model (config.md `shard_by`).
+package enum ShardBy: Sendable, Equatable {
+    /// A lookup of the column's value; `defaultShard` when the value is not in the map.
+    case map(column: String, map: [Value: String], defaultShard: String?)
+    /// A stable hash of the column's value over the shards in file order (`ShardHash`).
+    case hash(column: String)
+    /// Half-open ranges `[lo, hi)`, in file order.
+    case ranges(column: String, ranges: [ShardRange])
+    /// The row lives with the `model` row whose primary key equals this row's `via` column.
+    case parent(model: String, via: String)
+
+    /// The column of this model that decides placement.
+    package var column: String {
+        switch self {
+        case .map(let column, _, _), .hash(let column), .ranges(let column, _): column
+        case .parent(_, let via): via
+        }
+    }
+}
+
+/// One `[lo, hi, "shard"]` entry of `shard_by.ranges`.
+package struct ShardRange: Sendable, Equatable {
+    package var lower: Value
+    package var upper: Value
+    package var shard: String
+
+    package init(lower: Value, upper: Value, shard: String) {
+        self.lower = lower
+        self.upper = upper
+        self.shard = shard
+    }
+
+    package func contains(_ value: Value) -> Bool {
+        !(value < lower) && value < upper
+    }
+}
+
+/// `[models.NAME.relationships.REL]`.
+package struct Relationship: Sendable, Equatable {
+    package enum Kind: String, Sendable, Equatable {
+        /// The foreign key is on this model and points at the other model's primary key.
+        case toOne = "to_one"
+        /// The foreign key is on the other model and points at this model's primary key.
+        case toMany = "to_many"
+    }
+
+    package var name: String
+    package var model: String
+    package var foreignKey: String
+    package var kind: Kind
+
+    package init(name: String, model: String, foreignKey: String, kind: Kind) {
+        self.name = name
+        self.model = model
+        self.foreignKey = foreignKey
+        self.kind = kind
+    }
+}

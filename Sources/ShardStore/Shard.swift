@@ -1,0 +1,233 @@
+import Dispatch
+import ShardCore
+import Synchronization
+
+/// Opens one connection to a shard. Runs on a thread where blocking is allowed.
+package typealias ConnectionFactory = @Sendable () throws(ShardError) -> any ShardConnection
+
+/// One shard: its spec, its SQL dialect and a pool of at most `spec.poolSize` connections.
+///
+/// Every use of a connection runs on that connection's own serial dispatch queue, never on
+/// the async executors: libsqlite3 and libpq calls block.
+package final class Shard: Sendable {
+    package let spec: ShardSpec
+    package let dialect: SQLDialect
+    private let factory: ConnectionFactory
+    private let pool: Mutex<PoolState>
+
+    package var name: String { spec.name }
+
+    package init(spec: ShardSpec, dialect: SQLDialect, factory: @escaping ConnectionFactory) {
+        self.spec = spec
+        self.dialect = dialect
+        self.factory = factory
+        self.pool = Mutex(PoolState())
+    }
+
+    /// Lends a pooled connection to `body` for one call, then returns it to the pool.
+    package func withConnection<T: Sendable>(
+        _ body: @escaping @Sendable (any ShardConnection) throws -> T
+    ) async throws -> T {
+        let slot = try await acquire()
+        do {
+            let result = try await slot.run(body)
+            release(slot)
+            return result
+        } catch {
+            release(slot)
+            throw error
+        }
+    }
+
+    /// Keeps one connection for several calls (a transaction spanning requests).
+    /// The lease must be released; until then the connection is not shared.
+    package func lease() async throws -> ConnectionLease {
+        ConnectionLease(shard: self, slot: try await acquire())
+    }
+
+    /// How many connections are open and how many of them are lent out.
+    package var poolUse: (open: Int, inUse: Int) {
+        pool.withLock { ($0.open, $0.open - $0.idle.count) }
+    }
+
+    /// Closes idle connections and refuses new work; lent connections close on release.
+    package func close() {
+        let (idle, waiters) = pool.withLock { state -> ([PooledConnection], [CheckedContinuation<PooledConnection?, Error>]) in
+            state.closed = true
+            let idle = state.idle
+            let waiters = state.waiters
+            state.open -= idle.count
+            state.idle = []
+            state.waiters = []
+            return (idle, waiters)
+        }
+        for slot in idle { slot.close() }
+        for waiter in waiters { waiter.resume(throwing: closedError) }
+    }
+
+    private var closedError: ShardError {
+        ShardError(.shardUnavailable, shard: name, "the shard is closed (the daemon is shutting down)")
+    }
+
+    // MARK: - Pool
+
+    private struct PoolState {
+        var idle: [PooledConnection] = []
+        var open = 0
+        var waiters: [CheckedContinuation<PooledConnection?, Error>] = []
+        var closed = false
+    }
+
+    private enum Acquisition {
+        case reuse(PooledConnection)
+        case create
+        case wait
+        case closed
+    }
+
+    fileprivate func acquire() async throws -> PooledConnection {
+        while true {
+            let step = pool.withLock { state -> Acquisition in
+                if state.closed { return .closed }
+                if let slot = state.idle.popLast() { return .reuse(slot) }
+                if state.open < spec.poolSize {
+                    state.open += 1
+                    return .create
+                }
+                return .wait
+            }
+            switch step {
+            case .closed:
+                throw closedError
+            case .reuse(let slot):
+                return slot
+            case .create:
+                do {
+                    return try await open()
+                } catch {
+                    // A waiter may now open the connection this one could not.
+                    let waiter = pool.withLock { state -> CheckedContinuation<PooledConnection?, Error>? in
+                        state.open -= 1
+                        return state.waiters.isEmpty ? nil : state.waiters.removeFirst()
+                    }
+                    waiter?.resume(returning: nil)
+                    throw error
+                }
+            case .wait:
+                // nil means "a place came free: try again".
+                let handed = try await withCheckedThrowingContinuation { continuation in
+                    let resumeNow = pool.withLock { state -> Bool in
+                        if state.closed { return true }
+                        if state.idle.isEmpty && state.open >= spec.poolSize {
+                            state.waiters.append(continuation)
+                            return false
+                        }
+                        return true
+                    }
+                    if resumeNow { continuation.resume(returning: nil) }
+                }
+                if let handed { return handed }
+            }
+        }
+    }
+
+    private func open() async throws -> PooledConnection {
+        let queue = DispatchQueue(label: "shardd.shard.\(name)")
+        let factory = self.factory
+        return try await withCheckedThrowingContinuation { continuation in
+            queue.async {
+                do {
+                    let connection = try factory()
+                    continuation.resume(returning: PooledConnection(connection: connection, queue: queue))
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+        }
+    }
+
+    fileprivate func release(_ slot: PooledConnection) {
+        enum Next { case hand(CheckedContinuation<PooledConnection?, Error>), retry(CheckedContinuation<PooledConnection?, Error>?), keep, drop }
+        let broken = slot.isBroken
+        let next = pool.withLock { state -> Next in
+            if broken || state.closed {
+                state.open -= 1
+                return .retry(state.waiters.isEmpty ? nil : state.waiters.removeFirst())
+            }
+            if !state.waiters.isEmpty { return .hand(state.waiters.removeFirst()) }
+            state.idle.append(slot)
+            return .keep
+        }
+        switch next {
+        case .hand(let waiter):
+            waiter.resume(returning: slot)
+        case .retry(let waiter):
+            slot.close()
+            waiter?.resume(returning: nil)
+        case .keep, .drop:
+            break
+        }
+    }
+}
+
+/// A connection and the serial queue it is used on.
+///
+/// `@unchecked Sendable`: the connection is only touched on `queue`, by one holder at a time
+/// (the pool lends it to exactly one caller).
+final class PooledConnection: @unchecked Sendable {
+    let connection: any ShardConnection
+    let queue: DispatchQueue
+
+    init(connection: any ShardConnection, queue: DispatchQueue) {
+        self.connection = connection
+        self.queue = queue
+    }
+
+    var isBroken: Bool { queue.sync { connection.isBroken } }
+
+    func run<T: Sendable>(_ body: @escaping @Sendable (any ShardConnection) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async {
+                do {
+                    continuation.resume(returning: try body(self.connection))
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+        }
+    }
+
+    func close() {
+        queue.async { self.connection.close() }
+    }
+}
+
+/// One connection kept by one owner across several calls (a session's transaction).
+package final class ConnectionLease: Sendable {
+    package let shard: Shard
+    private let slot: Mutex<PooledConnection?>
+
+    fileprivate init(shard: Shard, slot: PooledConnection) {
+        self.shard = shard
+        self.slot = Mutex(slot)
+    }
+
+    /// Runs `body` on the leased connection, off the async executors.
+    package func run<T: Sendable>(_ body: @escaping @Sendable (any ShardConnection) throws -> T) async throws -> T {
+        guard let slot = slot.withLock({ $0 }) else {
+            throw ShardError(.shardUnavailable, shard: shard.name, "the connection lease was already released")
+        }
+        return try await slot.run(body)
+    }
+
+    /// Returns the connection to the pool. Later calls do nothing.
+    package func release() {
+        if let slot = slot.withLock({ s -> PooledConnection? in defer { s = nil }; return s }) {
+            shard.release(slot)
+        }
+    }
+
+    deinit {
+        release()
+    }
+}

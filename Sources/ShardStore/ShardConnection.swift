@@ -1,0 +1,42 @@
+import ShardCore
+
+/// One open connection to a shard's database.
+///
+/// Not `Sendable`: a connection is only ever used inside `Shard.withConnection` or a
+/// `ConnectionLease`, one call at a time, on a thread where blocking is allowed.
+package protocol ShardConnection: AnyObject {
+    /// Runs a parameterised statement (prepared once and cached per connection).
+    func run(_ statement: Statement) throws(ShardError) -> QueryResult
+    /// Runs SQL without parameters or results (transaction control, DDL).
+    func execute(_ sql: String) throws(ShardError)
+    /// True once the connection is known to be unusable; the pool then drops it.
+    var isBroken: Bool { get }
+    /// Closes the handle. Called once, by the pool.
+    func close()
+}
+
+extension ShardConnection {
+    package func begin(_ dialect: SQLDialect) throws(ShardError) { try execute(dialect.beginTransaction) }
+    package func commit() throws(ShardError) { try execute("COMMIT") }
+    package func rollback() throws(ShardError) { try execute("ROLLBACK") }
+    package func savepoint(_ name: String) throws(ShardError) { try execute("SAVEPOINT \(SQLDialect.quote(name))") }
+    package func releaseSavepoint(_ name: String) throws(ShardError) {
+        try execute("RELEASE SAVEPOINT \(SQLDialect.quote(name))")
+    }
+    package func rollbackToSavepoint(_ name: String) throws(ShardError) {
+        try execute("ROLLBACK TO SAVEPOINT \(SQLDialect.quote(name))")
+    }
+
+    /// Runs `body` inside a transaction: committed when it returns, rolled back when it throws.
+    package func inTransaction<T>(_ dialect: SQLDialect, _ body: () throws -> T) throws -> T {
+        try begin(dialect)
+        do {
+            let result = try body()
+            try commit()
+            return result
+        } catch {
+            try? rollback()
+            throw error
+        }
+    }
+}
