@@ -53,7 +53,11 @@ extension Value {
         case (.null, _):
             if nullable { return .null }
             throw InvalidValue(column: column, "null is not allowed (the column is not nullable)")
-        case (.int, .int), (.text, .text), (.bool, .bool), (.timestamp, .timestamp):
+        case (.text(let s), .text):
+            // PostgreSQL cannot store U+0000 in text; refusing it everywhere keeps one value model.
+            if s.utf8.contains(0) { throw InvalidValue(column: column, "text may not contain the NUL character (U+0000)") }
+            return self
+        case (.int, .int), (.bool, .bool), (.timestamp, .timestamp):
             return self
         case (.real(let d), .real):
             guard d.isFinite else { throw InvalidValue(column: column, "\(d) is not a finite number") }

@@ -1,0 +1,239 @@
+import CSQLite
+import Glibc
+import ShardCore
+
+/// One connection to a shard's SQLite file (WAL, a busy timeout, a prepared-statement cache).
+///
+/// Opened with SQLITE_OPEN_NOMUTEX: the pool guarantees one user at a time, on one queue.
+final class SQLiteConnection: ShardConnection {
+    private var db: OpaquePointer?
+    private let shard: String
+    private var statements: [String: SQLitePreparedStatement] = [:]
+    private(set) var isBroken = false
+
+    /// Statements kept prepared per connection; beyond this the cache starts over, which
+    /// only matters for clients sending endless distinct raw SQL.
+    static let statementCacheLimit = 512
+    /// How long a writer waits for another connection's lock before giving up.
+    static let busyTimeoutMs: Int32 = 5000
+
+    private init(db: OpaquePointer, shard: String) {
+        self.db = db
+        self.shard = shard
+    }
+
+    /// Opens (creating it and its directory if missing) the SQLite file at `path`.
+    static func open(path: String, shard: String) throws(ShardError) -> SQLiteConnection {
+        if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
+            try makeDirectories(String(path[..<slash]), shard: shard)
+        }
+        var handle: OpaquePointer?
+        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        let rc = sqlite3_open_v2(path, &handle, flags, nil)
+        guard rc == SQLITE_OK, let handle else {
+            let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(rc))
+            sqlite3_close_v2(handle)
+            throw ShardError(.shardUnavailable, shard: shard, "cannot open SQLite file \(path): \(message)",
+                             backendCode: SQLiteConnection.codeName(rc))
+        }
+        let connection = SQLiteConnection(db: handle, shard: shard)
+        sqlite3_busy_timeout(handle, busyTimeoutMs)
+        sqlite3_extended_result_codes(handle, 1)
+        do throws(ShardError) {
+            // journal_mode answers with the mode in force: a read-only or odd file says so.
+            let mode = try connection.run(Statement("PRAGMA journal_mode=WAL")).rows.first?.first
+            guard mode == .text("wal") else {
+                throw ShardError(.shardUnavailable, shard: shard,
+                                 "\(path) cannot use WAL journal mode (it is in \(mode?.description ?? "no") mode)")
+            }
+            // FULL: a commit the daemon reported is on disk even after a power loss.
+            try connection.execute("PRAGMA synchronous=FULL")
+        } catch {
+            connection.close()
+            throw error
+        }
+        return connection
+    }
+
+    func run(_ statement: Statement) throws(ShardError) -> QueryResult {
+        let prepared = try prepare(statement.sql)
+        defer { prepared.reset() }
+        for (index, value) in statement.params.enumerated() {
+            let rc = prepared.bind(value, at: Int32(index + 1))
+            guard rc == SQLITE_OK else { throw error(rc, sql: statement.sql) }
+        }
+        let handle = prepared.handle
+        let columnCount = Int(sqlite3_column_count(handle))
+        var result = QueryResult(columns: prepared.columnNames)
+        if let types = statement.resultTypes, types.count != columnCount {
+            throw ShardError(.statementFailed, shard: shard,
+                             "the statement returns \(columnCount) columns but \(types.count) types were given",
+                             sql: statement.sql)
+        }
+        while true {
+            let rc = sqlite3_step(handle)
+            if rc == SQLITE_DONE { break }
+            guard rc == SQLITE_ROW else { throw error(rc, sql: statement.sql) }
+            var row: [Value] = []
+            row.reserveCapacity(columnCount)
+            for column in 0..<Int32(columnCount) {
+                row.append(prepared.value(at: column, as: statement.resultTypes?[Int(column)]))
+            }
+            result.rows.append(row)
+        }
+        result.rowsAffected = Int(sqlite3_changes(db))
+        return result
+    }
+
+    func execute(_ sql: String) throws(ShardError) {
+        var message: UnsafeMutablePointer<CChar>?
+        let rc = sqlite3_exec(db, sql, nil, nil, &message)
+        sqlite3_free(message)
+        guard rc == SQLITE_OK else { throw error(rc, sql: sql) }
+    }
+
+    func close() {
+        statements = [:]
+        sqlite3_close_v2(db)
+        db = nil
+        isBroken = true
+    }
+
+    deinit {
+        statements = [:]
+        sqlite3_close_v2(db)
+    }
+
+    /// How many prepared statements this connection keeps (for tests and stats).
+    var cachedStatementCount: Int { statements.count }
+
+    /// Stops the statement running on this connection; safe from any thread.
+    func interrupt() {
+        if let db { sqlite3_interrupt(db) }
+    }
+
+    private func prepare(_ sql: String) throws(ShardError) -> SQLitePreparedStatement {
+        if let cached = statements[sql] { return cached }
+        guard let db else { throw ShardError(.shardUnavailable, shard: shard, "the connection is closed", sql: sql) }
+        var handle: OpaquePointer?
+        let rc = sqlite3_prepare_v3(db, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &handle, nil)
+        guard rc == SQLITE_OK, let handle else { throw error(rc, sql: sql) }
+        let prepared = SQLitePreparedStatement(handle: handle)
+        if statements.count >= SQLiteConnection.statementCacheLimit { statements.removeAll() }
+        statements[sql] = prepared
+        return prepared
+    }
+
+    private func error(_ rc: Int32, sql: String) -> ShardError {
+        let extended = db.map { sqlite3_extended_errcode($0) } ?? rc
+        let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(rc))
+        let code: ShardError.Code
+        switch extended & 0xff {
+        case SQLITE_CONSTRAINT:
+            code = .constraintViolation
+        case SQLITE_BUSY, SQLITE_LOCKED, SQLITE_INTERRUPT:
+            code = .timeout
+        case SQLITE_MISMATCH, SQLITE_TOOBIG, SQLITE_RANGE:
+            code = .invalidValue
+        case SQLITE_IOERR, SQLITE_CORRUPT, SQLITE_NOTADB, SQLITE_CANTOPEN, SQLITE_FULL, SQLITE_READONLY, SQLITE_NOMEM:
+            code = .shardUnavailable
+            if extended & 0xff != SQLITE_FULL { isBroken = true }
+        default:
+            code = .statementFailed
+        }
+        return ShardError(code, shard: shard, message, backendCode: SQLiteConnection.codeName(extended), sql: sql)
+    }
+
+    /// "SQLITE_CONSTRAINT/2067": the primary code's name and the extended code.
+    static func codeName(_ rc: Int32) -> String {
+        let names: [Int32: String] = [
+            SQLITE_ERROR: "ERROR", SQLITE_INTERNAL: "INTERNAL", SQLITE_PERM: "PERM", SQLITE_ABORT: "ABORT",
+            SQLITE_BUSY: "BUSY", SQLITE_LOCKED: "LOCKED", SQLITE_NOMEM: "NOMEM", SQLITE_READONLY: "READONLY",
+            SQLITE_INTERRUPT: "INTERRUPT", SQLITE_IOERR: "IOERR", SQLITE_CORRUPT: "CORRUPT", SQLITE_FULL: "FULL",
+            SQLITE_CANTOPEN: "CANTOPEN", SQLITE_CONSTRAINT: "CONSTRAINT", SQLITE_MISMATCH: "MISMATCH",
+            SQLITE_TOOBIG: "TOOBIG", SQLITE_RANGE: "RANGE", SQLITE_NOTADB: "NOTADB",
+        ]
+        let name = names[rc & 0xff] ?? String(rc & 0xff)
+        return rc > 0xff ? "SQLITE_\(name)/\(rc)" : "SQLITE_\(name)"
+    }
+
+    private static func makeDirectories(_ path: String, shard: String) throws(ShardError) {
+        var prefix = ""
+        for part in path.split(separator: "/", omittingEmptySubsequences: false) {
+            prefix += (prefix.isEmpty && path.hasPrefix("/") ? "" : (prefix.isEmpty ? "" : "/")) + part
+            if prefix.isEmpty { prefix = "/"; continue }
+            if mkdir(prefix, 0o755) != 0 && errno != EEXIST {
+                let reason = String(cString: strerror(errno))
+                throw ShardError(.shardUnavailable, shard: shard, "cannot create directory \(prefix): \(reason)")
+            }
+        }
+    }
+}
+
+/// One prepared statement, finalized with its owner.
+final class SQLitePreparedStatement {
+    let handle: OpaquePointer
+    let columnNames: [String]
+
+    init(handle: OpaquePointer) {
+        self.handle = handle
+        columnNames = (0..<sqlite3_column_count(handle)).map { String(cString: sqlite3_column_name(handle, $0)) }
+    }
+
+    deinit {
+        sqlite3_finalize(handle)
+    }
+
+    func reset() {
+        sqlite3_reset(handle)
+        sqlite3_clear_bindings(handle)
+    }
+
+    /// Bools are stored as 0/1 and timestamps as microseconds since 1970 (exact, and they
+    /// sort as integers).
+    func bind(_ value: Value, at index: Int32) -> Int32 {
+        switch value {
+        case .null:
+            return sqlite3_bind_null(handle, index)
+        case .int(let i):
+            return sqlite3_bind_int64(handle, index, i)
+        case .real(let d):
+            return sqlite3_bind_double(handle, index, d)
+        case .bool(let b):
+            return sqlite3_bind_int64(handle, index, b ? 1 : 0)
+        case .timestamp(let t):
+            return sqlite3_bind_int64(handle, index, t.microseconds)
+        case .text(let s):
+            // withCString hands over every UTF-8 byte (interior NULs too); the length is explicit.
+            return s.withCString { sqlite3_bind_text(handle, index, $0, Int32(s.utf8.count), sqliteTransient) }
+        }
+    }
+
+    /// Reads a column as `type`, or by its storage class when no type is given.
+    func value(at column: Int32, as type: ColumnType?) -> Value {
+        let storage = sqlite3_column_type(handle, column)
+        if storage == SQLITE_NULL { return .null }
+        switch type {
+        case .int: return .int(sqlite3_column_int64(handle, column))
+        case .real: return .real(sqlite3_column_double(handle, column))
+        case .bool: return .bool(sqlite3_column_int64(handle, column) != 0)
+        case .timestamp: return .timestamp(Timestamp(microseconds: sqlite3_column_int64(handle, column)))
+        case .text: return .text(text(at: column))
+        case nil:
+            switch storage {
+            case SQLITE_INTEGER: return .int(sqlite3_column_int64(handle, column))
+            case SQLITE_FLOAT: return .real(sqlite3_column_double(handle, column))
+            default: return .text(text(at: column))
+            }
+        }
+    }
+
+    private func text(at column: Int32) -> String {
+        guard let bytes = sqlite3_column_text(handle, column) else { return "" }
+        let count = Int(sqlite3_column_bytes(handle, column))
+        return String(decoding: UnsafeBufferPointer(start: bytes, count: count), as: UTF8.self)
+    }
+}
+
+/// SQLITE_TRANSIENT: SQLite copies the bound bytes before the call returns.
+private let sqliteTransient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)

@@ -1,0 +1,167 @@
+import Foundation
+import ShardCore
+import Testing
+@testable import ShardStore
+
+@Suite struct SQLiteConnectionTests {
+    let directory = TemporaryDirectory()
+
+    func shard(_ file: String = "shard.db", poolSize: Int = 2) -> Shard {
+        let path = directory.path + "/" + file
+        return Shard(spec: ShardSpec(name: "asia", location: .sqlite(path: path), poolSize: poolSize), dialect: .sqlite) {
+            () throws(ShardError) in try SQLiteConnection.open(path: path, shard: "asia")
+        }
+    }
+
+    static let model = Model(
+        name: "Report", table: "weather_reports",
+        columns: [
+            Column(name: "id", type: .int, nullable: false),
+            Column(name: "location_id", type: .int, nullable: false, index: true),
+            Column(name: "code", type: .text, unique: true),
+            Column(name: "temperature", type: .real),
+            Column(name: "ok", type: .bool),
+            Column(name: "report_time", type: .timestamp),
+        ],
+        primaryKey: ["id"], id: .shardLocal, shardBy: nil
+    )
+
+    @Test func opensInWALModeAndCreatesMissingDirectories() async throws {
+        let shard = shard("nested/deeper/asia.db")
+        let mode = try await shard.withConnection { try $0.run(Statement("PRAGMA journal_mode")).rows[0][0] }
+        #expect(mode == .text("wal"))
+        #expect(FileManager.default.fileExists(atPath: directory.path + "/nested/deeper/asia.db"))
+    }
+
+    @Test func createTablesIsIdempotentAndEnforcesConstraints() async throws {
+        let shard = shard()
+        try await shard.withConnection { connection in
+            for _ in 0..<2 {
+                for sql in SQLDialect.sqlite.createStatements(for: Self.model) { try connection.execute(sql) }
+            }
+            let indexes = try connection.run(Statement(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'weather_reports' AND sql IS NOT NULL"
+            ))
+            #expect(indexes.rows == [[.text("weather_reports_location_id_idx")]])
+            let insert = Statement("INSERT INTO weather_reports (location_id, code) VALUES (?1, ?2) RETURNING id", [.int(7), .text("x")],
+                                   resultTypes: [.int])
+            #expect(try connection.run(insert).rows == [[.int(1)]])
+            let duplicate = #expect(throws: ShardError.self) { try connection.run(insert) }
+            #expect(duplicate?.code == .constraintViolation)
+            #expect(duplicate?.backendCode == "SQLITE_CONSTRAINT/2067")
+            let missing = #expect(throws: ShardError.self) {
+                try connection.run(Statement("INSERT INTO weather_reports (code) VALUES (?1)", [.text("y")]))
+            }
+            #expect(missing?.code == .constraintViolation)
+            #expect(missing?.shard == "asia")
+            // STRICT: a raw write of the wrong type is refused, not stored.
+            let wrongType = #expect(throws: ShardError.self) {
+                try connection.run(Statement("INSERT INTO weather_reports (location_id) VALUES ('seven')"))
+            }
+            #expect(wrongType?.code == .constraintViolation)
+        }
+    }
+
+    @Test func shardLocalIdsAreNotReusedAfterDelete() async throws {
+        let shard = shard()
+        let ids = try await shard.withConnection { connection -> [Value] in
+            for sql in SQLDialect.sqlite.createStatements(for: Self.model) { try connection.execute(sql) }
+            let insert = Statement("INSERT INTO weather_reports (location_id) VALUES (1) RETURNING id", resultTypes: [.int])
+            let first = try connection.run(insert).rows[0][0]
+            _ = try connection.run(Statement("DELETE FROM weather_reports"))
+            let second = try connection.run(insert).rows[0][0]
+            return [first, second]
+        }
+        #expect(ids == [.int(1), .int(2)])
+    }
+
+    @Test func preparedStatementsAreCachedPerConnection() async throws {
+        let shard = shard(poolSize: 1)
+        let counts = try await shard.withConnection { connection -> [Int] in
+            let sqlite = connection as! SQLiteConnection
+            let before = sqlite.cachedStatementCount
+            for i in 0..<5 { _ = try connection.run(Statement("SELECT ?1 + 1", [.int(Int64(i))])) }
+            return [before, sqlite.cachedStatementCount]
+        }
+        #expect(counts[1] == counts[0] + 1)
+    }
+
+    @Test func transactionsAndSavepoints() async throws {
+        let shard = shard(poolSize: 1)
+        let rows = try await shard.withConnection { connection -> [[Value]] in
+            try connection.execute("CREATE TABLE t (v INTEGER) STRICT")
+            try connection.begin(.sqlite)
+            _ = try connection.run(Statement("INSERT INTO t VALUES (1)"))
+            try connection.savepoint("s1")
+            _ = try connection.run(Statement("INSERT INTO t VALUES (2)"))
+            try connection.rollbackToSavepoint("s1")
+            try connection.releaseSavepoint("s1")
+            try connection.commit()
+            try connection.begin(.sqlite)
+            _ = try connection.run(Statement("INSERT INTO t VALUES (3)"))
+            try connection.rollback()
+            return try connection.run(Statement("SELECT v FROM t ORDER BY v", resultTypes: [.int])).rows
+        }
+        #expect(rows == [[.int(1)]])
+    }
+
+    @Test func poolServesMoreTasksThanConnections() async throws {
+        let shard = shard(poolSize: 2)
+        try await shard.withConnection { try $0.execute("CREATE TABLE t (v INTEGER) STRICT") }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for i in 0..<16 {
+                group.addTask {
+                    _ = try await shard.withConnection { try $0.run(Statement("INSERT INTO t VALUES (?1)", [.int(Int64(i))])) }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let count = try await shard.withConnection { try $0.run(Statement("SELECT count(*) FROM t")).rows[0][0] }
+        #expect(count == .int(16))
+        #expect(shard.poolUse.open <= 2)
+        #expect(shard.poolUse.inUse == 0)
+    }
+
+    @Test func writersWaitForTheLockInsteadOfFailing() async throws {
+        let shard = shard(poolSize: 2)
+        try await shard.withConnection { try $0.execute("CREATE TABLE t (v INTEGER) STRICT") }
+        let holder = try await shard.lease()
+        try await holder.run { try $0.begin(.sqlite) }
+        async let waiter: Void = shard.withConnection { connection in
+            try connection.begin(.sqlite)
+            _ = try connection.run(Statement("INSERT INTO t VALUES (2)"))
+            try connection.commit()
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        try await holder.run { connection in
+            _ = try connection.run(Statement("INSERT INTO t VALUES (1)"))
+            try connection.commit()
+        }
+        holder.release()
+        try await waiter
+        let rows = try await shard.withConnection { try $0.run(Statement("SELECT v FROM t ORDER BY rowid", resultTypes: [.int])).rows }
+        #expect(rows == [[.int(1)], [.int(2)]])
+    }
+
+    @Test func aFileThatIsNotADatabaseIsUnavailable() async throws {
+        let path = directory.path + "/garbage.db"
+        try Data(repeating: 0x41, count: 4096).write(to: URL(fileURLWithPath: path))
+        let shard = shard("garbage.db")
+        let error = await #expect(throws: ShardError.self) {
+            try await shard.withConnection { _ = try $0.run(Statement("SELECT 1")) }
+        }
+        #expect(error?.code == .shardUnavailable)
+        #expect(error?.shard == "asia")
+        #expect(shard.poolUse.open == 0)
+    }
+
+    @Test func anUncreatableDirectoryIsUnavailable() async throws {
+        try Data("x".utf8).write(to: URL(fileURLWithPath: directory.path + "/plainfile"))
+        let shard = shard("plainfile/sub/asia.db")
+        let error = await #expect(throws: ShardError.self) {
+            try await shard.withConnection { _ = try $0.run(Statement("SELECT 1")) }
+        }
+        #expect(error?.code == .shardUnavailable)
+        #expect(error?.message.contains("plainfile") == true)
+    }
+}
