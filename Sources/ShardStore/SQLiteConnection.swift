@@ -59,6 +59,10 @@ final class SQLiteConnection: ShardConnection {
         let prepared = try prepare(statement.sql)
         defer { prepared.reset() }
         for (index, value) in statement.params.enumerated() {
+            // SQLite would store NaN as NULL; refusing non-finite values keeps one value model.
+            if case .real(let d) = value, !d.isFinite {
+                throw ShardError(.invalidValue, shard: shard, "\(d) is not a finite number", sql: statement.sql)
+            }
             let rc = prepared.bind(value, at: Int32(index + 1))
             guard rc == SQLITE_OK else { throw error(rc, sql: statement.sql) }
         }

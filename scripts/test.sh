@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Builds and runs every test, PostgreSQL included, on a fresh machine:
+#   1. installs what is missing (libsqlite3-dev, libpq-dev, postgresql) with apt-get;
+#   2. starts a throwaway PostgreSQL cluster (scripts/postgres.sh) on a free port;
+#   3. swift build, swift test;
+#   4. stops the cluster on every exit path.
+# PostgreSQL tests are never skipped: if the cluster cannot start, this script fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf 'test.sh: %s\n' "$*" >&2; }
+
+missing=()
+pkg-config --exists sqlite3 2>/dev/null || missing+=(libsqlite3-dev)
+pkg-config --exists libpq 2>/dev/null || missing+=(libpq-dev)
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+command -v pkg-config >/dev/null || missing+=(pkg-config)
+if ((${#missing[@]})); then
+    log "installing ${missing[*]}"
+    sudo=()
+    [[ "$(id -u)" -eq 0 ]] || sudo=(sudo)
+    "${sudo[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# A cluster of our own on a free port, so a developer's running one is left alone.
+export SHARDD_PG_DIR="${SHARDD_PG_DIR:-/tmp/shardd-pg-test-$$}"
+export SHARDD_PG_PORT="${SHARDD_PG_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')}"
+cleanup() { scripts/postgres.sh stop || log "could not stop the PostgreSQL cluster in $SHARDD_PG_DIR"; }
+trap cleanup EXIT
+if ! pg_env="$(scripts/postgres.sh start)"; then
+    log "PostgreSQL could not start (see the messages above); the PostgreSQL tests cannot run, so the run fails"
+    exit 1
+fi
+eval "$pg_env"
+log "PostgreSQL for tests: $SHARDD_TEST_PG_URL"
+
+swift build --build-tests
+swift test
