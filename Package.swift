@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "shardd", targets: ["shardd"]),
         .executable(name: "shardctl", targets: ["shardctl"]),
         .executable(name: "weather", targets: ["weather"]),
+        .executable(name: "storebench", targets: ["storebench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
@@ -49,8 +50,19 @@ let package = Package(
             name: "weather",
             dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        .executableTarget(
+            name: "storebench",
+            dependencies: [
+                "ShardCore", "ShardStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Fixtures shared by the test targets: temp directories, the test PostgreSQL, a shard of either backend.
+        .target(name: "ShardTestSupport", dependencies: ["ShardCore", "ShardStore"], path: "Tests/ShardTestSupport"),
         .testTarget(name: "ShardCoreTests", dependencies: ["ShardCore"]),
-        .testTarget(name: "ShardStoreTests", dependencies: ["ShardStore", "ShardCore"]),
+        .testTarget(name: "ShardStoreTests", dependencies: ["ShardStore", "ShardCore", "ShardTestSupport"]),
+        // Runs the built binaries (shardd) as processes; `swift build --build-tests` builds them first.
+        .testTarget(name: "EndToEndTests", dependencies: ["ShardCore", "ShardTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

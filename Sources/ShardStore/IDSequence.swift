@@ -32,9 +32,10 @@ package final class IDSequence: Sendable {
         }
         let size = max(blockSize, wanted)
         let first = try await reserve(size)
-        // Keep what this caller does not use, unless another caller refilled meanwhile.
+        // Keep what this caller does not use, and drop any older remainder, so that ids are
+        // handed out in increasing order; never move back below a newer block.
         block.withLock { b in
-            if b.next >= b.limit { b = (first + wanted, first + size) }
+            if first + wanted > b.next { b = (first + wanted, first + size) }
         }
         return first...(first + wanted - 1)
     }
@@ -45,7 +46,7 @@ package final class IDSequence: Sendable {
         let dialect = counter.dialect
         let model = self.model
         _ = try await counter.withConnection { connection in
-            try connection.execute(IDSequence.createTable(dialect))
+            try connection.createIfMissing(IDSequence.createTable(dialect))
             return try connection.run(Statement(
                 "INSERT INTO shardd_sequences (model, next_id) VALUES (\(dialect.placeholder(1)), \(dialect.placeholder(2))) "
                     + "ON CONFLICT (model) DO UPDATE SET next_id = excluded.next_id "
@@ -75,7 +76,7 @@ package final class IDSequence: Sendable {
                 result = try connection.run(reserve)
             } catch let error as ShardError where error.code == .statementFailed {
                 // First use of this counter store: create the table, then try again.
-                try connection.execute(IDSequence.createTable(dialect))
+                try connection.createIfMissing(IDSequence.createTable(dialect))
                 result = try connection.run(reserve)
             }
             guard case .int(let first) = result.rows.first?.first else {

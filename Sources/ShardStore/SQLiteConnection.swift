@@ -10,6 +10,7 @@ final class SQLiteConnection: ShardConnection {
     private let shard: String
     private var statements: [String: SQLitePreparedStatement] = [:]
     private(set) var isBroken = false
+    var isInTransaction: Bool { db.map { sqlite3_get_autocommit($0) == 0 } ?? false }
 
     /// Statements kept prepared per connection; beyond this the cache starts over, which
     /// only matters for clients sending endless distinct raw SQL.
@@ -58,11 +59,7 @@ final class SQLiteConnection: ShardConnection {
     func run(_ statement: Statement) throws(ShardError) -> QueryResult {
         let prepared = try prepare(statement.sql)
         defer { prepared.reset() }
-        for (index, value) in statement.params.enumerated() {
-            // SQLite would store NaN as NULL; refusing non-finite values keeps one value model.
-            if case .real(let d) = value, !d.isFinite {
-                throw ShardError(.invalidValue, shard: shard, "\(d) is not a finite number", sql: statement.sql)
-            }
+        for (index, value) in try statement.storableParams(shard: shard).enumerated() {
             let rc = prepared.bind(value, at: Int32(index + 1))
             guard rc == SQLITE_OK else { throw error(rc, sql: statement.sql) }
         }

@@ -25,18 +25,14 @@ package final class Shard: Sendable {
     }
 
     /// Lends a pooled connection to `body` for one call, then returns it to the pool.
+    /// A transaction the body leaves open is rolled back before anyone else gets the connection.
     package func withConnection<T: Sendable>(
         _ body: @escaping @Sendable (any ShardConnection) throws -> T
     ) async throws -> T {
         let slot = try await acquire()
-        do {
-            let result = try await slot.run(body)
-            release(slot)
-            return result
-        } catch {
-            release(slot)
-            throw error
-        }
+        let (result, reusable) = await slot.runAndClean(body)
+        giveBack(slot, reusable: reusable)
+        return try result.get()
     }
 
     /// Keeps one connection for several calls (a transaction spanning requests).
@@ -146,11 +142,11 @@ package final class Shard: Sendable {
         }
     }
 
-    fileprivate func release(_ slot: PooledConnection) {
-        enum Next { case hand(CheckedContinuation<PooledConnection?, Error>), retry(CheckedContinuation<PooledConnection?, Error>?), keep, drop }
-        let broken = slot.isBroken
+    /// Puts a connection back, or closes it when it is not `reusable`, and wakes a waiter.
+    fileprivate func giveBack(_ slot: PooledConnection, reusable: Bool) {
+        enum Next { case hand(CheckedContinuation<PooledConnection?, Error>), retry(CheckedContinuation<PooledConnection?, Error>?), keep }
         let next = pool.withLock { state -> Next in
-            if broken || state.closed {
+            if !reusable || state.closed {
                 state.open -= 1
                 return .retry(state.waiters.isEmpty ? nil : state.waiters.removeFirst())
             }
@@ -164,7 +160,7 @@ package final class Shard: Sendable {
         case .retry(let waiter):
             slot.close()
             waiter?.resume(returning: nil)
-        case .keep, .drop:
+        case .keep:
             break
         }
     }
@@ -183,18 +179,32 @@ final class PooledConnection: @unchecked Sendable {
         self.queue = queue
     }
 
-    var isBroken: Bool { queue.sync { connection.isBroken } }
-
     func run<T: Sendable>(_ body: @escaping @Sendable (any ShardConnection) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             queue.async {
-                do {
-                    continuation.resume(returning: try body(self.connection))
-                } catch {
-                    continuation.resume(throwing: error)
-                }
+                continuation.resume(with: Result { try body(self.connection) })
             }
         }
+    }
+
+    /// Runs `body`, then, in the same hop, rolls back any transaction it left open; says
+    /// whether the connection may be lent again.
+    func runAndClean<T: Sendable>(
+        _ body: @escaping @Sendable (any ShardConnection) throws -> T
+    ) async -> (Result<T, Error>, reusable: Bool) {
+        await withCheckedContinuation { continuation in
+            queue.async {
+                let result = Result { try body(self.connection) }
+                continuation.resume(returning: (result, self.clean()))
+            }
+        }
+    }
+
+    /// Rolls back a transaction left open; true when the connection is fit to lend again.
+    /// Runs on `queue`.
+    fileprivate func clean() -> Bool {
+        if connection.isInTransaction && !connection.isBroken { try? connection.rollback() }
+        return !connection.isBroken && !connection.isInTransaction
     }
 
     func close() {
@@ -220,14 +230,24 @@ package final class ConnectionLease: Sendable {
         return try await slot.run(body)
     }
 
-    /// Returns the connection to the pool. Later calls do nothing.
-    package func release() {
-        if let slot = slot.withLock({ s -> PooledConnection? in defer { s = nil }; return s }) {
-            shard.release(slot)
+    /// Returns the connection to the pool (rolling back a transaction left open), and
+    /// returns once it is back. Later calls do nothing.
+    package func release() async {
+        guard let slot = take() else { return }
+        let reusable = await withCheckedContinuation { continuation in
+            slot.queue.async { continuation.resume(returning: slot.clean()) }
         }
+        shard.giveBack(slot, reusable: reusable)
     }
 
+    private func take() -> PooledConnection? {
+        slot.withLock { s -> PooledConnection? in defer { s = nil }; return s }
+    }
+
+    /// A lease dropped without `release()` still gives its connection back, cleaned.
     deinit {
-        release()
+        guard let slot = take() else { return }
+        let shard = self.shard
+        slot.queue.async { shard.giveBack(slot, reusable: slot.clean()) }
     }
 }

@@ -11,6 +11,8 @@ package protocol ShardConnection: AnyObject {
     func execute(_ sql: String) throws(ShardError)
     /// True once the connection is known to be unusable; the pool then drops it.
     var isBroken: Bool { get }
+    /// True while a transaction is open (or failed and not yet rolled back).
+    var isInTransaction: Bool { get }
     /// Closes the handle. Called once, by the pool.
     func close()
 }
@@ -25,6 +27,17 @@ extension ShardConnection {
     }
     package func rollbackToSavepoint(_ name: String) throws(ShardError) {
         try execute("ROLLBACK TO SAVEPOINT \(SQLDialect.quote(name))")
+    }
+
+    /// Runs a `CREATE ... IF NOT EXISTS`. Two daemons creating the same table at once make
+    /// PostgreSQL fail one of them (23505 on its catalog, 42P07 or 42710): the object exists then,
+    /// which is all that was asked.
+    package func createIfMissing(_ sql: String) throws(ShardError) {
+        do {
+            try execute(sql)
+        } catch where ["23505", "42P07", "42710"].contains(error.backendCode ?? "") && !isInTransaction {
+            return
+        }
     }
 
     /// Runs `body` inside a transaction: committed when it returns, rolled back when it throws.

@@ -15,6 +15,23 @@ package struct Statement: Sendable, Hashable {
     }
 }
 
+extension Statement {
+    /// The parameters as a backend stores them. Non-finite doubles are refused (SQLite would
+    /// store NaN as NULL, PostgreSQL would keep it: neither fits the one value model), and
+    /// -0.0 becomes 0.0 because SQLite cannot keep the sign of zero.
+    package func storableParams(shard: String) throws(ShardError) -> [Value] {
+        var params = self.params
+        for (index, value) in params.enumerated() {
+            guard case .real(let d) = value else { continue }
+            if !d.isFinite {
+                throw ShardError(.invalidValue, shard: shard, "parameter \(index + 1): \(d) is not a finite number", sql: sql)
+            }
+            if d == 0 && d.sign == .minus { params[index] = .real(0) }
+        }
+        return params
+    }
+}
+
 /// The rows a statement returned, already decoded to `Value`s.
 package struct QueryResult: Sendable, Equatable {
     package var columns: [String]

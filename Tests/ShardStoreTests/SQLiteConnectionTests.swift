@@ -1,5 +1,6 @@
 import Foundation
 import ShardCore
+import ShardTestSupport
 import Testing
 @testable import ShardStore
 
@@ -137,7 +138,7 @@ import Testing
             _ = try connection.run(Statement("INSERT INTO t VALUES (1)"))
             try connection.commit()
         }
-        holder.release()
+        await holder.release()
         try await waiter
         let rows = try await shard.withConnection { try $0.run(Statement("SELECT v FROM t ORDER BY rowid", resultTypes: [.int])).rows }
         #expect(rows == [[.int(1)], [.int(2)]])

@@ -1,10 +1,10 @@
 import Foundation
 
 /// A fresh directory under the system temp dir, removed when the value is released.
-final class TemporaryDirectory: Sendable {
-    let path: String
+package final class TemporaryDirectory: Sendable {
+    package let path: String
 
-    init() {
+    package init() {
         path = NSTemporaryDirectory() + "shardd-test-" + UUID().uuidString.prefix(8).lowercased()
         try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }

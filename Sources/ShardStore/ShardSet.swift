@@ -1,0 +1,115 @@
+import ShardCore
+
+/// The daemon's shards in file order, the counter store of `sequence` ids, and the start-up
+/// work on them: creating tables and making sure sequences stay above existing ids.
+package final class ShardSet: Sendable {
+    package let configuration: Configuration
+    /// In shards.conf order.
+    package let shards: [Shard]
+    /// The `sequences.db` file under `state_dir`.
+    package let stateStore: Shard
+    /// One per model whose `id` is `sequence`.
+    package let sequences: [String: IDSequence]
+
+    /// Opens no connection yet; see `prepare()`.
+    package init(configuration: Configuration) {
+        self.configuration = configuration
+        let shards = configuration.shards.map(Shard.open)
+        self.shards = shards
+        let stateStore = Shard.open(ShardSpec(
+            name: "state",
+            location: .sqlite(path: configuration.server.stateDir + "/sequences.db"),
+            poolSize: 1
+        ))
+        self.stateStore = stateStore
+        var sequences: [String: IDSequence] = [:]
+        for model in configuration.models where model.id == .sequence {
+            let counter = model.sequenceShard.flatMap { name in shards.first { $0.name == name } } ?? stateStore
+            sequences[model.name] = IDSequence(model: model.name, counter: counter)
+        }
+        self.sequences = sequences
+    }
+
+    package func shard(named name: String) -> Shard? {
+        shards.first { $0.name == name }
+    }
+
+    /// What `prepare()` found on one shard.
+    package struct ShardStatus: Sendable {
+        package var shard: Shard
+        /// nil when the shard is usable.
+        package var error: ShardError?
+        /// Milliseconds taken to connect and prepare the shard.
+        package var elapsedMs: Double
+    }
+
+    /// Connects to every shard concurrently, creates missing tables and indexes (when
+    /// `create_tables` is on), then moves each id sequence above the largest id on any
+    /// shard. Returns one status per shard, in file order; never throws for a shard that
+    /// is down, so the caller can report all of them.
+    package func prepare() async -> (shards: [ShardStatus], sequenceError: Error?) {
+        let models = configuration.models
+        let createTables = configuration.server.createTables
+        let statuses = await withTaskGroup(of: (Int, ShardStatus).self) { group in
+            for (index, shard) in shards.enumerated() {
+                group.addTask {
+                    let start = ContinuousClock.now
+                    var failure: ShardError?
+                    do {
+                        try await shard.withConnection { connection in
+                            _ = try connection.run(Statement("SELECT 1"))
+                            if createTables {
+                                // One statement at a time in autocommit, so that a concurrent
+                                // creator (another daemon) only costs the statement it raced on.
+                                for model in models {
+                                    for sql in shard.dialect.createStatements(for: model) {
+                                        try connection.createIfMissing(sql)
+                                    }
+                                }
+                            }
+                        }
+                    } catch let error as ShardError {
+                        failure = error
+                    } catch {
+                        failure = ShardError(.statementFailed, shard: shard.name, "\(error)")
+                    }
+                    let elapsed = ContinuousClock.now - start
+                    let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+                    return (index, ShardStatus(shard: shard, error: failure, elapsedMs: ms))
+                }
+            }
+            var out: [ShardStatus?] = Array(repeating: nil, count: shards.count)
+            for await (index, status) in group { out[index] = status }
+            return out.compactMap { $0 }
+        }
+        do {
+            try await seedSequences(usable: statuses.filter { $0.error == nil }.map(\.shard))
+            return (statuses, nil)
+        } catch {
+            return (statuses, error)
+        }
+    }
+
+    /// The largest id of each sequence model on each usable shard, so that a lost or copied
+    /// state file never hands out an id that exists.
+    private func seedSequences(usable: [Shard]) async throws {
+        for model in configuration.models where model.id == .sequence {
+            guard let sequence = sequences[model.name], let key = model.primaryKey.first else { continue }
+            var highest: Int64 = 0
+            for shard in usable {
+                let sql = "SELECT MAX(\(SQLDialect.quote(key))) FROM \(SQLDialect.quote(model.table))"
+                let result = try await shard.withConnection { connection in
+                    try connection.run(Statement(sql, resultTypes: [.int]))
+                }
+                if case .int(let max) = result.rows.first?.first { highest = Swift.max(highest, max) }
+            }
+            try await sequence.ensureAbove(highest)
+        }
+    }
+
+    /// Closes every pool.
+    package func close() {
+        for shard in shards { shard.close() }
+        stateStore.close()
+    }
+}

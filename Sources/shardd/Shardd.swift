@@ -1,0 +1,86 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ShardCore
+import ShardStore
+
+/// The shardd daemon's command line.
+@main
+struct Shardd: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "shardd",
+        abstract: "A horizontal sharding daemon: SQLite and PostgreSQL shards behind one Unix socket.",
+        discussion: """
+            Reads shards.conf (see docs/config.md). Without --config it reads ./shards.conf, and when \
+            that file does not exist, the built-in default (the weather example: four SQLite shards \
+            under ./data).
+            """
+    )
+
+    @Option(name: .long, help: ArgumentHelp("The configuration file.", valueName: "path"))
+    var config: String?
+
+    @Flag(name: .long, help: "Load the configuration, connect to every shard, create missing tables, print one line per shard, and exit: 0 if every shard is usable, 1 otherwise.")
+    var check = false
+
+    @Option(name: .long, help: ArgumentHelp("How much to log on standard error.", valueName: "level"))
+    var logLevel: Logger.Level = .info
+
+    mutating func run() async throws {
+        let level = logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "shardd")
+
+        let configuration: Configuration
+        do {
+            configuration = try loadConfiguration(logger: logger)
+        } catch {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            throw ExitCode(2)
+        }
+
+        let shards = ShardSet(configuration: configuration)
+        defer { shards.close() }
+        let (statuses, sequenceError) = await shards.prepare()
+        let report = ShardReport(statuses: statuses)
+        if check {
+            print(report.lines.joined(separator: "\n"))
+            if let sequenceError { print("id sequences: \(sequenceError)") }
+            if !report.allUsable || sequenceError != nil { throw ExitCode(1) }
+            return
+        }
+        for status in statuses {
+            if let error = status.error {
+                logger.warning("shard \(status.shard.name) (\(status.shard.dialect.backend.rawValue)) is unreachable: \(error.message)")
+            } else {
+                logger.info("shard \(status.shard.name) (\(status.shard.dialect.backend.rawValue)) \(status.shard.spec.location.redacted): ready")
+            }
+        }
+        if let sequenceError { logger.error("id sequences: \(sequenceError)") }
+        logger.error("this version of shardd does not serve the socket protocol yet; use `shardd --check`")
+        throw ExitCode(1)
+    }
+
+    /// `--config`, else `./shards.conf`, else the built-in default resolved against the
+    /// working directory.
+    private func loadConfiguration(logger: Logger) throws -> Configuration {
+        if let config {
+            return try ConfigLoader.load(path: config)
+        }
+        if FileManager.default.fileExists(atPath: "shards.conf") {
+            return try ConfigLoader.load(path: "shards.conf")
+        }
+        logger.notice("no ./shards.conf: using the built-in default (four SQLite shards under ./data)")
+        return try ConfigLoader.parse(
+            DefaultConfiguration.text, file: "(built-in shards.conf)",
+            baseDirectory: FileManager.default.currentDirectoryPath,
+            environment: ProcessInfo.processInfo.environment
+        )
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}

@@ -1,0 +1,85 @@
+import Foundation
+import ShardCore
+import ShardTestSupport
+import Testing
+
+/// `shardd --check`, run as the built binary against real SQLite files and the real PostgreSQL.
+@Suite struct ShardCheckTests {
+    let directory = TemporaryDirectory()
+
+    @Test func checkCreatesTheFourWeatherShardsAndPrintsThem() throws {
+        try DefaultConfiguration.text.write(toFile: directory.path + "/shards.conf", atomically: true, encoding: .utf8)
+        let run = try Shardd.run(["--check", "--config", directory.path + "/shards.conf"])
+        #expect(run.status == 0, "\(run.output)")
+        let lines = run.stdout.split(separator: "\n")
+        #expect(lines.count == 4)
+        for (line, name) in zip(lines, ["north_america", "asia", "europe", "south_america"]) {
+            #expect(line.hasPrefix(name))
+            #expect(line.contains("sqlite:\(directory.path)/data/\(name).db"))
+            #expect(line.contains("reachable"))
+        }
+        for name in ["north_america", "asia", "europe", "south_america"] {
+            let tables = try sqlite(directory.path + "/data/\(name).db", "SELECT name FROM sqlite_master WHERE type='table' AND name LIKE 'weather%' ORDER BY name")
+            #expect(tables == "weather_locations\nweather_reports\n")
+        }
+        #expect(FileManager.default.fileExists(atPath: directory.path + "/data/sequences.db"))
+    }
+
+    @Test func withoutAConfigFileTheBuiltInDefaultIsUsed() throws {
+        let run = try Shardd.run(["--check"], in: directory.path)
+        #expect(run.status == 0, "\(run.output)")
+        #expect(run.stderr.contains("built-in default"))
+        #expect(FileManager.default.fileExists(atPath: directory.path + "/data/asia.db"))
+    }
+
+    @Test func aPostgresShardIsReportedWithItsPasswordRedacted() throws {
+        let url = try TestPostgres.baseURL()
+        try config(asiaURLEnv: "SHARDD_ASIA_URL")
+        let run = try Shardd.run(["--check", "--config", directory.path + "/shards.conf"], environment: ["SHARDD_ASIA_URL": url])
+        #expect(run.status == 0, "\(run.output)")
+        let asia = try #require(run.stdout.split(separator: "\n").first { $0.hasPrefix("asia") })
+        #expect(asia.contains(" postgres "))
+        #expect(asia.contains("reachable"))
+        #expect(asia.contains(":***@"))
+        #expect(!run.output.contains(":shardd@"))
+    }
+
+    @Test func aWrongPasswordIsUnreachableWithLibpqsReason() throws {
+        let url = try TestPostgres.baseURL().replacingOccurrences(of: "shardd:shardd@", with: "shardd:not-the-password@")
+        try config(asiaURLEnv: "SHARDD_ASIA_URL")
+        let run = try Shardd.run(["--check", "--config", directory.path + "/shards.conf"], environment: ["SHARDD_ASIA_URL": url])
+        #expect(run.status == 1)
+        let asia = try #require(run.stdout.split(separator: "\n").first { $0.hasPrefix("asia") })
+        #expect(asia.contains("unreachable: "))
+        #expect(asia.contains("password authentication failed"))
+        #expect(!run.output.contains("not-the-password"))
+        // The other shards are still checked and usable.
+        #expect(run.stdout.split(separator: "\n").filter { $0.contains(" reachable") }.count == 3)
+    }
+
+    @Test func aBrokenConfigIsReportedWithItsKeyPathAndExitCode2() throws {
+        let text = DefaultConfiguration.text.replacingOccurrences(of: "parent = \"WeatherLocation\"", with: "parent = \"Location\"")
+        try text.write(toFile: directory.path + "/shards.conf", atomically: true, encoding: .utf8)
+        let run = try Shardd.run(["--check", "--config", directory.path + "/shards.conf"])
+        #expect(run.status == 2)
+        #expect(run.stderr.contains("models.Report.shard_by.parent"))
+        #expect(run.stderr.contains("\"Location\""))
+        #expect(!FileManager.default.fileExists(atPath: directory.path + "/data"))
+    }
+
+    @Test func helpDocumentsTheFlags() throws {
+        let run = try Shardd.run(["--help"])
+        #expect(run.status == 0)
+        for flag in ["--config", "--check", "--log-level"] { #expect(run.stdout.contains(flag)) }
+    }
+
+    private func config(asiaURLEnv variable: String) throws {
+        let text = DefaultConfiguration.text.replacingOccurrences(
+            of: "url = \"sqlite:data/asia.db\"", with: "url_env = \"\(variable)\"")
+        try text.write(toFile: directory.path + "/shards.conf", atomically: true, encoding: .utf8)
+    }
+
+    private func sqlite(_ file: String, _ sql: String) throws -> String {
+        try Process.output(of: "/usr/bin/sqlite3", [file, sql]).stdout
+    }
+}
