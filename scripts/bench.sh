@@ -13,7 +13,7 @@ store)
     swift build -c release --product storebench >&2
     export SHARDD_PG_DIR="${SHARDD_PG_DIR:-/tmp/shardd-pg-bench-$$}"
     export SHARDD_PG_PORT="${SHARDD_PG_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')}"
-    trap 'scripts/postgres.sh stop >/dev/null 2>&1 || true' EXIT
+    trap 'scripts/postgres.sh stop >/dev/null 2>&1 || true; rm -f "$SHARDD_PG_DIR.lock"' EXIT
     eval "$(scripts/postgres.sh start)"
     python3 scripts/bench_store.py --storebench "$(swift build -c release --show-bin-path)/storebench" \
         --pg-url "$SHARDD_TEST_PG_URL" "$@"

@@ -41,6 +41,12 @@ def select_script(rows, selects):
                    % rng.randint(1, rows) for _ in range(selects))
 
 
+def quiet_env():
+    env = dict(os.environ)
+    env["PGOPTIONS"] = "-c client_min_messages=warning"
+    return env
+
+
 def timed(command, script):
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
         f.write(script)
@@ -48,7 +54,7 @@ def timed(command, script):
     try:
         start = time.perf_counter()
         with open(path) as stdin:
-            subprocess.run(command, stdin=stdin, stdout=subprocess.DEVNULL, check=True)
+            subprocess.run(command, stdin=stdin, stdout=subprocess.DEVNULL, check=True, env=quiet_env())
         return time.perf_counter() - start
     finally:
         os.unlink(path)
@@ -78,7 +84,7 @@ def main():
         insert = timed(client, insert_script(backend, args.rows))
         select = timed(client, select_script(args.rows, args.selects))
         if backend == "postgres":
-            subprocess.run(client, input="DROP TABLE bench_reports;", text=True, check=True, stdout=subprocess.DEVNULL)
+            subprocess.run(client, input="DROP TABLE bench_reports;", text=True, check=True, stdout=subprocess.DEVNULL, env=quiet_env())
         client_name = "sqlite3 CLI" if backend == "sqlite" else "psql"
         results.append({"client": client_name, "backend": backend, "workload": "batched_insert",
                          "count": args.rows, "seconds": insert, "per_second": int(args.rows / insert)})

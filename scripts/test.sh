@@ -26,7 +26,10 @@ fi
 # A cluster of our own on a free port, so a developer's running one is left alone.
 export SHARDD_PG_DIR="${SHARDD_PG_DIR:-/tmp/shardd-pg-test-$$}"
 export SHARDD_PG_PORT="${SHARDD_PG_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')}"
-cleanup() { scripts/postgres.sh stop || log "could not stop the PostgreSQL cluster in $SHARDD_PG_DIR"; }
+cleanup() {
+    scripts/postgres.sh stop || log "could not stop the PostgreSQL cluster in $SHARDD_PG_DIR"
+    rm -f "$SHARDD_PG_DIR.lock"
+}
 trap cleanup EXIT
 if ! pg_env="$(scripts/postgres.sh start)"; then
     log "PostgreSQL could not start (see the messages above); the PostgreSQL tests cannot run, so the run fails"

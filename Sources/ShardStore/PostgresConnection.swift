@@ -35,9 +35,6 @@ package final class PostgresConnection: ShardConnection {
     package var isBroken: Bool { broken || handle == nil }
 
     /// True while a transaction block is open (or failed and not yet rolled back).
-    ///
-    /// Not part of `ShardConnection` yet: the pool could use it to roll back a connection
-    /// that comes back mid-transaction.
     package var isInTransaction: Bool {
         guard let handle else { return false }
         return PQtransactionStatus(handle) != PQTRANS_IDLE
