@@ -11,6 +11,13 @@ extension ConfigLoader.Validator {
         "request_timeout_ms", "idle_transaction_timeout_ms",
     ]
 
+    /// The `[server]` integer limits, each at least 1.
+    static var serverLimits: [String: WritableKeyPath<ServerSettings, Int>] { [
+        "max_line_bytes": \.maxLineBytes, "max_connections": \.maxConnections, "max_result_rows": \.maxResultRows,
+        "identity_map_limit": \.identityMapLimit, "request_timeout_ms": \.requestTimeoutMs,
+        "idle_transaction_timeout_ms": \.idleTransactionTimeoutMs,
+    ] }
+
     /// The longest path a Unix socket address holds (without its terminating NUL).
     #if os(Linux)
     static let maxSocketPathBytes = 107
@@ -63,18 +70,8 @@ extension ConfigLoader.Validator {
                         report(keyPath, "\(ConfigLoader.quoted(s)) is not a commit mode (valid: \(modes))")
                     }
                 }
-            case "max_line_bytes":
-                if let n = positiveInteger(item, at: keyPath) { settings.maxLineBytes = n }
-            case "max_connections":
-                if let n = positiveInteger(item, at: keyPath) { settings.maxConnections = n }
-            case "max_result_rows":
-                if let n = positiveInteger(item, at: keyPath) { settings.maxResultRows = n }
-            case "identity_map_limit":
-                if let n = positiveInteger(item, at: keyPath) { settings.identityMapLimit = n }
-            case "request_timeout_ms":
-                if let n = positiveInteger(item, at: keyPath) { settings.requestTimeoutMs = n }
-            case "idle_transaction_timeout_ms":
-                if let n = positiveInteger(item, at: keyPath) { settings.idleTransactionTimeoutMs = n }
+            case let key where Self.serverLimits[key] != nil:
+                if let n = positiveInteger(item, at: keyPath), let limit = Self.serverLimits[key] { settings[keyPath: limit] = n }
             default:
                 break  // reported by checkKeys
             }

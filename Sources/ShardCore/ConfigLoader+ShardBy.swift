@@ -364,33 +364,35 @@ extension ConfigLoader.Validator {
 
         if draft.declaredColumns.contains(foreignKey) {
             // To-one: this model's column holds the other model's key.
-            guard let column = draft.column(foreignKey), let otherKey = other.primaryKey else { return nil }
-            guard otherKey.count == 1 else {
-                report(fkPath, "a to-one relationship to \(other.name) needs a single-column primary key on \(other.name), which has \(other.primaryKeyText)")
-                return nil
-            }
-            guard let keyColumn = other.singleKeyColumn else { return nil }
-            guard keyColumn.type == column.type else {
-                report(fkPath, "\(ConfigLoader.quoted(foreignKey)) is \(column.type.rawValue) but \(other.name)'s primary key \(keyColumn.name) is \(keyColumn.type.rawValue); they must be the same type")
-                return nil
-            }
-            return Relationship(name: name, model: other.name, foreignKey: foreignKey, kind: .toOne)
+            return link(name, .toOne, holder: draft, keyOwner: other, foreignKey: foreignKey, at: fkPath)
         }
         if other.declaredColumns.contains(foreignKey) {
             // To-many: the other model's column holds this model's key.
-            guard let column = other.column(foreignKey), let ownKey = draft.primaryKey else { return nil }
-            guard ownKey.count == 1 else {
-                report(fkPath, "a to-many relationship from \(draft.name) needs a single-column primary key on \(draft.name), which has \(draft.primaryKeyText)")
-                return nil
-            }
-            guard let keyColumn = draft.singleKeyColumn else { return nil }
-            guard keyColumn.type == column.type else {
-                report(fkPath, "\(other.name).\(foreignKey) is \(column.type.rawValue) but \(draft.name)'s primary key \(keyColumn.name) is \(keyColumn.type.rawValue); they must be the same type")
-                return nil
-            }
-            return Relationship(name: name, model: other.name, foreignKey: foreignKey, kind: .toMany)
+            return link(name, .toMany, holder: other, keyOwner: draft, foreignKey: foreignKey, at: fkPath)
         }
         report(fkPath, "\(ConfigLoader.quoted(foreignKey)) is neither a column of \(draft.name) (\(ConfigLoader.listing("columns", draft.declaredColumns))) nor of \(other.name) (\(ConfigLoader.listing("columns", other.declaredColumns)))")
         return nil
+    }
+
+    /// The relationship whose `foreignKey` column on `holder` holds `keyOwner`'s primary key,
+    /// which must be a single column of the same type.
+    private mutating func link(
+        _ name: String, _ kind: Relationship.Kind, holder: ModelDraft, keyOwner: ModelDraft,
+        foreignKey: String, at fkPath: ConfigPath
+    ) -> Relationship? {
+        guard let column = holder.column(foreignKey), let ownerKey = keyOwner.primaryKey else { return nil }
+        guard ownerKey.count == 1 else {
+            let shape = kind == .toOne ? "a to-one relationship to" : "a to-many relationship from"
+            report(fkPath, "\(shape) \(keyOwner.name) needs a single-column primary key on \(keyOwner.name), which has \(keyOwner.primaryKeyText)")
+            return nil
+        }
+        guard let keyColumn = keyOwner.singleKeyColumn else { return nil }
+        guard keyColumn.type == column.type else {
+            let holderColumn = kind == .toOne ? ConfigLoader.quoted(foreignKey) : "\(holder.name).\(foreignKey)"
+            report(fkPath, "\(holderColumn) is \(column.type.rawValue) but \(keyOwner.name)'s primary key \(keyColumn.name) is \(keyColumn.type.rawValue); they must be the same type")
+            return nil
+        }
+        let other = kind == .toOne ? keyOwner.name : holder.name
+        return Relationship(name: name, model: other, foreignKey: foreignKey, kind: kind)
     }
 }
