@@ -1,0 +1,38 @@
+/// A parsed `where` (protocol.md 7), its columns checked against a model and its values
+/// checked against their columns' types.
+package indirect enum Expression: Sendable, Equatable {
+    /// `=`, `!=`, `<`, `<=`, `>`, `>=` against a non-null value (`= null` parses to `isNull`).
+    case compare(Comparison, column: String, Value)
+    case isIn(column: String, [Value])
+    case notIn(column: String, [Value])
+    /// `lo <= column <= hi`, as SQL BETWEEN.
+    case between(column: String, Value, Value)
+    /// SQL LIKE with `%` and `_`, case-sensitive on every backend.
+    case like(column: String, pattern: String)
+    case startsWith(column: String, prefix: String)
+    case isNull(column: String)
+    case notNull(column: String)
+    case and([Expression])
+    case or([Expression])
+    case not(Expression)
+
+    package enum Comparison: String, Sendable, Equatable, CaseIterable {
+        case equal = "="
+        case notEqual = "!="
+        case less = "<"
+        case lessOrEqual = "<="
+        case greater = ">"
+        case greaterOrEqual = ">="
+    }
+}
+
+/// One `order_by` term: `"col"` ascending, `"-col"` descending (protocol.md 7).
+package struct SortKey: Sendable, Equatable {
+    package var column: String
+    package var descending: Bool
+
+    package init(column: String, descending: Bool = false) {
+        self.column = column
+        self.descending = descending
+    }
+}
