@@ -1,0 +1,145 @@
+/// The shards a `query`, `count`, `aggregate`, `update_where` or `delete_where` runs on.
+package struct Routing: Sendable, Equatable {
+    /// In file order, without repeats. Empty when the request cannot match any row (the
+    /// answer is empty and nothing is queried).
+    package var shards: [String]
+    /// True when the request's `shard`/`shards` or its `where` chose the shards; false when
+    /// nothing narrowed them and they are all the shards.
+    package var narrowed: Bool
+
+    package init(shards: [String], narrowed: Bool) {
+        self.shards = shards
+        self.narrowed = narrowed
+    }
+}
+
+/// The execute chooser of protocol.md 5.3: the shards a statement over `where` must run on.
+///
+/// The request's `shard`/`shards` override everything (each checked, repeats dropped, file
+/// order). Otherwise the `where` is read for the values it allows in the model's shard key
+/// column (`shard_by.column`), and those are mapped through the rule:
+/// - `=` and `in` on the key column: each value's shard (map entry, else the map's default,
+///   else no shard; the `ShardHash` shard; the range holding it, else no shard). A null
+///   value matches nothing and has no shard.
+/// - `and`: the intersection of the operands that constrain; operands that do not are
+///   ignored (an `and` of none constrains nothing). Values are intersected before they are
+///   mapped, so `region = "x" and region = "y"` matches nothing even when both fall to the
+///   same default shard.
+/// - `or`: the union, unless some operand does not constrain, which makes it all shards
+///   (an `or` of no operands matches nothing).
+/// - anything else (`not`, `!=`, `<`, `between`, `like`, `starts_with`, `is_null`, `not_in`,
+///   another column) constrains nothing.
+/// - no `where`, or a model without `shard_by`: all shards.
+///
+/// For a child model (`shard_by.parent`) the key column is its `via` column, whose values are
+/// parent keys: they route to the parents' shards when the session knows every one of them
+/// (`parentShards`), else they constrain nothing. Only a parent model whose keys are unique
+/// across shards (`id = "sequence"`) narrows: with `shard_local` or `client` keys, the parent
+/// the session knows on one shard may have a namesake with children on another.
+///
+/// A `where` that constrains to no shard at all (values that no shard can hold) routes to
+/// none: the rows it asks for cannot have been placed by the rule. Rows an `add` put on an
+/// explicit shard against the rule are found only by an explicit `shard`/`shards` or a
+/// `where` that does not narrow.
+package struct ExecuteChooser: Sendable {
+    /// All shards, in file order.
+    package var shards: ShardOrder
+    /// The models whose primary keys are unique across shards: the parents that narrow.
+    package var uniqueKeyModels: Set<String>
+
+    package init(shards: ShardOrder, uniqueKeyModels: Set<String>) {
+        self.shards = shards
+        self.uniqueKeyModels = uniqueKeyModels
+    }
+
+    /// The chooser for `configuration`, whose `id = "sequence"` models are the parents that narrow.
+    package init(configuration: Configuration) {
+        self.init(shards: ShardOrder(configuration),
+                  uniqueKeyModels: Set(configuration.models.filter { $0.id == .sequence }.map(\.name)))
+    }
+
+    /// The shards a statement over `model` filtered by `where` runs on.
+    ///
+    /// - Parameters:
+    ///   - explicitShards: the request's `shard` or `shards`; nil when neither was given.
+    ///     An empty list routes to no shard.
+    ///   - parentShards: for a child model, the shards (tokens) of the given parent rows (of
+    ///     the named parent model; keys without repeats or nulls) when the session's identity
+    ///     map holds every one of them; nil when it misses any. Called only for a child model
+    ///     whose parent is in `uniqueKeyModels`, with a non-empty list.
+    /// - Throws: `unknown_shard` for an explicit name that is not a shard.
+    package func route(
+        model: Model, where expression: Expression?, explicitShards: [String]? = nil,
+        parentShards: (_ parentModel: String, _ keys: [Value]) -> [String]? = { _, _ in nil }
+    ) throws(RequestError) -> Routing {
+        if let explicitShards {
+            return Routing(shards: try shards.checked(explicitShards), narrowed: true)
+        }
+        guard let rule = model.shardBy, let expression,
+              let allowed = allowedValues(expression, column: rule.column)
+        else {
+            return Routing(shards: shards.names, narrowed: false)
+        }
+        let values = allowed.values.filter { !$0.isNull }
+        switch rule {
+        case .parent(let parent, _):
+            guard !values.isEmpty else { return Routing(shards: [], narrowed: true) }
+            guard uniqueKeyModels.contains(parent), let found = parentShards(parent, values) else {
+                return Routing(shards: shards.names, narrowed: false)
+            }
+            return Routing(shards: shards.inFileOrder(found), narrowed: true)
+        case .map, .hash, .ranges:
+            return Routing(shards: shards.inFileOrder(values.compactMap { rule.shard(for: $0, shards: shards) }), narrowed: true)
+        }
+    }
+
+    /// The values of `column` that `expression` can match, or nil when it does not confine
+    /// the column to a finite set. Intersections and unions keep the first occurrence's order.
+    private func allowedValues(_ expression: Expression, column: String) -> ValueSet? {
+        switch expression {
+        case .compare(.equal, let c, let value) where c == column:
+            return ValueSet([value])
+        case .isIn(let c, let values) where c == column:
+            return ValueSet(values)
+        case .and(let terms):
+            var result: ValueSet?
+            for term in terms {
+                guard let allowed = allowedValues(term, column: column) else { continue }
+                result = result.map { $0.intersection(allowed) } ?? allowed
+            }
+            return result
+        case .or(let terms):
+            var result = ValueSet([])
+            for term in terms {
+                guard let allowed = allowedValues(term, column: column) else { return nil }
+                result.formUnion(allowed)
+            }
+            return result
+        default:
+            return nil
+        }
+    }
+}
+
+/// Values without repeats, in first-seen order (so that parent keys reach `parentShards` in
+/// a stable order).
+private struct ValueSet {
+    private(set) var values: [Value] = []
+    private var members: Set<Value> = []
+
+    init(_ values: [Value]) {
+        for value in values { insert(value) }
+    }
+
+    mutating func insert(_ value: Value) {
+        if members.insert(value).inserted { values.append(value) }
+    }
+
+    mutating func formUnion(_ other: ValueSet) {
+        for value in other.values { insert(value) }
+    }
+
+    func intersection(_ other: ValueSet) -> ValueSet {
+        ValueSet(values.filter { other.members.contains($0) })
+    }
+}
