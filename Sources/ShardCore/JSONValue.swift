@@ -2,7 +2,7 @@
 ///
 /// Integers and doubles are kept apart so that an `int` column never receives `12.0` and
 /// int64 values survive exactly (a generic JSON library would turn them into doubles).
-package indirect enum JSONValue: Sendable, Equatable {
+package enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)
     /// An integer literal that fits in Int64.
