@@ -14,6 +14,8 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(
@@ -34,10 +36,21 @@ let package = Package(
             name: "ShardStore",
             dependencies: ["ShardCore", "CSQLite", "CLibPQ", .product(name: "Logging", package: "swift-log")]
         ),
+        .target(
+            name: "ShardServer",
+            dependencies: [
+                "ShardCore", "ShardStore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "shardd",
             dependencies: [
-                "ShardCore", "ShardStore",
+                "ShardCore", "ShardStore", "ShardServer",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -61,6 +74,14 @@ let package = Package(
         .target(name: "ShardTestSupport", dependencies: ["ShardCore", "ShardStore"], path: "Tests/ShardTestSupport"),
         .testTarget(name: "ShardCoreTests", dependencies: ["ShardCore"]),
         .testTarget(name: "ShardStoreTests", dependencies: ["ShardStore", "ShardCore", "ShardTestSupport"]),
+        .testTarget(
+            name: "ShardServerTests",
+            dependencies: [
+                "ShardServer", "ShardCore", "ShardStore", "ShardTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]
+        ),
         // Runs the built binaries (shardd) as processes; `swift build --build-tests` builds them first.
         .testTarget(name: "EndToEndTests", dependencies: ["ShardCore", "ShardTestSupport"]),
     ],

@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import Logging
 import ShardCore
+import ServiceLifecycle
+import ShardServer
 import ShardStore
 
 /// The shardd daemon's command line.
@@ -43,6 +45,14 @@ struct Shardd: AsyncParsableCommand {
             throw ExitCode(2)
         }
 
+        if !check {
+            do {
+                try Server.claimSocket(configuration.server.socket)
+            } catch {
+                logger.error("\(error)")
+                throw ExitCode(1)
+            }
+        }
         let shards = ShardSet(configuration: configuration)
         defer { shards.close() }
         let (statuses, sequenceError) = await shards.prepare()
@@ -60,9 +70,18 @@ struct Shardd: AsyncParsableCommand {
                 logger.info("shard \(status.shard.name) (\(status.shard.dialect.backend.rawValue)) \(status.shard.spec.location.redacted): ready")
             }
         }
-        if let sequenceError { logger.error("id sequences: \(sequenceError)") }
-        logger.error("this version of shardd does not serve the socket protocol yet; use `shardd --check`")
-        throw ExitCode(1)
+        if let sequenceError {
+            logger.error("id sequences: \(sequenceError)")
+            throw ExitCode(1)
+        }
+        let server = Server(context: ServerContext(configuration: configuration, shards: shards, logger: logger))
+        let group = ServiceGroup(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        do {
+            try await group.run()
+        } catch {
+            logger.error("\(error)")
+            throw ExitCode(1)
+        }
     }
 
     /// `--config`, else `./shards.conf`, else the built-in default resolved against the

@@ -1,15 +1,15 @@
 import Foundation
 
 /// The finished output of a child process.
-struct ProcessRun {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-    var output: String { stdout + stderr }
+package struct ProcessRun {
+    package var status: Int32
+    package var stdout: String
+    package var stderr: String
+    package var output: String { stdout + stderr }
 }
 
 extension Process {
-    static func output(of executable: String, _ arguments: [String], in directory: String? = nil,
+    package static func output(of executable: String, _ arguments: [String], in directory: String? = nil,
                        environment: [String: String] = [:]) throws -> ProcessRun {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
@@ -39,18 +39,9 @@ extension Process {
     }
 }
 
-/// The `shardd` binary built beside the test bundle.
-enum Shardd {
-    static var path: String {
-        let bundleDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for candidate in [bundleDirectory, bundleDirectory.deletingLastPathComponent()] {
-            let path = candidate.appendingPathComponent("shardd").path
-            if FileManager.default.isExecutableFile(atPath: path) { return path }
-        }
-        return bundleDirectory.appendingPathComponent("shardd").path
-    }
-
-    static func run(_ arguments: [String], in directory: String? = nil, environment: [String: String] = [:]) throws -> ProcessRun {
-        try Process.output(of: path, arguments, in: directory, environment: environment)
+/// Runs the `shardd` binary built beside the test bundle to completion.
+package enum Shardd {
+    package static func run(_ arguments: [String], in directory: String? = nil, environment: [String: String] = [:]) throws -> ProcessRun {
+        try Process.output(of: Daemon.binary, arguments, in: directory, environment: environment)
     }
 }

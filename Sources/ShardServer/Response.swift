@@ -1,0 +1,26 @@
+import ShardCore
+
+/// Writes response lines (protocol.md 2): `{"id": ..., "ok": true, ...}` or
+/// `{"id": ..., "ok": false, "error": {"code": ..., "message": ..., ...details}}`.
+enum Response {
+    static func success(id: JSONValue?, _ fields: JSONObject, into out: inout [UInt8]) {
+        var object = JSONObject()
+        if let id { object.members.append(("id", id)) }
+        object.members.append(("ok", .bool(true)))
+        object.members.append(contentsOf: fields.members)
+        JSONValue.object(object).write(into: &out)
+        out.append(UInt8(ascii: "\n"))
+    }
+
+    /// `hasID` false omits `id`; a request whose JSON could not be read gets `"id": null`.
+    static func failure(id: JSONValue?, _ error: RequestError, into out: inout [UInt8]) {
+        var object = JSONObject()
+        if let id { object.members.append(("id", id)) }
+        object.members.append(("ok", .bool(false)))
+        var body = JSONObject([("code", .string(error.code.rawValue)), ("message", .string(error.message))])
+        body.members.append(contentsOf: error.details)
+        object.members.append(("error", .object(body)))
+        JSONValue.object(object).write(into: &out)
+        out.append(UInt8(ascii: "\n"))
+    }
+}

@@ -1,0 +1,59 @@
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import ShardCore
+
+/// The socket server: binds `[server] socket`, serves one session per connection, and on
+/// graceful shutdown stops accepting, closes connections and removes the socket file.
+package final class Server: Service {
+    private let context: ServerContext
+
+    package init(context: ServerContext) {
+        self.context = context
+    }
+
+    /// Fails early, before any shard is touched, when another daemon owns `path`; removes
+    /// a stale socket file.
+    package static func claimSocket(_ path: String) throws {
+        try SocketFile.clear(path)
+    }
+
+    package func run() async throws {
+        let server = context.configuration.server
+        let path = server.socket
+        try SocketFile.clear(path)
+        let maxLineBytes = server.maxLineBytes
+        let serverContext = context
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: 256)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandlers(
+                        ByteToMessageHandler(LineFrameDecoder(maxLineBytes: maxLineBytes)),
+                        SessionHandler(context: serverContext)
+                    )
+                }
+            }
+            .bind(unixDomainSocketPath: path)
+            .get()
+        do {
+            try SocketFile.setMode(path, server.socketMode)
+        } catch {
+            try? await channel.close().get()
+            throw error
+        }
+        context.logger.info("listening on \(path)")
+        try? await gracefulShutdown()
+        context.logger.info("shutting down: closing \(path)")
+        try? await channel.close().get()
+        SocketFile.removeIfOurs(path)
+    }
+}
+
+extension SocketFile {
+    /// Removes the socket file at shutdown (only a socket: never another kind of file).
+    static func removeIfOurs(_ path: String) {
+        try? clear(path)
+    }
+}

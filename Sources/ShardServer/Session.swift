@@ -1,0 +1,104 @@
+import Logging
+import NIOCore
+import ShardCore
+import ShardStore
+
+/// One client connection's session (protocol.md 4): its identity map and its transaction.
+///
+/// Used only by the connection's own task, one request at a time, so it needs no locks.
+final class Session {
+    let id: Int
+    let context: ServerContext
+    var identityMap: IdentityMap
+    var configuration: Configuration { context.configuration }
+
+    init(context: ServerContext) {
+        self.context = context
+        self.id = context.newSessionID()
+        self.identityMap = IdentityMap(limit: context.configuration.server.identityMapLimit)
+    }
+
+    /// Answers one frame with exactly one response line appended to `out`.
+    /// Returns false when the connection must close after this response.
+    func handle(_ frame: Frame, into out: inout [UInt8]) async -> Bool {
+        guard case .line(let line) = frame else {
+            let limit = configuration.server.maxLineBytes
+            Response.failure(id: .null, RequestError(.lineTooLong, "a request line may be at most \(limit) bytes (max_line_bytes); the connection is closed"), into: &out)
+            return false
+        }
+        let json: JSONValue
+        do {
+            json = try line.withUnsafeReadableBytes { bytes throws(JSONParseError) in try JSONValue.parse(bytes) }
+        } catch {
+            Response.failure(id: .null, RequestError(.badJSON, error.message), into: &out)
+            return true
+        }
+        var request: Request
+        do {
+            request = try Request(json)
+        } catch {
+            Response.failure(id: error.id ?? (error.error.code == .badJSON ? .null : nil), error.error, into: &out)
+            return true
+        }
+        do {
+            let result = try await perform(&request)
+            Response.success(id: request.id, result, into: &out)
+        } catch let error as RequestError {
+            Response.failure(id: request.id, error, into: &out)
+        } catch let error as ShardError {
+            Response.failure(id: request.id, RequestError(shardError: error), into: &out)
+        } catch {
+            context.logger.error("request failed unexpectedly", metadata: ["op": "\(request.op)", "error": "\(error)"])
+            Response.failure(id: request.id, RequestError(.internal, "\(request.op) failed: \(error)"), into: &out)
+        }
+        return true
+    }
+
+    /// Runs the op. Arguments are read, then checked for unknown ones, before anything changes.
+    private func perform(_ request: inout Request) async throws -> JSONObject {
+        switch request.op {
+        case "hello":
+            _ = request.optional("client")
+            try request.checkNoUnknownArguments()
+            return hello()
+        case "ping":
+            try request.checkNoUnknownArguments()
+            return JSONObject([("pong", .bool(true))])
+        default:
+            throw RequestError(.unknownOp, "unknown op \"\(request.op)\" (ops: \(Session.ops.joined(separator: ", ")))")
+        }
+    }
+
+    static let ops = ["hello", "ping"]
+
+    private func hello() -> JSONObject {
+        JSONObject([
+            ("server", .string(ServerContext.serverName)),
+            ("version", .string(ServerContext.version)),
+            ("protocol", .int(1)),
+            ("session", .int(Int64(id))),
+            ("shards", .array(configuration.shards.map { .string($0.name) })),
+            ("models", .array(configuration.models.map { .string($0.name) })),
+        ])
+    }
+
+    /// Ends the session: an open transaction is rolled back, the identity map dropped.
+    func close() async {
+        identityMap.removeAll()
+    }
+}
+
+extension RequestError {
+    /// A shard's failure as the protocol reports it, naming the shard.
+    init(shardError error: ShardError) {
+        let code: Code
+        switch error.code {
+        case .shardUnavailable: code = .shardUnavailable
+        case .constraintViolation: code = .constraintViolation
+        case .timeout: code = .timeout
+        case .invalidValue: code = .invalidValue
+        default: code = .internal
+        }
+        self.init(code, "shard \(error.shard): \(error.message)", details: [("shard", .string(error.shard))])
+    }
+}
