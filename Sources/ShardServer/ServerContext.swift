@@ -8,6 +8,10 @@ package final class ServerContext: Sendable {
     package let configuration: Configuration
     package let shards: ShardSet
     package let logger: Logger
+    let shardChooser: ShardChooser
+    let identityChooser: IdentityChooser
+    let executeChooser: ExecuteChooser
+    let shardOrder: ShardOrder
     private let nextSession = Mutex(1)
 
     /// The server's name and version, reported by `hello`.
@@ -18,6 +22,10 @@ package final class ServerContext: Sendable {
         self.configuration = configuration
         self.shards = shards
         self.logger = logger
+        shardChooser = ShardChooser(configuration: configuration)
+        identityChooser = IdentityChooser(configuration: configuration)
+        executeChooser = ExecuteChooser(configuration: configuration)
+        shardOrder = ShardOrder(configuration)
     }
 
     func newSessionID() -> Int {

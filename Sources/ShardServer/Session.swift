@@ -10,6 +10,7 @@ final class Session {
     let id: Int
     let context: ServerContext
     var identityMap: IdentityMap
+    var transaction: SessionTransaction?
     var configuration: Configuration { context.configuration }
 
     init(context: ServerContext) {
@@ -64,12 +65,35 @@ final class Session {
         case "ping":
             try request.checkNoUnknownArguments()
             return JSONObject([("pong", .bool(true))])
+        case "add": return try await add(&request)
+        case "get": return try await get(&request)
+        case "query": return try await query(&request)
+        case "count": return try await count(&request)
+        case "update": return try await update(&request)
+        case "delete": return try await delete(&request)
+        case "load": return try await load(&request)
+        case "refresh": return try await refresh(&request)
+        case "begin":
+            try request.checkNoUnknownArguments()
+            return begin()
+        case "commit":
+            try request.checkNoUnknownArguments()
+            return try await commit()
+        case "rollback":
+            try request.checkNoUnknownArguments()
+            return await rollback()
+        case "expunge": return try expunge(&request)
+        case "expunge_all": return try expungeAll(&request)
+        case "identity_keys": return try identityKeys(&request)
         default:
             throw RequestError(.unknownOp, "unknown op \"\(request.op)\" (ops: \(Session.ops.joined(separator: ", ")))")
         }
     }
 
-    static let ops = ["hello", "ping"]
+    static let ops = [
+        "hello", "ping", "add", "get", "query", "count", "update", "delete", "load", "refresh",
+        "begin", "commit", "rollback", "expunge", "expunge_all", "identity_keys",
+    ]
 
     private func hello() -> JSONObject {
         JSONObject([
@@ -84,6 +108,7 @@ final class Session {
 
     /// Ends the session: an open transaction is rolled back, the identity map dropped.
     func close() async {
+        await abandonTransaction()
         identityMap.removeAll()
     }
 }

@@ -1,0 +1,192 @@
+import ShardCore
+import ShardStore
+
+extension Session {
+    /// `get` (protocol.md 5.2, 8): the identity map first, then the shard in the key or
+    /// every shard concurrently.
+    func get(_ request: inout Request) async throws -> JSONObject {
+        let model = try self.model(&request)
+        let key = try primaryKey(try request.required("pk", "1"), of: model)
+        let explicitShard = try request.optionalString("shard")
+        let fresh = try request.optionalBool("fresh") ?? false
+        try refuseInclude(&request)
+        try request.checkNoUnknownArguments()
+
+        let candidates = try context.identityChooser.shards(explicitShard: explicitShard)
+        if !fresh {
+            let known = candidates.filter { identityMap.contains(IdentityKey(model: model.name, primaryKey: key, token: $0)) }
+            if known.count == 1 {
+                let identity = IdentityKey(model: model.name, primaryKey: key, token: known[0])
+                return JSONObject([("object", Session.object(identity, identityMap.values(for: identity)!, model: model))])
+            }
+            if known.count > 1 { throw ambiguous(model, key, known) }
+        }
+        let shards = try candidates.map { name throws(RequestError) in try shard(named: name) }
+        let found = try await readEach(shards) { shard, connection in
+            (shard.name, try connection.run(shard.dialect.selectByKey(model, key)).rows.first)
+        }
+        let rows = found.compactMap { name, row in row.map { (name, $0) } }
+        for (name, row) in found where row == nil {
+            identityMap.remove(IdentityKey(model: model.name, primaryKey: key, token: name))
+        }
+        switch rows.count {
+        case 0: return JSONObject([("object", .null)])
+        case 1: return JSONObject([("object", remember(rows[0].1, of: model, on: rows[0].0))])
+        default: throw ambiguous(model, key, rows.map(\.0))
+        }
+    }
+
+    private func ambiguous(_ model: Model, _ key: [Value], _ shards: [String]) -> RequestError {
+        let keys = shards.map { IdentityKey(model: model.name, primaryKey: key, token: $0).json }
+        return RequestError(.ambiguousIdentity,
+                            "\(model.name) \(key.map(\.description).joined(separator: ", ")) exists on several shards (\(shards.joined(separator: ", "))); give shard to choose one",
+                            details: [("keys", .array(keys))])
+    }
+
+    /// `include` is not served yet: refused rather than ignored, so no client mistakes its
+    /// absence for an empty relationship.
+    private func refuseInclude(_ request: inout Request) throws(RequestError) {
+        if let include = request.optional("include"), include != .null {
+            throw RequestError(.badRequest, "include (eager relationship loads) is not supported by this version of shardd; use load")
+        }
+    }
+
+    /// `query` (protocol.md 5.3, 7, 8): routed by the execute chooser, all shards at once,
+    /// merged in order, offset and limit applied once.
+    func query(_ request: inout Request) async throws -> JSONObject {
+        let model = try self.model(&request)
+        let filter = try request.optional("where").map { json throws(RequestError) in try Expression(where: json, model: model) }
+        let order = try request.optional("order_by").map { json throws(RequestError) in try SortKey.parse(orderBy: json, model: model) } ?? []
+        let limit = try request.optionalCount("limit")
+        let offset = try request.optionalCount("offset") ?? 0
+        try refuseInclude(&request)
+        let explicit = try explicitShards(&request)
+        try request.checkNoUnknownArguments()
+
+        let routing = try route(model, filter, explicit)
+        let maxRows = configuration.server.maxResultRows
+        // Each shard sends at most what the answer can use, and one row more than
+        // max_result_rows when that bound is what stops the answer.
+        let needed = min(limit ?? Int.max, maxRows + 1)
+        let perShard = offset + needed
+        let shards = try routing.shards.map { name throws(RequestError) in try shard(named: name) }
+        let tiebreak = model.primaryKey.filter { key in !order.contains { $0.column == key } }.map { SortKey(column: $0) }
+        let perShardRows = try await readEach(shards) { shard, connection in
+            var parameters: [Value] = []
+            var sql = shard.dialect.selectAll(model)
+            if let filter { sql += " WHERE " + shard.dialect.whereClause(filter, model: model, parameters: &parameters) }
+            sql += " ORDER BY " + shard.dialect.orderByClause(order + tiebreak)
+            sql += " LIMIT \(perShard)"
+            return try connection.run(Statement(sql, parameters, resultTypes: model.columns.map(\.type))).rows
+        }
+
+        // The shard's position rides along as a last column, to name each row's token.
+        let tagged = perShardRows.enumerated().map { index, rows in rows.map { $0 + [.int(Int64(index))] } }
+        let merged: [[Value]]
+        if order.isEmpty {
+            merged = Array(tagged.joined().dropFirst(offset).prefix(needed))
+        } else {
+            let keys = order.map { key in MergeKey(column: model.columns.firstIndex { $0.name == key.column }!, descending: key.descending) }
+            merged = Array(OrderedMerge(tagged, keys: keys, offset: offset, limit: needed))
+        }
+        if merged.count > maxRows {
+            throw RequestError(.resultTooLarge, "the query matches more than \(maxRows) rows (max_result_rows); give a limit of at most \(maxRows), or narrow the where")
+        }
+        let objects = merged.map { row in
+            guard case .int(let index) = row.last! else { fatalError("the shard tag is an int") }
+            return remember(Array(row.dropLast()), of: model, on: shards[Int(index)].name)
+        }
+        return JSONObject([("objects", .array(objects)), ("shards", .array(routing.shards.map(JSONValue.string)))])
+    }
+
+    /// `count` (protocol.md 8): per-shard counts, summed.
+    func count(_ request: inout Request) async throws -> JSONObject {
+        let model = try self.model(&request)
+        let filter = try request.optional("where").map { json throws(RequestError) in try Expression(where: json, model: model) }
+        let explicit = try explicitShards(&request)
+        try request.checkNoUnknownArguments()
+
+        let routing = try route(model, filter, explicit)
+        let shards = try routing.shards.map { name throws(RequestError) in try shard(named: name) }
+        let counts = try await readEach(shards) { shard, connection -> Int64 in
+            var parameters: [Value] = []
+            var sql = "SELECT count(*) FROM \(SQLDialect.quote(model.table))"
+            if let filter { sql += " WHERE " + shard.dialect.whereClause(filter, model: model, parameters: &parameters) }
+            guard case .int(let n) = try connection.run(Statement(sql, parameters, resultTypes: [.int])).rows.first?.first else { return 0 }
+            return n
+        }
+        let perShard = JSONObject(zip(routing.shards, counts).map { ($0, .int($1)) })
+        return JSONObject([("count", .int(counts.reduce(0, +))), ("per_shard", .object(perShard)),
+                           ("shards", .array(routing.shards.map(JSONValue.string)))])
+    }
+
+    /// The execute chooser, with child models routed through parents this session knows.
+    func route(_ model: Model, _ filter: Expression?, _ explicit: [String]?) throws(RequestError) -> Routing {
+        try context.executeChooser.route(model: model, where: filter, explicitShards: explicit) { parentModel, keys in
+            var shards: Set<String> = []
+            for key in keys {
+                let known = tokens(of: parentModel, key: [key])
+                if known.isEmpty { return nil }
+                shards.formUnion(known)
+            }
+            return Array(shards)
+        }
+    }
+
+    /// `refresh` (protocol.md 8): the row read again from the shard in its key.
+    func refresh(_ request: inout Request) async throws -> JSONObject {
+        let key = try IdentityKey(json: try request.required("key", "[\"Report\", [1], \"asia\"]"), configuration: configuration)
+        try request.checkNoUnknownArguments()
+        let model = configuration.model(named: key.model)!
+        let row = try await currentRow(key, model: model)
+        return JSONObject([("object", remember(row, of: model, on: key.token))])
+    }
+
+    /// The row of `key` as its shard has it now; `not_found` (and out of the map) when gone.
+    func currentRow(_ key: IdentityKey, model: Model) async throws -> [Value] {
+        let shard = try shard(named: key.token)
+        let statement = shard.dialect.selectByKey(model, key.primaryKey)
+        guard let row = try await read(on: shard, { try $0.run(statement).rows.first }) else {
+            identityMap.remove(key)
+            throw RequestError(.notFound, "\(key) no longer exists on \(key.token)", details: [("shard", .string(key.token))])
+        }
+        return row
+    }
+
+    /// `load` (protocol.md 5.4, 8): a relationship of one object, read on that object's shard only.
+    func load(_ request: inout Request) async throws -> JSONObject {
+        let key = try IdentityKey(json: try request.required("key", "[\"WeatherLocation\", [1], \"asia\"]"), configuration: configuration)
+        let name = try request.string("relationship", "\"reports\"")
+        try request.checkNoUnknownArguments()
+        let model = configuration.model(named: key.model)!
+        guard let relationship = model.relationship(named: name), let other = configuration.model(named: relationship.model) else {
+            throw RequestError(.unknownRelationship, "\(model.name) has no relationship \"\(name)\" (relationships: \(model.relationships.isEmpty ? "none" : model.relationships.map(\.name).joined(separator: ", ")))")
+        }
+        let row: [Value]
+        if let known = identityMap.values(for: key) {
+            row = known
+        } else {
+            row = try await currentRow(key, model: model)
+        }
+        let shard = try shard(named: key.token)
+        switch relationship.kind {
+        case .toOne:
+            let value = row[model.columns.firstIndex { $0.name == relationship.foreignKey }!]
+            guard value != .null else { return JSONObject([("object", .null)]) }
+            let statement = shard.dialect.selectByKey(other, [value])
+            let related = try await read(on: shard) { try $0.run(statement).rows.first }
+            return JSONObject([("object", related.map { remember($0, of: other, on: key.token) } ?? .null)])
+        case .toMany:
+            let maxRows = configuration.server.maxResultRows
+            let parameters = [key.primaryKey[0]]
+            let sql = shard.dialect.selectAll(other) + " WHERE \(SQLDialect.quote(relationship.foreignKey)) = \(shard.dialect.placeholder(1))"
+                + " ORDER BY " + shard.dialect.orderByClause(other.primaryKey.map { SortKey(column: $0) }) + " LIMIT \(maxRows + 1)"
+            let statement = Statement(sql, parameters, resultTypes: other.columns.map(\.type))
+            let rows = try await read(on: shard) { try $0.run(statement).rows }
+            if rows.count > maxRows {
+                throw RequestError(.resultTooLarge, "\(key) has more than \(maxRows) \(name) (max_result_rows); use query with a where and a limit")
+            }
+            return JSONObject([("objects", .array(rows.map { remember($0, of: other, on: key.token) }))])
+        }
+    }
+}

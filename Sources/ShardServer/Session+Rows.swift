@@ -1,0 +1,127 @@
+import ShardCore
+import ShardStore
+
+/// Reading request arguments into model terms, and rows into objects.
+extension Session {
+    func model(_ request: inout Request) throws(RequestError) -> Model {
+        let name = try request.string("model", "\"Report\"")
+        guard let model = configuration.model(named: name) else {
+            throw RequestError(.unknownModel, "\"\(name)\" is not a model (models: \(configuration.models.map(\.name).joined(separator: ", ")))")
+        }
+        return model
+    }
+
+    func shard(named name: String) throws(RequestError) -> Shard {
+        guard let shard = context.shards.shard(named: name) else {
+            throw RequestError(.unknownShard, "\"\(name)\" is not a shard (shards: \(configuration.shards.map(\.name).joined(separator: ", ")))",
+                               details: [("shard", .string(name))])
+        }
+        return shard
+    }
+
+    /// The request's `shard` or `shards`, nil when it gave neither.
+    func explicitShards(_ request: inout Request) throws(RequestError) -> [String]? {
+        let one = try request.optionalString("shard")
+        let many = request.optional("shards")
+        switch (one, many) {
+        case (nil, nil), (nil, .null?):
+            return nil
+        case (let name?, nil), (let name?, .null?):
+            return [name]
+        case (nil, .array(let items)?):
+            return try items.map { item throws(RequestError) -> String in
+                guard case .string(let name) = item else { throw RequestError(.badRequest, "shards must be a list of shard names") }
+                return name
+            }
+        case (nil, _?):
+            throw RequestError(.badRequest, "shards must be a list of shard names, e.g. [\"asia\", \"europe\"]")
+        case (_?, _?):
+            throw RequestError(.badRequest, "give shard or shards, not both")
+        }
+    }
+
+    /// A primary key given as a scalar (single-column keys) or a list, checked against the
+    /// key's column types.
+    func primaryKey(_ json: JSONValue, of model: Model) throws(RequestError) -> [Value] {
+        let columns = model.primaryKeyColumns
+        let items: [JSONValue]
+        if case .array(let list) = json { items = list } else { items = [json] }
+        guard items.count == columns.count else {
+            throw RequestError(.badRequest, "\(model.name)'s primary key is (\(model.primaryKey.joined(separator: ", "))): give \(columns.count) value(s), got \(items.count)")
+        }
+        var key: [Value] = []
+        for (item, column) in zip(items, columns) {
+            key.append(try Value(json: item, for: column, nullable: false))
+        }
+        return key
+    }
+
+    /// Column values from a JSON object, each checked against its column's type.
+    func columnValues(_ json: JSONValue, of model: Model, argument: String) throws(RequestError) -> [(column: Column, value: Value)] {
+        guard case .object(let object) = json else {
+            throw RequestError(.badRequest, "\(argument) must be an object of column values, e.g. {\"temperature\": 80.5}")
+        }
+        var out: [(column: Column, value: Value)] = []
+        for (name, item) in object.members {
+            guard let column = model.column(named: name) else {
+                throw RequestError(.unknownColumn, "\(model.name) has no column \"\(name)\" (columns: \(model.columns.map(\.name).joined(separator: ", ")))",
+                                   details: [("column", .string(name))])
+            }
+            out.append((column, try Value(json: item, for: column, nullable: true)))
+        }
+        return out
+    }
+
+    /// The row's primary key values, from its values in the model's column order.
+    func key(of row: [Value], model: Model) -> [Value] {
+        model.primaryKey.map { name in row[model.columns.firstIndex { $0.name == name }!] }
+    }
+
+    /// Puts a row in the identity map and returns it as a protocol object.
+    func remember(_ row: [Value], of model: Model, on shard: String) -> JSONValue {
+        let identity = IdentityKey(model: model.name, primaryKey: key(of: row, model: model), token: shard)
+        identityMap.put(identity, row)
+        return Session.object(identity, row, model: model)
+    }
+
+    static func object(_ key: IdentityKey, _ row: [Value], model: Model) -> JSONValue {
+        var values = JSONObject()
+        values.members.reserveCapacity(row.count)
+        for (column, value) in zip(model.columns, row) { values.members.append((column.name, value.json)) }
+        return .object(JSONObject([("key", key.json), ("values", .object(values))]))
+    }
+
+    /// The shards (tokens) under which the identity map holds `model` rows with this key.
+    func tokens(of model: String, key: [Value]) -> [String] {
+        configuration.shards.map(\.name).filter {
+            identityMap.contains(IdentityKey(model: model, primaryKey: key, token: $0))
+        }
+    }
+
+    /// Runs `body` on each shard concurrently (reads), results in the given order.
+    func readEach<T: Sendable>(_ shards: [Shard], _ body: @escaping @Sendable (Shard, any ShardConnection) throws -> T) async throws -> [T] {
+        if shards.count == 1 {
+            let shard = shards[0]
+            return [try await read(on: shard) { try body(shard, $0) }]
+        }
+        // Leases are picked here, on the session's task, before fanning out.
+        let tasks = shards.map { shard in
+            let lease = transaction?.lease(for: shard)
+            return Task { try await Session.read(on: shard, lease: lease) { try body(shard, $0) } }
+        }
+        var results: [T] = []
+        var firstError: Error?
+        for task in tasks {
+            do { results.append(try await task.value) } catch { if firstError == nil { firstError = error } }
+        }
+        if let firstError { throw firstError }
+        return results
+    }
+}
+
+extension RequestError {
+    init(_ error: RowError) {
+        self.init(error.code == .unknownColumn ? .unknownColumn : .invalidValue, error.message,
+                  details: [("column", .string(error.column))])
+    }
+}

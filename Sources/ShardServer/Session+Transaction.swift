@@ -1,0 +1,172 @@
+import ShardCore
+import ShardStore
+
+extension Session {
+    /// Joins or opens the session's transaction on each shard a write request touches.
+    func beginWrites(on shards: [Shard]) async throws -> WriteScope {
+        if transaction == nil { transaction = SessionTransaction(explicit: false) }
+        let transaction = self.transaction!
+        var scope = WriteScope()
+        do {
+            for shard in shards where scope.entry(for: shard) == nil {
+                if let lease = transaction.lease(for: shard) {
+                    scope.append(.init(shard: shard, lease: lease, began: false))
+                } else {
+                    scope.append(.init(shard: shard, lease: try await shard.lease(), began: true))
+                }
+            }
+        } catch {
+            await finishWrites(scope, failed: Set(scope.entries.map(\.shard.name)))
+            throw error
+        }
+        return scope
+    }
+
+    /// Ends a write request. `failed` names the shards whose part already failed (and was
+    /// undone in its own hop); when it is not empty the other shards' parts are undone too.
+    func finishWrites(_ scope: WriteScope, failed: Set<String>) async {
+        let transaction = self.transaction
+        if failed.isEmpty {
+            await withTaskGroup(of: Void.self) { group in
+                for entry in scope.entries where !entry.began {
+                    group.addTask { _ = try? await entry.lease.run { try $0.releaseSavepoint(WriteScope.savepoint) } }
+                }
+            }
+            for entry in scope.entries where entry.began { transaction?.add(entry.shard, entry.lease) }
+            return
+        }
+        await withTaskGroup(of: Void.self) { group in
+            for entry in scope.entries where !failed.contains(entry.shard.name) {
+                group.addTask { _ = try? await entry.lease.run { WriteScope.undo($0, began: entry.began) } }
+            }
+        }
+        for entry in scope.entries where entry.began { await entry.lease.release() }
+        if let transaction, transaction.leases.isEmpty, !transaction.explicit { self.transaction = nil }
+    }
+
+    /// Runs one write body per shard concurrently inside a write scope; all or nothing.
+    func writeEach<T: Sendable>(
+        _ work: [(shard: Shard, body: @Sendable (any ShardConnection) throws -> T)]
+    ) async throws -> [T] {
+        let scope = try await beginWrites(on: work.map(\.shard))
+        let outcomes = await withTaskGroup(of: (Int, Result<T, Error>).self) { group in
+            for (index, item) in work.enumerated() {
+                let entry = scope.entry(for: item.shard)!
+                let body = item.body
+                group.addTask {
+                    do {
+                        return (index, .success(try await WriteScope.run(entry, body)))
+                    } catch {
+                        return (index, .failure(error))
+                    }
+                }
+            }
+            var outcomes = [Result<T, Error>?](repeating: nil, count: work.count)
+            for await (index, outcome) in group { outcomes[index] = outcome }
+            return outcomes.map { $0! }
+        }
+        var failed: Set<String> = []
+        var firstError: Error?
+        for (index, outcome) in outcomes.enumerated() {
+            if case .failure(let error) = outcome {
+                failed.insert(work[index].shard.name)
+                if firstError == nil { firstError = error }
+            }
+        }
+        await finishWrites(scope, failed: failed)
+        if let firstError { throw firstError }
+        return outcomes.map { try! $0.get() }
+    }
+
+    /// Runs a read on a shard: through the transaction's connection when the transaction
+    /// holds that shard (so it sees its own writes), else in autocommit. On PostgreSQL a
+    /// read inside a transaction runs in a savepoint, so that its failure cannot abort the
+    /// transaction.
+    func read<T: Sendable>(on shard: Shard, _ body: @escaping @Sendable (any ShardConnection) throws -> T) async throws -> T {
+        try await Session.read(on: shard, lease: transaction?.lease(for: shard), body)
+    }
+
+    static func read<T: Sendable>(
+        on shard: Shard, lease: ConnectionLease?, _ body: @escaping @Sendable (any ShardConnection) throws -> T
+    ) async throws -> T {
+        guard let lease else { return try await shard.withConnection(body) }
+        guard shard.dialect.backend == .postgres else { return try await lease.run(body) }
+        return try await lease.run { connection in
+            try connection.savepoint(WriteScope.savepoint)
+            do {
+                let result = try body(connection)
+                try connection.releaseSavepoint(WriteScope.savepoint)
+                return result
+            } catch {
+                WriteScope.undo(connection, began: false)
+                throw error
+            }
+        }
+    }
+
+    // MARK: - begin / commit / rollback
+
+    func begin() -> JSONObject {
+        if transaction == nil { transaction = SessionTransaction(explicit: true) }
+        return JSONObject([("shards", .array(transaction!.shardNames(in: context.shardOrder).map(JSONValue.string)))])
+    }
+
+    /// Commits every touched shard (protocol.md 6, best effort): shards that fail are
+    /// rolled back and reported with the ones that committed.
+    func commit() async throws -> JSONObject {
+        guard let transaction else { return JSONObject([("shards", .array([]))]) }
+        self.transaction = nil
+        let leases = transaction.leases
+        let outcomes = await withTaskGroup(of: (Int, Error?).self) { group in
+            for (index, item) in leases.enumerated() {
+                group.addTask {
+                    do {
+                        try await item.lease.run { try $0.commit() }
+                        return (index, nil)
+                    } catch {
+                        return (index, error)
+                    }
+                }
+            }
+            var outcomes = [Error?](repeating: nil, count: leases.count)
+            for await (index, error) in group { outcomes[index] = error }
+            return outcomes
+        }
+        for item in leases { await item.lease.release() }
+        let committed = context.shardOrder.inFileOrder(zip(leases, outcomes).filter { $1 == nil }.map { $0.0.shard.name })
+        let failed = context.shardOrder.inFileOrder(zip(leases, outcomes).filter { $1 != nil }.map { $0.0.shard.name })
+        guard failed.isEmpty else {
+            // Their writes are gone: the map must not show them.
+            for key in identityMap.keys() where failed.contains(key.token) { identityMap.remove(key) }
+            let reasons = zip(leases, outcomes).compactMap { item, error in error.map { "\(item.shard.name): \($0)" } }
+            throw RequestError(.transactionFailed,
+                               "commit failed on \(failed.joined(separator: ", ")) after \(committed.isEmpty ? "no shard" : committed.joined(separator: ", ")) committed (\(reasons.joined(separator: "; ")))",
+                               details: [("committed", .array(committed.map(JSONValue.string))), ("failed", .array(failed.map(JSONValue.string)))])
+        }
+        return JSONObject([("shards", .array(committed.map(JSONValue.string)))])
+    }
+
+    /// Rolls back every touched shard and empties the identity map.
+    func rollback() async -> JSONObject {
+        let names = transaction?.shardNames(in: context.shardOrder) ?? []
+        await abandonTransaction()
+        identityMap.removeAll()
+        return JSONObject([("shards", .array(names.map(JSONValue.string)))])
+    }
+
+    /// Rolls back and releases every lease (connections go back to their pools clean).
+    func abandonTransaction() async {
+        guard let transaction else { return }
+        self.transaction = nil
+        await withTaskGroup(of: Void.self) { group in
+            for item in transaction.leases {
+                group.addTask {
+                    _ = try? await item.lease.run { connection in
+                        if connection.isInTransaction { try connection.rollback() }
+                    }
+                    await item.lease.release()
+                }
+            }
+        }
+    }
+}

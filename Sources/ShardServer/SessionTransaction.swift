@@ -1,0 +1,90 @@
+import ShardCore
+import ShardStore
+
+/// A session's transaction (protocol.md 6): one leased connection per shard it has
+/// touched, in the order touched. Opened by the first write or by `begin`.
+final class SessionTransaction {
+    let explicit: Bool
+    private(set) var leases: [(shard: Shard, lease: ConnectionLease)] = []
+
+    init(explicit: Bool) {
+        self.explicit = explicit
+    }
+
+    func lease(for shard: Shard) -> ConnectionLease? {
+        leases.first { $0.shard === shard }?.lease
+    }
+
+    func add(_ shard: Shard, _ lease: ConnectionLease) {
+        leases.append((shard, lease))
+    }
+
+    func remove(_ shard: Shard) -> ConnectionLease? {
+        guard let index = leases.firstIndex(where: { $0.shard === shard }) else { return nil }
+        return leases.remove(at: index).lease
+    }
+
+    /// The touched shards' names, in shards.conf order.
+    func shardNames(in order: ShardOrder) -> [String] {
+        order.inFileOrder(leases.map(\.shard.name))
+    }
+}
+
+/// One request's writes inside the session's transaction, so that a failing request
+/// changes nothing (protocol.md 2, 6).
+///
+/// On a shard the transaction already held, the request runs inside a savepoint; on a
+/// shard it opens, the request's own `BEGIN` is undone by rolling that shard back. Either
+/// way the undo of the shard that failed happens in the same hop as the failure.
+struct WriteScope {
+    struct Entry {
+        let shard: Shard
+        let lease: ConnectionLease
+        /// True when this request opened the shard's transaction.
+        let began: Bool
+    }
+
+    private(set) var entries: [Entry] = []
+
+    static let savepoint = "shardd_request"
+
+    func entry(for shard: Shard) -> Entry? {
+        entries.first { $0.shard === shard }
+    }
+
+    mutating func append(_ entry: Entry) {
+        entries.append(entry)
+    }
+
+    /// Runs `body` on the shard's leased connection: the request's `BEGIN` or `SAVEPOINT`
+    /// first, and on failure its undo, all in one hop.
+    static func run<T: Sendable>(
+        _ entry: Entry, _ body: @escaping @Sendable (any ShardConnection) throws -> T
+    ) async throws -> T {
+        let dialect = entry.shard.dialect
+        let began = entry.began
+        return try await entry.lease.run { connection in
+            if began {
+                try connection.begin(dialect)
+            } else {
+                try connection.savepoint(WriteScope.savepoint)
+            }
+            do {
+                return try body(connection)
+            } catch {
+                WriteScope.undo(connection, began: began)
+                throw error
+            }
+        }
+    }
+
+    /// Rolls back what this request did on a connection (runs on the connection's queue).
+    static func undo(_ connection: any ShardConnection, began: Bool) {
+        if began {
+            if connection.isInTransaction { try? connection.rollback() }
+        } else {
+            try? connection.rollbackToSavepoint(savepoint)
+            try? connection.releaseSavepoint(savepoint)
+        }
+    }
+}

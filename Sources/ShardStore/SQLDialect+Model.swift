@@ -1,0 +1,61 @@
+import ShardCore
+
+/// The statements the daemon runs for a model's rows, with values always bound.
+extension SQLDialect {
+    /// `"c1", "c2", ...` in the model's column order.
+    package func columnList(_ model: Model) -> String {
+        model.columns.map { SQLDialect.quote($0.name) }.joined(separator: ", ")
+    }
+
+    /// `SELECT <every column> FROM <table>`.
+    package func selectAll(_ model: Model) -> String {
+        "SELECT \(columnList(model)) FROM \(SQLDialect.quote(model.table))"
+    }
+
+    /// `"pk1" = ? AND "pk2" = ?`, appending the key's values to `parameters`.
+    package func keyCondition(_ model: Model, _ key: [Value], parameters: inout [Value]) -> String {
+        zip(model.primaryKey, key).map { column, value in
+            parameters.append(value)
+            return "\(SQLDialect.quote(column)) = \(placeholder(parameters.count))"
+        }.joined(separator: " AND ")
+    }
+
+    /// One row by primary key.
+    package func selectByKey(_ model: Model, _ key: [Value]) -> Statement {
+        var parameters: [Value] = []
+        let condition = keyCondition(model, key, parameters: &parameters)
+        return Statement("\(selectAll(model)) WHERE \(condition)", parameters, resultTypes: model.columns.map(\.type))
+    }
+
+    /// `INSERT` of the given columns, returning every column (so made keys come back).
+    package func insert(_ model: Model, _ row: [(column: String, value: Value)]) -> Statement {
+        let table = SQLDialect.quote(model.table)
+        let returning = " RETURNING \(columnList(model))"
+        guard !row.isEmpty else {
+            return Statement("INSERT INTO \(table) DEFAULT VALUES" + returning, resultTypes: model.columns.map(\.type))
+        }
+        let columns = row.map { SQLDialect.quote($0.column) }.joined(separator: ", ")
+        let markers = (1...row.count).map(placeholder).joined(separator: ", ")
+        return Statement("INSERT INTO \(table) (\(columns)) VALUES (\(markers))" + returning, row.map(\.value),
+                         resultTypes: model.columns.map(\.type))
+    }
+
+    /// `UPDATE` of one row by key, returning every column (no row: the key is gone).
+    package func update(_ model: Model, key: [Value], set values: [(column: String, value: Value)]) -> Statement {
+        var parameters: [Value] = []
+        let assignments = values.map { column, value in
+            parameters.append(value)
+            return "\(SQLDialect.quote(column)) = \(placeholder(parameters.count))"
+        }.joined(separator: ", ")
+        let condition = keyCondition(model, key, parameters: &parameters)
+        return Statement("UPDATE \(SQLDialect.quote(model.table)) SET \(assignments) WHERE \(condition) RETURNING \(columnList(model))",
+                         parameters, resultTypes: model.columns.map(\.type))
+    }
+
+    /// `DELETE` of one row by key.
+    package func delete(_ model: Model, key: [Value]) -> Statement {
+        var parameters: [Value] = []
+        let condition = keyCondition(model, key, parameters: &parameters)
+        return Statement("DELETE FROM \(SQLDialect.quote(model.table)) WHERE \(condition)", parameters)
+    }
+}
