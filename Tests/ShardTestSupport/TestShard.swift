@@ -23,6 +23,16 @@ package enum TestPostgres {
         return url
     }
 
+    /// A new, empty schema in the test database, and the URL whose connections use it.
+    package static func freshSchemaURL() async throws -> String {
+        let base = try baseURL()
+        let schema = "t_" + UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: "")
+        let admin = Shard.open(ShardSpec(name: "admin", location: .postgres(uri: base), poolSize: 1))
+        defer { admin.close() }
+        try await admin.withConnection { try $0.execute("CREATE SCHEMA \(schema)") }
+        return url(base, schema: schema)
+    }
+
     /// `base` with `search_path` set to `schema` through libpq's `options`.
     package static func url(_ base: String, schema: String) -> String {
         base + (base.contains("?") ? "&" : "?") + "options=-c%20search_path%3D\(schema)"
