@@ -3,19 +3,30 @@ import ShardStore
 
 extension Session {
     /// Joins or opens the session's transaction on each shard a write request touches.
+    ///
+    /// Shards are taken in shards.conf order, one after another, and a shard new to the
+    /// transaction gets its `BEGIN` (SQLite's write lock) before the next is taken: two
+    /// sessions writing to the same shards then queue instead of each holding one lock the
+    /// other waits for.
     func beginWrites(on shards: [Shard]) async throws -> WriteScope {
         if transaction == nil { transaction = SessionTransaction(explicit: false) }
         let transaction = self.transaction!
+        let ordered = context.shardOrder.inFileOrder(shards.map(\.name)).compactMap { name in shards.first { $0.name == name } }
         var scope = WriteScope()
         do {
-            for shard in shards where scope.entry(for: shard) == nil {
+            for shard in ordered where scope.entry(for: shard) == nil {
                 if let lease = transaction.lease(for: shard) {
                     scope.append(.init(shard: shard, lease: lease, began: false))
                 } else {
-                    scope.append(.init(shard: shard, lease: try await shard.lease(), began: true))
+                    let lease = try await shard.lease()
+                    scope.append(.init(shard: shard, lease: lease, began: true))
+                    let dialect = shard.dialect
+                    try await lease.run { try $0.begin(dialect) }
                 }
             }
         } catch {
+            // Nothing ran yet: no savepoint to undo; the new leases go back to their pools,
+            // which roll back their BEGIN.
             await finishWrites(scope, failed: Set(scope.entries.map(\.shard.name)))
             throw error
         }

@@ -33,9 +33,9 @@ final class SessionTransaction {
 /// One request's writes inside the session's transaction, so that a failing request
 /// changes nothing (protocol.md 2, 6).
 ///
-/// On a shard the transaction already held, the request runs inside a savepoint; on a
-/// shard it opens, the request's own `BEGIN` is undone by rolling that shard back. Either
-/// way the undo of the shard that failed happens in the same hop as the failure.
+/// On a shard the transaction already held, the request runs inside a savepoint; a shard it
+/// opened (`began`, already in `BEGIN` when the scope is made) is rolled back as a whole.
+/// Either way the undo of the shard that failed happens in the same hop as the failure.
 struct WriteScope {
     struct Entry {
         let shard: Shard
@@ -56,19 +56,14 @@ struct WriteScope {
         entries.append(entry)
     }
 
-    /// Runs `body` on the shard's leased connection: the request's `BEGIN` or `SAVEPOINT`
-    /// first, and on failure its undo, all in one hop.
+    /// Runs `body` on the shard's leased connection, after a `SAVEPOINT` where the
+    /// transaction predates the request, and undoes it on failure, all in one hop.
     static func run<T: Sendable>(
         _ entry: Entry, _ body: @escaping @Sendable (any ShardConnection) throws -> T
     ) async throws -> T {
-        let dialect = entry.shard.dialect
         let began = entry.began
         return try await entry.lease.run { connection in
-            if began {
-                try connection.begin(dialect)
-            } else {
-                try connection.savepoint(WriteScope.savepoint)
-            }
+            if !began { try connection.savepoint(WriteScope.savepoint) }
             do {
                 return try body(connection)
             } catch {

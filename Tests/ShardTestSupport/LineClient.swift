@@ -8,10 +8,13 @@ package final class LineClient {
     private var pending: [UInt8] = []
 
     package init(socketPath: String, timeoutSeconds: Int = 30) throws {
-        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw TestSetupError("socket(): \(String(cString: strerror(errno)))") }
+        // `fd` is set only once connected: a throwing init of a fully initialised class
+        // still runs deinit, whose close would then hit a descriptor number that another
+        // thread may already have reused.
+        let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw TestSetupError("socket(): \(String(cString: strerror(errno)))") }
         var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(socketPath.utf8)
@@ -20,13 +23,14 @@ package final class LineClient {
             raw[bytes.count] = 0
         }
         let rc = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
         guard rc == 0 else {
             let reason = String(cString: strerror(errno))
-            close(fd)
+            close(descriptor)
             throw TestSetupError("cannot connect to \(socketPath): \(reason)")
         }
+        fd = descriptor
     }
 
     deinit { close(fd) }
