@@ -33,18 +33,9 @@ import Testing
         [.int(8), .int(8), .real(123456789.125), .text("a"), .bool(false), ts("2000-01-01T00:00:00Z")],
     ]
 
-    static func insert(_ dialect: SQLDialect) -> String {
-        "INSERT INTO samples (id, i, r, t, b, ts) VALUES (" + (1...6).map(dialect.placeholder).joined(separator: ", ") + ")"
-    }
 
     func load(_ backend: TestBackend) async throws -> TestShard {
-        let fixture = try await TestShard.make(backend)
-        let dialect = fixture.shard.dialect
-        try await fixture.shard.withConnection { connection in
-            for sql in dialect.createStatements(for: Self.model) { try connection.execute(sql) }
-            for row in Self.rows { _ = try connection.run(Statement(Self.insert(dialect), row)) }
-        }
-        return fixture
+        try await TestShard.make(backend, model: Self.model, rows: Self.rows)
     }
 
     @Test(arguments: TestBackend.allCases)
@@ -102,7 +93,7 @@ import Testing
         let dialect = fixture.shard.dialect
         let error = await #expect(throws: ShardError.self) {
             try await fixture.shard.withConnection { connection in
-                _ = try connection.run(Statement(Self.insert(dialect), [.int(99), .null, .real(value), .null, .null, .null]))
+                _ = try connection.run(dialect.insert(Self.model, [("id", .int(99)), ("r", .real(value))]))
             }
         }
         #expect(error?.code == .invalidValue)

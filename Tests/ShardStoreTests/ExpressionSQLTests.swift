@@ -60,18 +60,9 @@ import Testing
         [.int(32), .int(7), .real(1.5), .text("abc"), .bool(true), ts("2026-01-01T00:00:00Z")],
     ]
 
-    static func insert(_ dialect: SQLDialect) -> String {
-        "INSERT INTO expr_samples (id, i, r, t, b, ts) VALUES (" + (1...6).map(dialect.placeholder).joined(separator: ", ") + ")"
-    }
 
     func load(_ backend: TestBackend) async throws -> TestShard {
-        let fixture = try await TestShard.make(backend)
-        let dialect = fixture.shard.dialect
-        try await fixture.shard.withConnection { connection in
-            for sql in dialect.createStatements(for: Self.model) { try connection.execute(sql) }
-            for row in Self.rows { _ = try connection.run(Statement(Self.insert(dialect), row)) }
-        }
-        return fixture
+        try await TestShard.make(backend, model: Self.model, rows: Self.rows)
     }
 
     // MARK: - The expressions

@@ -77,6 +77,19 @@ package final class TestShard: Sendable {
         }
     }
 
+    /// A shard holding `model`'s table with `rows` (values in the model's column order).
+    package static func make(_ backend: TestBackend, model: Model, rows: [[Value]]) async throws -> TestShard {
+        let fixture = try await make(backend)
+        let dialect = fixture.shard.dialect
+        try await fixture.shard.withConnection { connection in
+            for sql in dialect.createStatements(for: model) { try connection.execute(sql) }
+            for row in rows {
+                _ = try connection.run(dialect.insert(model, zip(model.columns, row).map { ($0.name, $1) }))
+            }
+        }
+        return fixture
+    }
+
     /// Closes the shard and drops the schema (PostgreSQL) in the background.
     package func drop() {
         shard.close()
