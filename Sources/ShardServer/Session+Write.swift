@@ -8,18 +8,7 @@ extension Session {
         let model = configuration.model(named: key.model)!
         let values = try columnValues(try request.required("values", "{\"temperature\": 86}"), of: model, argument: "values")
         try request.checkNoUnknownArguments()
-        guard !values.isEmpty else { throw RequestError(.badRequest, "values must name at least one column to change") }
-        var changes: [(column: String, value: Value)] = []
-        for (column, value) in values {
-            if model.primaryKey.contains(column.name) {
-                throw RequestError(.badRequest, "\(model.name).\(column.name) is part of the primary key, which update cannot change")
-            }
-            do {
-                changes.append((column.name, try value.checked(for: column.type, nullable: column.nullable, column: column.name)))
-            } catch {
-                throw RequestError(.invalidValue, "column \(column.name): \(error.reason)", details: [("column", .string(column.name))])
-            }
-        }
+        let changes = try Session.changes(values, of: model, op: "update")
         try await checkStaysOnShard(model, changes, token: key.token)
 
         let shard = try shard(named: key.token)
@@ -32,6 +21,24 @@ extension Session {
             return row
         })])
         return JSONObject([("object", remember(rows[0], of: model, on: key.token))])
+    }
+
+    /// The column changes of an `update`/`update_where`: at least one, none of the primary
+    /// key, each value checked against its column's nullability.
+    static func changes(_ values: [(column: Column, value: Value)], of model: Model, op: String) throws(RequestError) -> [(column: String, value: Value)] {
+        guard !values.isEmpty else { throw RequestError(.badRequest, "values must name at least one column to change") }
+        var changes: [(column: String, value: Value)] = []
+        for (column, value) in values {
+            if model.primaryKey.contains(column.name) {
+                throw RequestError(.badRequest, "\(model.name).\(column.name) is part of the primary key, which \(op) cannot change")
+            }
+            do {
+                changes.append((column.name, try value.checked(for: column.type, nullable: column.nullable, column: column.name)))
+            } catch {
+                throw RequestError(.invalidValue, "column \(column.name): \(error.reason)", details: [("column", .string(column.name))])
+            }
+        }
+        return changes
     }
 
     /// `shard_key_change` when new values would place the row on another shard than its own.

@@ -85,6 +85,9 @@ final class Session {
         case "expunge": return try expunge(&request)
         case "expunge_all": return try expungeAll(&request)
         case "identity_keys": return try identityKeys(&request)
+        case "update_where": return try await updateWhere(&request)
+        case "delete_where": return try await deleteWhere(&request)
+        case "sql": return try await rawSQL(&request)
         default:
             throw RequestError(.unknownOp, "unknown op \"\(request.op)\" (ops: \(Session.ops.joined(separator: ", ")))")
         }
@@ -92,7 +95,7 @@ final class Session {
 
     static let ops = [
         "hello", "ping", "add", "get", "query", "count", "update", "delete", "load", "refresh",
-        "begin", "commit", "rollback", "expunge", "expunge_all", "identity_keys",
+        "begin", "commit", "rollback", "expunge", "expunge_all", "identity_keys", "update_where", "delete_where", "sql",
     ]
 
     private func hello() -> JSONObject {

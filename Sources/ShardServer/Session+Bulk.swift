@@ -1,0 +1,98 @@
+import ShardCore
+import ShardStore
+
+extension Session {
+    /// `update_where` (protocol.md 8): one UPDATE per chosen shard, inside the session's
+    /// transaction; the identity map's objects of each shard are refreshed under that
+    /// shard's token only (SQLAlchemy's synchronize_session with identity tokens).
+    func updateWhere(_ request: inout Request) async throws -> JSONObject {
+        let model = try self.model(&request)
+        let filter = try request.optional("where").map { json throws(RequestError) in try Expression(where: json, model: model) }
+        let values = try columnValues(try request.required("values", "{\"temperature\": 86}"), of: model, argument: "values")
+        let explicit = try explicitShards(&request)
+        try request.checkNoUnknownArguments()
+        if let key = model.shardBy?.column, values.contains(where: { $0.column.name == key }) {
+            throw RequestError(.shardKeyChange, "\(model.name).\(key) decides the rows' shards; update_where cannot change it (delete and add the rows instead)",
+                               details: [("column", .string(key))])
+        }
+        let changes = try Session.changes(values, of: model, op: "update_where")
+        let sets = changes
+        let (routing, results) = try await bulk(model, filter, explicit) { shard in
+            var parameters: [Value] = []
+            let assignments = sets.map { column, value in
+                parameters.append(value)
+                return "\(SQLDialect.quote(column)) = \(shard.dialect.placeholder(parameters.count))"
+            }.joined(separator: ", ")
+            var sql = "UPDATE \(SQLDialect.quote(model.table)) SET \(assignments)"
+            if let filter { sql += " WHERE " + shard.dialect.whereClause(filter, model: model, parameters: &parameters) }
+            return (sql, parameters)
+        }
+        // The changed objects this session holds get the new values, under their own shard.
+        let changed = changes.map { change in (model.columns.firstIndex { $0.name == change.column }!, change.value) }
+        for (shard, result) in zip(routing.shards, results) {
+            for key in result.keys {
+                let identity = IdentityKey(model: model.name, primaryKey: key, token: shard)
+                guard var row = identityMap.values(for: identity) else { continue }
+                for (index, value) in changed { row[index] = value }
+                identityMap.put(identity, row)
+            }
+        }
+        return Session.bulkAnswer(routing, results)
+    }
+
+    /// `delete_where` (protocol.md 8): one DELETE per chosen shard; the deleted objects
+    /// leave the identity map under their own shard's token only.
+    func deleteWhere(_ request: inout Request) async throws -> JSONObject {
+        let model = try self.model(&request)
+        let filter = try request.optional("where").map { json throws(RequestError) in try Expression(where: json, model: model) }
+        let explicit = try explicitShards(&request)
+        try request.checkNoUnknownArguments()
+        let (routing, results) = try await bulk(model, filter, explicit) { shard in
+            var parameters: [Value] = []
+            var sql = "DELETE FROM \(SQLDialect.quote(model.table))"
+            if let filter { sql += " WHERE " + shard.dialect.whereClause(filter, model: model, parameters: &parameters) }
+            return (sql, parameters)
+        }
+        for (shard, result) in zip(routing.shards, results) {
+            for key in result.keys { identityMap.remove(IdentityKey(model: model.name, primaryKey: key, token: shard)) }
+        }
+        return Session.bulkAnswer(routing, results)
+    }
+
+    /// What one shard's bulk statement did: the rows it changed, and the keys of those the
+    /// session's identity map holds (asked for only when the map holds any of that shard).
+    struct BulkResult: Sendable {
+        var count: Int
+        var keys: [[Value]]
+    }
+
+    /// Runs a bulk statement on each routed shard in one write scope (all or nothing).
+    private func bulk(
+        _ model: Model, _ filter: Expression?, _ explicit: [String]?,
+        _ statement: @escaping @Sendable (Shard) -> (String, [Value])
+    ) async throws -> (Routing, [BulkResult]) {
+        let routing = try route(model, filter, explicit)
+        let shards = try routing.shards.map { name throws(RequestError) in try shard(named: name) }
+        guard !shards.isEmpty else { return (routing, []) }
+        let held = Set(identityMap.keys(model: model.name).map(\.token))
+        let keyTypes = model.primaryKeyColumns.map(\.type)
+        let keyList = model.primaryKey.map(SQLDialect.quote).joined(separator: ", ")
+        let results = try await writeEach(shards.map { shard in
+            let returning = held.contains(shard.name)
+            let (sql, parameters) = statement(shard)
+            let full = returning ? sql + " RETURNING \(keyList)" : sql
+            return (shard, { @Sendable connection -> BulkResult in
+                let result = try connection.run(Statement(full, parameters, resultTypes: returning ? keyTypes : nil))
+                return BulkResult(count: returning ? result.rows.count : result.rowsAffected, keys: result.rows)
+            })
+        })
+        return (routing, results)
+    }
+
+    /// `per_shard` names the shards where rows changed; `shards`, every shard asked.
+    private static func bulkAnswer(_ routing: Routing, _ results: [BulkResult]) -> JSONObject {
+        let perShard = JSONObject(zip(routing.shards, results).filter { $1.count > 0 }.map { ($0, .int(Int64($1.count))) })
+        return JSONObject([("count", .int(Int64(results.reduce(0) { $0 + $1.count }))), ("per_shard", .object(perShard)),
+                           ("shards", .array(routing.shards.map(JSONValue.string)))])
+    }
+}
