@@ -88,6 +88,7 @@ final class Session {
         case "update_where": return try await updateWhere(&request)
         case "delete_where": return try await deleteWhere(&request)
         case "sql": return try await rawSQL(&request)
+        case "aggregate": return try await aggregate(&request)
         default:
             throw RequestError(.unknownOp, "unknown op \"\(request.op)\" (ops: \(Session.ops.joined(separator: ", ")))")
         }
@@ -95,7 +96,7 @@ final class Session {
 
     static let ops = [
         "hello", "ping", "add", "get", "query", "count", "update", "delete", "load", "refresh",
-        "begin", "commit", "rollback", "expunge", "expunge_all", "identity_keys", "update_where", "delete_where", "sql",
+        "begin", "commit", "rollback", "expunge", "expunge_all", "identity_keys", "update_where", "delete_where", "sql", "aggregate",
     ]
 
     private func hello() -> JSONObject {

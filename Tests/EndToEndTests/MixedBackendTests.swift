@@ -9,18 +9,7 @@ import Testing
     static let labels = ["apple", "Apple", "APPLE", "banana", "b", "", "é", "e\u{301}", "😀", "zeta", "Zeta", "ß", "日本", "a%b", "a_b", "100", "9"]
 
     @Test func orderedQueriesMergeToOneOrderOnMixedShards() async throws {
-        let pgA = try await TestPostgres.freshSchemaURL()
-        let pgB = try await TestPostgres.freshSchemaURL()
-        let config = """
-            [shards.one]
-            url = "sqlite:data/one.db"
-            [shards.two]
-            url_env = "SHARDD_PG_A"
-            [shards.three]
-            url = "sqlite:data/three.db"
-            [shards.four]
-            url_env = "SHARDD_PG_B"
-
+        let config = MixedShards.config + """
             [models.Item]
             id = "client"
             shard_by = { column = "id", hash = true }
@@ -30,7 +19,7 @@ import Testing
             score = "real"
             at = "timestamp"
             """
-        let daemon = try Daemon(config: config, environment: ["SHARDD_PG_A": pgA, "SHARDD_PG_B": pgB])
+        let daemon = try Daemon(config: config, environment: try await MixedShards.environment())
         let client = try daemon.client()
         #expect(try client.request(#"{"op":"hello"}"#)["shards"] == .array(["one", "two", "three", "four"].map(JSONValue.string)))
 

@@ -100,3 +100,25 @@ package final class TestShard: Sendable {
         }
     }
 }
+
+/// Four shards of both backends for daemon tests: `one` and `three` on SQLite, `two` and
+/// `four` on PostgreSQL (each in a fresh schema).
+package enum MixedShards {
+    /// The `[shards.*]` tables; append models to it.
+    package static let config = """
+        [shards.one]
+        url = "sqlite:data/one.db"
+        [shards.two]
+        url_env = "SHARDD_PG_A"
+        [shards.three]
+        url = "sqlite:data/three.db"
+        [shards.four]
+        url_env = "SHARDD_PG_B"
+
+        """
+
+    /// The environment `config` reads its PostgreSQL URLs from.
+    package static func environment() async throws -> [String: String] {
+        ["SHARDD_PG_A": try await TestPostgres.freshSchemaURL(), "SHARDD_PG_B": try await TestPostgres.freshSchemaURL()]
+    }
+}

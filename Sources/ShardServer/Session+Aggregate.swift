@@ -1,0 +1,56 @@
+import ShardCore
+import ShardStore
+
+extension Session {
+    /// `aggregate` (protocol.md 8): partials per shard in SQL, combined exactly, then
+    /// `having`, `order_by` and `limit` over the combined rows.
+    func aggregate(_ request: inout Request) async throws -> JSONObject {
+        let model = try self.model(&request)
+        let plan = try AggregatePlan(model: model, select: try request.required("select", "[[\"avg\", \"temperature\"]]"),
+                                     groupBy: request.optional("group_by"))
+        let filter = try request.optional("where").map { json throws(RequestError) in try Expression(where: json, model: model) }
+        let resultModel = plan.resultModel
+        let having = try request.optional("having").map { json throws(RequestError) in try Expression(where: json, model: resultModel) }
+        let order = try request.optional("order_by").map { json throws(RequestError) in try SortKey.parse(orderBy: json, model: resultModel) } ?? []
+        let limit = try request.optionalCount("limit")
+        let explicit = try explicitShards(&request)
+        try request.checkNoUnknownArguments()
+
+        let routing = try route(model, filter, explicit)
+        let shards = try routing.shards.map { name throws(RequestError) in try shard(named: name) }
+        let maxRows = configuration.server.maxResultRows
+        let perShard: [[[Value]]]
+        do {
+            perShard = try await readEach(shards) { shard, connection in
+                try connection.run(shard.dialect.aggregateStatement(plan, where: filter, limit: maxRows + 1)).rows
+            }
+        } catch let error as ShardError where error.message.lowercased().contains("overflow") || error.code == .invalidValue {
+            throw RequestError(.invalidValue, "a sum leaves the signed 64-bit range of an int on shard \(error.shard): \(error.message)",
+                               details: [("shard", .string(error.shard))])
+        }
+        // The combine holds at most max_result_rows groups per shard.
+        if perShard.contains(where: { $0.count > maxRows }) {
+            throw RequestError(.resultTooLarge, "a shard has more than \(maxRows) groups (max_result_rows); narrow the where or group by fewer values")
+        }
+        var rows = try plan.combine(perShard)
+        let names = plan.resultColumns.map(\.name)
+        if let having {
+            rows = rows.filter { row in having.evaluate(Dictionary(uniqueKeysWithValues: zip(names, row))) == true }
+        }
+        // Ordered by order_by, then by the group columns, so that the answer is the same
+        // whatever order the shards answered in.
+        let keys = order.map { key in (names.firstIndex(of: key.column)!, key.descending) } + plan.groupBy.indices.map { ($0, false) }
+        rows.sort { a, b in
+            for (index, descending) in keys where a[index] != b[index] {
+                return descending ? b[index] < a[index] : a[index] < b[index]
+            }
+            return false
+        }
+        if let limit { rows = Array(rows.prefix(limit)) }
+        if rows.count > maxRows {
+            throw RequestError(.resultTooLarge, "the aggregate has more than \(maxRows) rows (max_result_rows); give a limit of at most \(maxRows)")
+        }
+        let objects = rows.map { row in JSONValue.object(JSONObject(zip(names, row).map { ($0, $1.json) })) }
+        return JSONObject([("rows", .array(objects)), ("shards", .array(routing.shards.map(JSONValue.string)))])
+    }
+}
