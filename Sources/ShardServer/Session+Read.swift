@@ -9,7 +9,7 @@ extension Session {
         let key = try primaryKey(try request.required("pk", "1"), of: model)
         let explicitShard = try request.optionalString("shard")
         let fresh = try request.optionalBool("fresh") ?? false
-        try refuseInclude(&request)
+        let include = try includes(&request, of: model)
         try request.checkNoUnknownArguments()
 
         let candidates = try context.identityChooser.shards(explicitShard: explicitShard)
@@ -17,7 +17,9 @@ extension Session {
             let known = candidates.filter { identityMap.contains(IdentityKey(model: model.name, primaryKey: key, token: $0)) }
             if known.count == 1 {
                 let identity = IdentityKey(model: model.name, primaryKey: key, token: known[0])
-                return JSONObject([("object", Session.object(identity, identityMap.values(for: identity)!, model: model))])
+                let row = identityMap.values(for: identity)!
+                if include.isEmpty { return JSONObject([("object", Session.object(identity, row, model: model))]) }
+                return JSONObject([("object", try await objects([(row, known[0])], of: model, including: include)[0])])
             }
             if known.count > 1 { throw ambiguous(model, key, known) }
         }
@@ -31,7 +33,7 @@ extension Session {
         }
         switch rows.count {
         case 0: return JSONObject([("object", .null)])
-        case 1: return JSONObject([("object", remember(rows[0].1, of: model, on: rows[0].0))])
+        case 1: return JSONObject([("object", try await objects([(rows[0].1, rows[0].0)], of: model, including: include)[0])])
         default: throw ambiguous(model, key, rows.map(\.0))
         }
     }
@@ -43,14 +45,6 @@ extension Session {
                             details: [("keys", .array(keys))])
     }
 
-    /// `include` is not served yet: refused rather than ignored, so no client mistakes its
-    /// absence for an empty relationship.
-    private func refuseInclude(_ request: inout Request) throws(RequestError) {
-        if let include = request.optional("include"), include != .null {
-            throw RequestError(.badRequest, "include (eager relationship loads) is not supported by this version of shardd; use load")
-        }
-    }
-
     /// `query` (protocol.md 5.3, 7, 8): routed by the execute chooser, all shards at once,
     /// merged in order, offset and limit applied once.
     func query(_ request: inout Request) async throws -> JSONObject {
@@ -59,7 +53,7 @@ extension Session {
         let order = try request.optional("order_by").map { json throws(RequestError) in try SortKey.parse(orderBy: json, model: model) } ?? []
         let limit = try request.optionalCount("limit")
         let offset = try request.optionalCount("offset") ?? 0
-        try refuseInclude(&request)
+        let include = try includes(&request, of: model)
         let explicit = try explicitShards(&request)
         try request.checkNoUnknownArguments()
 
@@ -92,11 +86,11 @@ extension Session {
         if merged.count > maxRows {
             throw RequestError(.resultTooLarge, "the query matches more than \(maxRows) rows (max_result_rows); give a limit of at most \(maxRows), or narrow the where")
         }
-        let objects = merged.map { row in
-            guard case .int(let index) = row.last! else { fatalError("the shard tag is an int") }
-            return remember(Array(row.dropLast()), of: model, on: shards[Int(index)].name)
+        let found = merged.map { row -> (row: [Value], shard: String) in
+            guard case .int(let index) = row.last! else { return (row, "") }
+            return (Array(row.dropLast()), shards[Int(index)].name)
         }
-        return JSONObject([("objects", .array(objects)), ("shards", .array(routing.shards.map(JSONValue.string)))])
+        return JSONObject([("objects", .array(try await objects(found, of: model, including: include))), ("shards", .array(routing.shards.map(JSONValue.string)))])
     }
 
     /// `count` (protocol.md 8): per-shard counts, summed.

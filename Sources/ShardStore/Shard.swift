@@ -14,6 +14,8 @@ package final class Shard: Sendable {
     package let dialect: SQLDialect
     private let factory: ConnectionFactory
     private let pool: Mutex<PoolState>
+    /// Statements run through `ShardConnection.run` on this shard's connections.
+    package let statements = StatementCounter()
 
     package var name: String { spec.name }
 
@@ -130,10 +132,11 @@ package final class Shard: Sendable {
     private func open() async throws -> PooledConnection {
         let queue = DispatchQueue(label: "shardd.shard.\(name)")
         let factory = self.factory
+        let counter = self.statements
         return try await withCheckedThrowingContinuation { continuation in
             queue.async {
                 do {
-                    let connection = try factory()
+                    let connection = CountingConnection(try factory(), counter: counter)
                     continuation.resume(returning: PooledConnection(connection: connection, queue: queue))
                 } catch {
                     continuation.resume(throwing: error)
@@ -250,4 +253,37 @@ package final class ConnectionLease: Sendable {
         let shard = self.shard
         slot.queue.async { shard.giveBack(slot, reusable: slot.clean()) }
     }
+}
+
+/// A count of statements, shared by a shard and its connections.
+package final class StatementCounter: Sendable {
+    private let count = Atomic<Int>(0)
+
+    package var value: Int { count.load(ordering: .relaxed) }
+
+    func increment() {
+        count.add(1, ordering: .relaxed)
+    }
+}
+
+/// A connection that counts the parameterised statements it runs (for stats and tests);
+/// transaction control through `execute` is not counted.
+final class CountingConnection: ShardConnection {
+    let inner: any ShardConnection
+    let counter: StatementCounter
+
+    init(_ inner: any ShardConnection, counter: StatementCounter) {
+        self.inner = inner
+        self.counter = counter
+    }
+
+    func run(_ statement: Statement) throws(ShardError) -> QueryResult {
+        counter.increment()
+        return try inner.run(statement)
+    }
+
+    func execute(_ sql: String) throws(ShardError) { try inner.execute(sql) }
+    var isBroken: Bool { inner.isBroken }
+    var isInTransaction: Bool { inner.isInTransaction }
+    func close() { inner.close() }
 }

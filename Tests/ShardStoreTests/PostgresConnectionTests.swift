@@ -1,6 +1,6 @@
 import Foundation
 import ShardCore
-import ShardStore
+@testable import ShardStore
 import Testing
 
 private func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
@@ -437,7 +437,7 @@ struct PostgresConnectionTests {
             try await db.execute("CREATE TABLE acct (id BIGINT PRIMARY KEY, v TEXT)")
             let insert = "INSERT INTO acct (id, v) VALUES ($1, $2)"
             let ids = try await db.shard.withConnection { connection -> [Value] in
-                let postgres = try #require(connection as? PostgresConnection)
+                let postgres = try #require((connection as? CountingConnection)?.inner as? PostgresConnection)
                 guard !postgres.isInTransaction else { throw PostgresTestFailure("in a transaction before BEGIN") }
                 try connection.begin(.postgres)
                 _ = try connection.run(Statement(insert, [.int(1), .text("kept")]))
@@ -679,8 +679,9 @@ struct PostgresConnectionTests {
         let malformed = "postgresql://shardd:s3cr3t-pw@127.0.0.1:1/shardd_test?no_such_parameter=1"
 
         for (uri, reason, limit) in [
-            (closedPort, "refused", 3.0), (unknownDatabase, "no_such_database_here", 3.0),
-            (blackhole, "timeout", 8.0), (malformed, "no_such_parameter", 1.0),
+            // Bounds that catch a hang (no connect timeout) without racing a loaded machine.
+            (closedPort, "refused", 15.0), (unknownDatabase, "no_such_database_here", 15.0),
+            (blackhole, "timeout", 20.0), (malformed, "no_such_parameter", 15.0),
         ] {
             let clock = ContinuousClock()
             let start = clock.now

@@ -79,7 +79,7 @@ import Testing
     @Test func preparedStatementsAreCachedPerConnection() async throws {
         let shard = shard(poolSize: 1)
         let counts = try await shard.withConnection { connection -> [Int] in
-            let sqlite = connection as! SQLiteConnection
+            let sqlite = (connection as! CountingConnection).inner as! SQLiteConnection
             let before = sqlite.cachedStatementCount
             for i in 0..<5 { _ = try connection.run(Statement("SELECT ?1 + 1", [.int(Int64(i))])) }
             return [before, sqlite.cachedStatementCount]

@@ -1,0 +1,95 @@
+import ShardCore
+import ShardStore
+
+extension Session {
+    /// The relationships named by `include`, checked against the model.
+    func includes(_ request: inout Request, of model: Model) throws(RequestError) -> [Relationship] {
+        switch request.optional("include") {
+        case nil, .null?:
+            return []
+        case .array(let names)?:
+            var out: [Relationship] = []
+            for name in names {
+                guard case .string(let name) = name else { throw RequestError(.badRequest, "include is a list of relationship names, e.g. [\"reports\"]") }
+                guard let relationship = model.relationship(named: name) else {
+                    throw RequestError(.unknownRelationship, "\(model.name) has no relationship \"\(name)\" (relationships: \(model.relationships.isEmpty ? "none" : model.relationships.map(\.name).joined(separator: ", ")))")
+                }
+                if !out.contains(relationship) { out.append(relationship) }
+            }
+            return out
+        default:
+            throw RequestError(.badRequest, "include is a list of relationship names, e.g. [\"reports\"]")
+        }
+    }
+
+    /// Objects for rows found on shards, with their `include`d relationships loaded
+    /// selectin-style: per relationship, one `IN` query per shard holding parents, run on
+    /// that shard only (a related row lives with its parent). Everything enters the map.
+    func objects(_ rows: [(row: [Value], shard: String)], of model: Model, including relationships: [Relationship]) async throws -> [JSONValue] {
+        var related: [[(String, JSONValue)]] = Array(repeating: [], count: rows.count)
+        for relationship in relationships {
+            let loaded = try await load(relationship, for: rows, of: model)
+            for index in rows.indices { related[index].append((relationship.name, loaded[index])) }
+        }
+        return rows.enumerated().map { index, item in
+            let object = remember(item.row, of: model, on: item.shard)
+            guard !relationships.isEmpty, case .object(var fields) = object else { return object }
+            fields.members.append(("related", .object(JSONObject(related[index]))))
+            return .object(fields)
+        }
+    }
+
+    /// The relationship's value for each parent row: a list (to-many) or an object or null (to-one).
+    private func load(_ relationship: Relationship, for parents: [(row: [Value], shard: String)], of model: Model) async throws -> [JSONValue] {
+        guard let other = configuration.model(named: relationship.model) else { return parents.map { _ in .null } }
+        // The parent's column holding the link, and the other model's column it matches.
+        let parentColumn: String
+        let otherColumn: String
+        switch relationship.kind {
+        case .toMany: (parentColumn, otherColumn) = (model.primaryKey[0], relationship.foreignKey)
+        case .toOne: (parentColumn, otherColumn) = (relationship.foreignKey, other.primaryKey[0])
+        }
+        let parentIndex = model.columns.firstIndex { $0.name == parentColumn }!
+        let otherIndex = other.columns.firstIndex { $0.name == otherColumn }!
+        var linksByShard: [String: [Value]] = [:]
+        for parent in parents where parent.row[parentIndex] != .null {
+            if !(linksByShard[parent.shard]?.contains(parent.row[parentIndex]) ?? false) {
+                linksByShard[parent.shard, default: []].append(parent.row[parentIndex])
+            }
+        }
+        let shardNames = context.shardOrder.inFileOrder(linksByShard.keys)
+        let shards = try shardNames.map { name throws(RequestError) in try shard(named: name) }
+        let maxRows = configuration.server.maxResultRows
+        let linksToLoad = linksByShard
+        let found = try await readEach(shards) { shard, connection -> [[Value]] in
+            var rows: [[Value]] = []
+            // In chunks, well below every backend's limit of bound parameters.
+            let links = linksToLoad[shard.name] ?? []
+            for start in stride(from: 0, to: links.count, by: 1000) {
+                let chunk = Array(links[start..<min(start + 1000, links.count)])
+                let markers = (1...chunk.count).map(shard.dialect.placeholder).joined(separator: ", ")
+                let sql = shard.dialect.selectAll(other) + " WHERE \(SQLDialect.quote(otherColumn)) IN (\(markers))"
+                    + " ORDER BY " + shard.dialect.orderByClause(other.primaryKey.map { SortKey(column: $0) })
+                    + " LIMIT \(maxRows + 1)"
+                rows += try connection.run(Statement(sql, chunk, resultTypes: other.columns.map(\.type))).rows
+                if rows.count > maxRows { break }
+            }
+            return rows
+        }
+        if found.reduce(0, { $0 + $1.count }) > maxRows {
+            throw RequestError(.resultTooLarge, "including \(relationship.name) loads more than \(maxRows) rows (max_result_rows); query \(other.name) with a limit instead")
+        }
+        var byLink: [String: [Value: [[Value]]]] = [:]
+        for (name, rows) in zip(shardNames, found) {
+            for row in rows { byLink[name, default: [:]][row[otherIndex], default: []].append(row) }
+        }
+        return parents.map { parent in
+            let matches = byLink[parent.shard]?[parent.row[parentIndex]] ?? []
+            let objects = matches.map { remember($0, of: other, on: parent.shard) }
+            switch relationship.kind {
+            case .toMany: return .array(objects)
+            case .toOne: return objects.first ?? .null
+            }
+        }
+    }
+}
