@@ -1,3 +1,4 @@
+import Glibc
 import Logging
 import ShardCore
 import ShardStore
@@ -12,7 +13,12 @@ package final class ServerContext: Sendable {
     let identityChooser: IdentityChooser
     let executeChooser: ExecuteChooser
     let shardOrder: ShardOrder
+    /// Peers that may connect, and peers that may run admin ops (default: the daemon's uid).
+    let allowedUIDs: Set<UInt32>
+    let adminUIDs: Set<UInt32>
+    let stats = ServerStats()
     private let nextSession = Mutex(1)
+    private let liveSessions = Mutex<[Int: SessionRecord]>([:])
 
     /// The server's name and version, reported by `hello`.
     package static let serverName = "shardd"
@@ -26,12 +32,35 @@ package final class ServerContext: Sendable {
         identityChooser = IdentityChooser(configuration: configuration)
         executeChooser = ExecuteChooser(configuration: configuration)
         shardOrder = ShardOrder(configuration)
+        let own = UInt32(getuid())
+        allowedUIDs = Set(configuration.server.allowedUIDs ?? [own])
+        adminUIDs = Set(configuration.server.adminUIDs ?? [own])
     }
 
-    func newSessionID() -> Int {
-        nextSession.withLock { id in
+    /// A new session's record, registered until `unregister`.
+    func register(peer: PeerCredentials?) -> SessionRecord {
+        let id = nextSession.withLock { id in
             defer { id += 1 }
             return id
         }
+        let record = SessionRecord(id: id, peer: peer, identityMapLimit: configuration.server.identityMapLimit, connectedAt: ServerContext.now())
+        liveSessions.withLock { $0[id] = record }
+        return record
+    }
+
+    func unregister(_ record: SessionRecord) {
+        _ = liveSessions.withLock { $0.removeValue(forKey: record.id) }
+    }
+
+    /// The live sessions, oldest first.
+    var sessions: [SessionRecord] {
+        liveSessions.withLock { $0.values.sorted { $0.id < $1.id } }
+    }
+
+    /// The wall clock, in UTC.
+    static func now() -> Timestamp {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Timestamp(microseconds: Int64(spec.tv_sec) * 1_000_000 + Int64(spec.tv_nsec) / 1000)
     }
 }

@@ -7,17 +7,23 @@ import ShardStore
 ///
 /// Used only by the connection's own task, one request at a time, so it needs no locks.
 final class Session {
-    let id: Int
     let context: ServerContext
-    var identityMap: IdentityMap
+    /// What admin ops see of this session, its identity map included.
+    let record: SessionRecord
     var transaction: SessionTransaction?
+    var id: Int { record.id }
+    var identityMap: LockedIdentityMap { record.identityMap }
+    /// Who is at the other end (nil in tests that make a session without a socket).
+    var peer: PeerCredentials? { record.peer }
     var configuration: Configuration { context.configuration }
 
-    init(context: ServerContext) {
+    init(context: ServerContext, peer: PeerCredentials? = nil) {
         self.context = context
-        self.id = context.newSessionID()
-        self.identityMap = IdentityMap(limit: context.configuration.server.identityMapLimit)
+        self.record = context.register(peer: peer)
     }
+
+    /// Admin ops are for `admin_uids`; a session without a socket (tests) is the daemon's own.
+    var isAdmin: Bool { peer.map { context.adminUIDs.contains($0.uid) } ?? true }
 
     /// Answers one frame with exactly one response line appended to `out`.
     /// Returns false when the connection must close after this response.
@@ -25,6 +31,7 @@ final class Session {
         guard case .line(let line) = frame else {
             let limit = configuration.server.maxLineBytes
             Response.failure(id: .null, RequestError(.lineTooLong, "a request line may be at most \(limit) bytes (max_line_bytes); the connection is closed"), into: &out)
+            context.stats.record(op: "invalid", error: .lineTooLong, microseconds: 0)
             return false
         }
         let json: JSONValue
@@ -32,6 +39,7 @@ final class Session {
             json = try line.withUnsafeReadableBytes { bytes throws(JSONParseError) in try JSONValue.parse(bytes) }
         } catch {
             Response.failure(id: .null, RequestError(.badJSON, error.message), into: &out)
+            context.stats.record(op: "invalid", error: .badJSON, microseconds: 0)
             return true
         }
         var request: Request
@@ -39,19 +47,32 @@ final class Session {
             request = try Request(json)
         } catch {
             Response.failure(id: error.id ?? (error.error.code == .badJSON ? .null : nil), error.error, into: &out)
+            context.stats.record(op: "invalid", error: error.error.code, microseconds: 0)
             return true
         }
+        let start = ContinuousClock.now
+        var failure: RequestError?
         do {
             let result = try await perform(&request)
             Response.success(id: request.id, result, into: &out)
         } catch let error as RequestError {
-            Response.failure(id: request.id, error, into: &out)
+            failure = error
         } catch let error as ShardError {
-            Response.failure(id: request.id, RequestError(shardError: error), into: &out)
+            failure = RequestError(shardError: error)
         } catch {
             context.logger.error("request failed unexpectedly", metadata: ["op": "\(request.op)", "error": "\(error)"])
-            Response.failure(id: request.id, RequestError(.internal, "\(request.op) failed: \(error)"), into: &out)
+            failure = RequestError(.internal, "\(request.op) failed: \(error)")
         }
+        if let failure {
+            Response.failure(id: request.id, failure, into: &out)
+            if failure.code == .internal || failure.code == .shardUnavailable {
+                context.logger.error("\(request.op) failed: \(failure.code): \(failure.message)")
+            }
+        }
+        let elapsed = ContinuousClock.now - start
+        let micros = UInt64(elapsed.components.seconds) * 1_000_000 + UInt64(elapsed.components.attoseconds / 1_000_000_000_000)
+        context.stats.record(op: Session.ops.contains(request.op) ? request.op : "unknown", error: failure?.code, microseconds: micros)
+        record.finished(request: transaction != nil)
         return true
     }
 
@@ -85,6 +106,7 @@ final class Session {
         case "expunge": return try expunge(&request)
         case "expunge_all": return try expungeAll(&request)
         case "identity_keys": return try identityKeys(&request)
+        case "shards", "sessions", "keys", "stats": return try await admin(&request)
         case "update_where": return try await updateWhere(&request)
         case "delete_where": return try await deleteWhere(&request)
         case "sql": return try await rawSQL(&request)
@@ -97,6 +119,7 @@ final class Session {
     static let ops = [
         "hello", "ping", "add", "get", "query", "count", "update", "delete", "load", "refresh",
         "begin", "commit", "rollback", "expunge", "expunge_all", "identity_keys", "update_where", "delete_where", "sql", "aggregate",
+        "shards", "sessions", "keys", "stats",
     ]
 
     private func hello() -> JSONObject {
@@ -114,6 +137,7 @@ final class Session {
     func close() async {
         await abandonTransaction()
         identityMap.removeAll()
+        context.unregister(record)
     }
 }
 

@@ -20,9 +20,20 @@ final class SessionHandler: ChannelInboundHandler {
         frames = continuation
         let channel = channelContext.channel
         let serverContext = context
+        let credentials = PeerCredentials.of(channel)
         Task {
-            let session = Session(context: serverContext)
-            serverContext.logger.debug("session \(session.id) opened")
+            // The kernel's word on who connected, before any request is read.
+            let peer = try? await credentials.get()
+            guard let peer, serverContext.allowedUIDs.contains(peer.uid) else {
+                serverContext.logger.warning("refused a connection from uid \(peer.map { String($0.uid) } ?? "unknown") (allowed_uids)")
+                var out: [UInt8] = []
+                Response.failure(id: .null, RequestError(.forbidden, "uid \(peer.map { String($0.uid) } ?? "unknown") may not use this shardd (allowed_uids); the connection is closed"), into: &out)
+                try? await channel.writeAndFlush(channel.allocator.buffer(bytes: out)).get()
+                try? await channel.close().get()
+                return
+            }
+            let session = Session(context: serverContext, peer: peer)
+            serverContext.logger.debug("session \(session.id) opened (pid \(peer.pid), uid \(peer.uid))")
             var out: [UInt8] = []
             for await frame in stream {
                 out.removeAll(keepingCapacity: true)

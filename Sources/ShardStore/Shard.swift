@@ -255,19 +255,26 @@ package final class ConnectionLease: Sendable {
     }
 }
 
-/// A count of statements, shared by a shard and its connections.
+/// A count of statements and of the ones that failed, shared by a shard and its connections.
 package final class StatementCounter: Sendable {
     private let count = Atomic<Int>(0)
+    private let failures = Atomic<Int>(0)
 
     package var value: Int { count.load(ordering: .relaxed) }
+    package var errors: Int { failures.load(ordering: .relaxed) }
 
     func increment() {
         count.add(1, ordering: .relaxed)
     }
+
+    func failed() {
+        failures.add(1, ordering: .relaxed)
+    }
 }
 
 /// A connection that counts the parameterised statements it runs (for stats and tests);
-/// transaction control through `execute` is not counted.
+/// transaction control through `execute` is not counted, nor statements run through
+/// `uncounted` (health probes, admin row counts).
 final class CountingConnection: ShardConnection {
     let inner: any ShardConnection
     let counter: StatementCounter
@@ -279,11 +286,23 @@ final class CountingConnection: ShardConnection {
 
     func run(_ statement: Statement) throws(ShardError) -> QueryResult {
         counter.increment()
-        return try inner.run(statement)
+        do {
+            return try inner.run(statement)
+        } catch {
+            counter.failed()
+            throw error
+        }
     }
 
     func execute(_ sql: String) throws(ShardError) { try inner.execute(sql) }
     var isBroken: Bool { inner.isBroken }
     var isInTransaction: Bool { inner.isInTransaction }
     func close() { inner.close() }
+}
+
+extension ShardConnection {
+    /// The connection without its statement counter, for the daemon's own probes.
+    package var uncounted: any ShardConnection {
+        (self as? CountingConnection)?.inner ?? self
+    }
 }

@@ -1,0 +1,96 @@
+import Glibc
+import ShardCore
+import ShardStore
+
+extension Session {
+    /// The admin ops of protocol.md 9, for peers in `admin_uids` only.
+    func admin(_ request: inout Request) async throws -> JSONObject {
+        let op = request.op
+        var sessionFilter: Int?
+        var modelFilter: String?
+        var limit = 1000
+        if op == "keys" {
+            if case .int(let n)? = request.optional("session") { sessionFilter = Int(n) }
+            modelFilter = try request.optionalString("model")
+            limit = try request.optionalCount("limit") ?? limit
+        }
+        try request.checkNoUnknownArguments()
+        guard isAdmin else {
+            throw RequestError(.forbidden, "\(op) is an admin op; uid \(peer.map { String($0.uid) } ?? "unknown") is not in admin_uids")
+        }
+        switch op {
+        case "shards": return JSONObject([("shards", .array(await shardReports()))])
+        case "sessions": return JSONObject([("sessions", .array(context.sessions.map(Session.report)))])
+        case "keys":
+            var keys: [JSONValue] = []
+            for record in context.sessions where sessionFilter == nil || record.id == sessionFilter {
+                for key in record.identityMap.keys(model: modelFilter) {
+                    guard keys.count < limit else { break }
+                    keys.append(.object(JSONObject([("session", .int(Int64(record.id))), ("key", key.json)])))
+                }
+            }
+            return JSONObject([("keys", .array(keys))])
+        default:
+            let (requests, errors, latency) = context.stats.snapshot()
+            let uptime = ContinuousClock.now - context.stats.started
+            let perShard = JSONObject(context.shards.shards.map { shard in
+                (shard.name, .object(JSONObject([("statements", .int(Int64(shard.statements.value))), ("errors", .int(Int64(shard.statements.errors)))])))
+            })
+            return JSONObject([
+                ("uptime_s", .int(uptime.components.seconds)), ("connections", .int(Int64(context.sessions.count))),
+                ("requests", .object(requests)), ("errors", .object(errors)), ("latency_us", .object(latency)),
+                ("per_shard", .object(perShard)),
+            ])
+        }
+    }
+
+    private static func report(_ record: SessionRecord) -> JSONValue {
+        .object(JSONObject([
+            ("session", .int(Int64(record.id))), ("pid", record.peer.map { .int(Int64($0.pid)) } ?? .null),
+            ("uid", record.peer.map { .int(Int64($0.uid)) } ?? .null), ("connected_at", .string(record.connectedAt.description)),
+            ("in_transaction", .bool(record.inTransaction)), ("identity_keys", .int(Int64(record.identityMap.count))),
+            ("requests", .int(Int64(record.requests))),
+        ]))
+    }
+
+    /// Each shard probed live and concurrently: status, latency, rows per model, pool use.
+    /// The probes do not count as client statements.
+    private func shardReports() async -> [JSONValue] {
+        let models = configuration.models
+        return await withTaskGroup(of: (Int, JSONValue).self) { group in
+            for (index, shard) in context.shards.shards.enumerated() {
+                group.addTask {
+                    let start = ContinuousClock.now
+                    var rows: [(String, JSONValue)] = []
+                    var status = "up"
+                    var latency: JSONValue = .null
+                    do {
+                        try await shard.withConnection { connection in
+                            _ = try connection.uncounted.run(Statement("SELECT 1"))
+                        }
+                        let elapsed = ContinuousClock.now - start
+                        latency = .double(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000)
+                        let counts = try await shard.withConnection { connection in
+                            try models.map { model in
+                                try connection.uncounted.run(Statement("SELECT count(*) FROM \(SQLDialect.quote(model.table))", resultTypes: [.int])).rows.first?.first ?? .null
+                            }
+                        }
+                        rows = zip(models, counts).map { ($0.name, $1.json) }
+                    } catch {
+                        status = "down"
+                    }
+                    let pool = shard.poolUse
+                    return (index, .object(JSONObject([
+                        ("name", .string(shard.name)), ("backend", .string(shard.dialect.backend.rawValue)),
+                        ("url", .string(shard.spec.location.redacted)), ("status", .string(status)), ("latency_ms", latency),
+                        ("rows", .object(JSONObject(rows))),
+                        ("pool", .object(JSONObject([("size", .int(Int64(shard.spec.poolSize))), ("in_use", .int(Int64(pool.inUse)))]))),
+                    ])))
+                }
+            }
+            var out = [JSONValue](repeating: .null, count: context.shards.shards.count)
+            for await (index, report) in group { out[index] = report }
+            return out
+        }
+    }
+}
