@@ -28,6 +28,8 @@ package struct RequestError: Error, Sendable, Equatable, CustomStringConvertible
         package static let lineTooLong = Code(rawValue: "line_too_long")
         package static let forbidden = Code(rawValue: "forbidden")
         package static let `internal` = Code(rawValue: "internal")
+        /// An extension of protocol.md 10: the connection is over `max_connections`.
+        package static let tooManyConnections = Code(rawValue: "too_many_connections")
     }
 
     package var code: Code

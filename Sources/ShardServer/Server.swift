@@ -45,9 +45,20 @@ package final class Server: Service {
         }
         context.logger.info("listening on \(path)")
         try? await gracefulShutdown()
-        context.logger.info("shutting down: closing \(path)")
+        context.logger.info("shutting down: no new connections; finishing requests in flight")
         try? await channel.close().get()
+        // Sessions answer what they already read, roll back open transactions, and end;
+        // after a bound, the process exits anyway (the databases roll back what is left).
+        for session in context.sessions { session.stop() }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !context.sessions.isEmpty && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        if !context.sessions.isEmpty {
+            context.logger.warning("shutting down with \(context.sessions.count) session(s) still busy after 10 s")
+        }
         SocketFile.removeIfOurs(path)
+        context.logger.info("stopped")
     }
 }
 

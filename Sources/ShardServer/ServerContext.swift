@@ -19,6 +19,21 @@ package final class ServerContext: Sendable {
     let stats = ServerStats()
     private let nextSession = Mutex(1)
     private let liveSessions = Mutex<[Int: SessionRecord]>([:])
+    /// Accepted connections, authenticated or not (for max_connections).
+    private let openConnections = Mutex(0)
+
+    /// Counts a new connection; false when it is over `max_connections`.
+    func admitConnection() -> Bool {
+        openConnections.withLock { count in
+            guard count < configuration.server.maxConnections else { return false }
+            count += 1
+            return true
+        }
+    }
+
+    func connectionClosed() {
+        openConnections.withLock { $0 -= 1 }
+    }
 
     /// The server's name and version, reported by `hello`.
     package static let serverName = "shardd"
@@ -38,12 +53,12 @@ package final class ServerContext: Sendable {
     }
 
     /// A new session's record, registered until `unregister`.
-    func register(peer: PeerCredentials?) -> SessionRecord {
+    func register(peer: PeerCredentials?, stop: @escaping @Sendable () -> Void = {}) -> SessionRecord {
         let id = nextSession.withLock { id in
             defer { id += 1 }
             return id
         }
-        let record = SessionRecord(id: id, peer: peer, identityMapLimit: configuration.server.identityMapLimit, connectedAt: ServerContext.now())
+        let record = SessionRecord(id: id, peer: peer, identityMapLimit: configuration.server.identityMapLimit, connectedAt: ServerContext.now(), stop: stop)
         liveSessions.withLock { $0[id] = record }
         return record
     }

@@ -17,9 +17,9 @@ final class Session {
     var peer: PeerCredentials? { record.peer }
     var configuration: Configuration { context.configuration }
 
-    init(context: ServerContext, peer: PeerCredentials? = nil) {
+    init(context: ServerContext, peer: PeerCredentials? = nil, stop: @escaping @Sendable () -> Void = {}) {
         self.context = context
-        self.record = context.register(peer: peer)
+        self.record = context.register(peer: peer, stop: stop)
     }
 
     /// Admin ops are for `admin_uids`; a session without a socket (tests) is the daemon's own.

@@ -15,11 +15,23 @@ final class SessionHandler: ChannelInboundHandler {
         self.context = context
     }
 
+    private var admitted = false
+
     func channelActive(context channelContext: ChannelHandlerContext) {
-        let (stream, continuation) = AsyncStream<Frame>.makeStream()
-        frames = continuation
         let channel = channelContext.channel
         let serverContext = context
+        guard serverContext.admitConnection() else {
+            // One error line, then close; the daemon goes on serving the others.
+            var out: [UInt8] = []
+            let limit = serverContext.configuration.server.maxConnections
+            Response.failure(id: .null, RequestError(.tooManyConnections, "shardd already serves \(limit) connections (max_connections); try again later"), into: &out)
+            channel.writeAndFlush(channel.allocator.buffer(bytes: out)).whenComplete { _ in channel.close(promise: nil) }
+            serverContext.logger.warning("refused a connection: max_connections (\(limit)) reached")
+            return
+        }
+        admitted = true
+        let (stream, continuation) = AsyncStream<Frame>.makeStream()
+        frames = continuation
         let credentials = PeerCredentials.of(channel)
         Task {
             // The kernel's word on who connected, before any request is read.
@@ -32,7 +44,7 @@ final class SessionHandler: ChannelInboundHandler {
                 try? await channel.close().get()
                 return
             }
-            let session = Session(context: serverContext, peer: peer)
+            let session = Session(context: serverContext, peer: peer, stop: { continuation.finish() })
             serverContext.logger.debug("session \(session.id) opened (pid \(peer.pid), uid \(peer.uid))")
             var out: [UInt8] = []
             for await frame in stream {
@@ -43,21 +55,25 @@ final class SessionHandler: ChannelInboundHandler {
                     channel.writeAndFlush(buffer, promise: nil)
                 } else {
                     try? await channel.writeAndFlush(buffer).get()
-                    try? await channel.close().get()
                     break
                 }
             }
             await session.close()
+            try? await channel.close().get()
             serverContext.logger.debug("session \(session.id) closed")
         }
         channelContext.fireChannelActive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard admitted else { return }
         frames?.yield(unwrapInboundIn(data))
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        // The socket is gone: its place counts free now, even while its session cleans up.
+        if admitted { self.context.connectionClosed() }
+        admitted = false
         frames?.finish()
         frames = nil
         context.fireChannelInactive()

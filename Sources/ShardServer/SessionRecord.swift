@@ -9,9 +9,12 @@ final class SessionRecord: Sendable {
     let connectedAt: Timestamp
     let identityMap: LockedIdentityMap
     private let counters = Mutex((requests: 0, inTransaction: false))
+    /// Ends the session's stream of requests (graceful shutdown): what was read is answered.
+    let stop: @Sendable () -> Void
 
-    init(id: Int, peer: PeerCredentials?, identityMapLimit: Int, connectedAt: Timestamp) {
+    init(id: Int, peer: PeerCredentials?, identityMapLimit: Int, connectedAt: Timestamp, stop: @escaping @Sendable () -> Void) {
         self.id = id
+        self.stop = stop
         self.peer = peer
         self.connectedAt = connectedAt
         self.identityMap = LockedIdentityMap(limit: identityMapLimit)

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import ShardCore
 import ServiceLifecycle
+import UnixSignals
 import ShardServer
 import ShardStore
 
@@ -76,6 +77,15 @@ struct Shardd: AsyncParsableCommand {
         }
         let server = Server(context: ServerContext(configuration: configuration, shards: shards, logger: logger))
         let group = ServiceGroup(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        // Reloading shards.conf is a later feature; until then SIGHUP is noted, not fatal.
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
+        let hangupLogger = logger
+        let hangupTask = Task {
+            for await _ in hangups {
+                hangupLogger.notice("SIGHUP received: reloading shards.conf is not supported yet; restart shardd to apply changes")
+            }
+        }
+        defer { hangupTask.cancel() }
         do {
             try await group.run()
         } catch {
