@@ -11,6 +11,8 @@ final class Session {
     /// What admin ops see of this session, its identity map included.
     let record: SessionRecord
     var transaction: SessionTransaction?
+    /// Set when the server ended the transaction; the next request is answered with it.
+    var abortedTransaction: RequestError?
     var id: Int { record.id }
     var identityMap: LockedIdentityMap { record.identityMap }
     /// Who is at the other end (nil in tests that make a session without a socket).
@@ -53,6 +55,10 @@ final class Session {
         let start = ContinuousClock.now
         var failure: RequestError?
         do {
+            if let aborted = abortedTransaction {
+                abortedTransaction = nil
+                throw aborted
+            }
             let result = try await perform(&request)
             Response.success(id: request.id, result, into: &out)
         } catch let error as RequestError {
@@ -131,6 +137,21 @@ final class Session {
             ("shards", .array(configuration.shards.map { .string($0.name) })),
             ("models", .array(configuration.models.map { .string($0.name) })),
         ])
+    }
+
+    /// `idle_transaction_timeout_ms` passed with the transaction open: it is rolled back (and
+    /// the identity map emptied, as by `rollback`); the next request learns it once.
+    func abortIdleTransaction() async {
+        guard let transaction else { return }
+        let shards = transaction.shardNames(in: context.shardOrder)
+        await abandonTransaction()
+        identityMap.removeAll()
+        let limit = configuration.server.idleTransactionTimeoutMs
+        abortedTransaction = RequestError(
+            .transactionAborted,
+            "the server rolled back this session's transaction on \(shards.joined(separator: ", ")): it was idle for more than \(limit) ms (idle_transaction_timeout_ms); nothing of it was committed",
+            details: [("shards", .array(shards.map(JSONValue.string)))])
+        context.logger.warning("session \(id): rolled back a transaction idle for more than \(limit) ms on \(shards.joined(separator: ", "))")
     }
 
     /// Ends the session: an open transaction is rolled back, the identity map dropped.

@@ -9,7 +9,7 @@ final class SessionHandler: ChannelInboundHandler {
     typealias InboundIn = Frame
 
     private let context: ServerContext
-    private var frames: AsyncStream<Frame>.Continuation?
+    private var frames: AsyncStream<SessionInput>.Continuation?
 
     init(context: ServerContext) {
         self.context = context
@@ -30,7 +30,7 @@ final class SessionHandler: ChannelInboundHandler {
             return
         }
         admitted = true
-        let (stream, continuation) = AsyncStream<Frame>.makeStream()
+        let (stream, continuation) = AsyncStream<SessionInput>.makeStream()
         frames = continuation
         let credentials = PeerCredentials.of(channel)
         Task {
@@ -47,7 +47,19 @@ final class SessionHandler: ChannelInboundHandler {
             let session = Session(context: serverContext, peer: peer, stop: { continuation.finish() })
             serverContext.logger.debug("session \(session.id) opened (pid \(peer.pid), uid \(peer.uid))")
             var out: [UInt8] = []
-            for await frame in stream {
+            let idleLimit = Duration.milliseconds(serverContext.configuration.server.idleTransactionTimeoutMs)
+            var requests = 0
+            for await input in stream {
+                let frame: Frame
+                switch input {
+                case .frame(let received):
+                    frame = received
+                case .idleCheck(let after):
+                    // Still idle since that request, and still in a transaction: end it.
+                    if after == requests { await session.abortIdleTransaction() }
+                    continue
+                }
+                requests += 1
                 out.removeAll(keepingCapacity: true)
                 let keepOpen = await session.handle(frame, into: &out)
                 let buffer = channel.allocator.buffer(bytes: out)
@@ -56,6 +68,13 @@ final class SessionHandler: ChannelInboundHandler {
                 } else {
                     try? await channel.writeAndFlush(buffer).get()
                     break
+                }
+                if session.transaction != nil {
+                    let mark = requests
+                    Task {
+                        try? await Task.sleep(for: idleLimit)
+                        continuation.yield(.idleCheck(after: mark))
+                    }
                 }
             }
             await session.close()
@@ -67,7 +86,7 @@ final class SessionHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard admitted else { return }
-        frames?.yield(unwrapInboundIn(data))
+        frames?.yield(.frame(unwrapInboundIn(data)))
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -83,4 +102,11 @@ final class SessionHandler: ChannelInboundHandler {
         self.context.logger.debug("connection error: \(error)")
         context.close(promise: nil)
     }
+}
+
+/// What a session's task receives: request frames, and its own idle-transaction timer.
+enum SessionInput {
+    case frame(Frame)
+    /// Sent `idle_transaction_timeout_ms` after the request with this sequence number.
+    case idleCheck(after: Int)
 }

@@ -57,7 +57,9 @@ package final class PostgresConnection: ShardConnection {
     /// `application_name=shardd`); the client encoding is always UTF-8 and the session
     /// time zone always UTC.
     /// - Throws: `shard_unavailable` with libpq's reason (never the password).
-    package static func connect(uri: String, shard: String) throws(ShardError) -> PostgresConnection {
+    /// - Parameter statementTimeoutMs: the session's `statement_timeout` (a statement running
+    ///   longer is cancelled by the server, SQLSTATE 57014, `timeout`); nil leaves the server's.
+    package static func connect(uri: String, shard: String, statementTimeoutMs: Int? = nil) throws(ShardError) -> PostgresConnection {
         let info = try ConnectionInfo(uri: uri, shard: shard)
         func unavailable(_ reason: String) -> ShardError {
             ShardError(
@@ -95,6 +97,14 @@ package final class PostgresConnection: ShardConnection {
         if let datetimes = parameterStatus(handle, "integer_datetimes"), datetimes != "on" {
             connection.close()
             throw unavailable("the server does not use integer timestamps (integer_datetimes is \(datetimes))")
+        }
+        if let statementTimeoutMs {
+            do {
+                try connection.execute("SET statement_timeout = \(statementTimeoutMs)")
+            } catch {
+                connection.close()
+                throw unavailable("cannot set statement_timeout: \(error.message)")
+            }
         }
         if info.hasOptions {
             do {

@@ -1,4 +1,5 @@
 import CSQLite
+import Dispatch
 import Glibc
 import ShardCore
 
@@ -18,13 +19,20 @@ final class SQLiteConnection: ShardConnection {
     /// How long a writer waits for another connection's lock before giving up.
     static let busyTimeoutMs: Int32 = 5000
 
-    private init(db: OpaquePointer, shard: String) {
+    /// How long one statement may run before it is interrupted (`timeout`); nil: no bound.
+    private let statementTimeoutNs: UInt64?
+    /// When the running statement must stop, in DispatchTime nanoseconds; read by the
+    /// progress handler on this connection's own thread.
+    fileprivate var deadline: UInt64 = .max
+
+    private init(db: OpaquePointer, shard: String, statementTimeoutMs: Int?) {
         self.db = db
         self.shard = shard
+        self.statementTimeoutNs = statementTimeoutMs.map { UInt64($0) * 1_000_000 }
     }
 
     /// Opens (creating it and its directory if missing) the SQLite file at `path`.
-    static func open(path: String, shard: String) throws(ShardError) -> SQLiteConnection {
+    static func open(path: String, shard: String, statementTimeoutMs: Int? = nil) throws(ShardError) -> SQLiteConnection {
         if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
             try makeDirectories(String(path[..<slash]), shard: shard)
         }
@@ -37,8 +45,16 @@ final class SQLiteConnection: ShardConnection {
             throw ShardError(.shardUnavailable, shard: shard, "cannot open SQLite file \(path): \(message)",
                              backendCode: SQLiteConnection.codeName(rc))
         }
-        let connection = SQLiteConnection(db: handle, shard: shard)
-        sqlite3_busy_timeout(handle, busyTimeoutMs)
+        let connection = SQLiteConnection(db: handle, shard: shard, statementTimeoutMs: statementTimeoutMs)
+        sqlite3_busy_timeout(handle, min(busyTimeoutMs, Int32(clamping: statementTimeoutMs ?? Int(busyTimeoutMs))))
+        if statementTimeoutMs != nil {
+            // Every 1000 virtual-machine steps: past the deadline, interrupt (SQLITE_INTERRUPT).
+            sqlite3_progress_handler(handle, 1000, { context in
+                guard let context else { return 0 }
+                let connection = Unmanaged<SQLiteConnection>.fromOpaque(context).takeUnretainedValue()
+                return DispatchTime.now().uptimeNanoseconds > connection.deadline ? 1 : 0
+            }, Unmanaged.passUnretained(connection).toOpaque())
+        }
         sqlite3_extended_result_codes(handle, 1)
         do throws(ShardError) {
             // journal_mode answers with the mode in force: a read-only or odd file says so.
@@ -64,6 +80,8 @@ final class SQLiteConnection: ShardConnection {
             guard rc == SQLITE_OK else { throw error(rc, sql: statement.sql) }
         }
         let handle = prepared.handle
+        if let statementTimeoutNs { deadline = DispatchTime.now().uptimeNanoseconds + statementTimeoutNs }
+        defer { deadline = .max }
         let columnCount = Int(sqlite3_column_count(handle))
         var result = QueryResult(columns: prepared.columnNames)
         if let types = statement.resultTypes, types.count != columnCount {

@@ -3,16 +3,18 @@ import ShardCore
 extension Shard {
     /// The shard described by `spec`, with the backend its URL names. Opens no connection:
     /// connections are made on first use.
-    package static func open(_ spec: ShardSpec) -> Shard {
+    /// - Parameter statementTimeoutMs: how long one statement may run (`request_timeout_ms`),
+    ///   and how long a caller waits for a pooled connection; nil: unbounded.
+    package static func open(_ spec: ShardSpec, statementTimeoutMs: Int? = nil) -> Shard {
         let name = spec.name
         switch spec.location {
         case .sqlite(let path):
-            return Shard(spec: spec, dialect: .sqlite) { () throws(ShardError) in
-                try SQLiteConnection.open(path: path, shard: name)
+            return Shard(spec: spec, dialect: .sqlite, acquireTimeoutMs: statementTimeoutMs) { () throws(ShardError) in
+                try SQLiteConnection.open(path: path, shard: name, statementTimeoutMs: statementTimeoutMs)
             }
         case .postgres(let uri):
-            return Shard(spec: spec, dialect: .postgres) { () throws(ShardError) in
-                try PostgresConnection.connect(uri: uri, shard: name)
+            return Shard(spec: spec, dialect: .postgres, acquireTimeoutMs: statementTimeoutMs) { () throws(ShardError) in
+                try PostgresConnection.connect(uri: uri, shard: name, statementTimeoutMs: statementTimeoutMs)
             }
         }
     }

@@ -19,10 +19,14 @@ package final class Shard: Sendable {
 
     package var name: String { spec.name }
 
-    package init(spec: ShardSpec, dialect: SQLDialect, factory: @escaping ConnectionFactory) {
+    /// How long a caller waits for a connection when all are lent; nil: as long as it takes.
+    private let acquireTimeout: Duration?
+
+    package init(spec: ShardSpec, dialect: SQLDialect, acquireTimeoutMs: Int? = nil, factory: @escaping ConnectionFactory) {
         self.spec = spec
         self.dialect = dialect
         self.factory = factory
+        self.acquireTimeout = acquireTimeoutMs.map { .milliseconds($0) }
         self.pool = Mutex(PoolState())
     }
 
@@ -50,7 +54,7 @@ package final class Shard: Sendable {
 
     /// Closes idle connections and refuses new work; lent connections close on release.
     package func close() {
-        let (idle, waiters) = pool.withLock { state -> ([PooledConnection], [CheckedContinuation<PooledConnection?, Error>]) in
+        let (idle, waiters) = pool.withLock { state -> ([PooledConnection], [Waiter]) in
             state.closed = true
             let idle = state.idle
             let waiters = state.waiters
@@ -60,7 +64,7 @@ package final class Shard: Sendable {
             return (idle, waiters)
         }
         for slot in idle { slot.close() }
-        for waiter in waiters { waiter.resume(throwing: closedError) }
+        for waiter in waiters { waiter.continuation.resume(throwing: closedError) }
     }
 
     private var closedError: ShardError {
@@ -72,8 +76,14 @@ package final class Shard: Sendable {
     private struct PoolState {
         var idle: [PooledConnection] = []
         var open = 0
-        var waiters: [CheckedContinuation<PooledConnection?, Error>] = []
+        var waiters: [Waiter] = []
+        var nextWaiter = 0
         var closed = false
+    }
+
+    private struct Waiter {
+        let id: Int
+        let continuation: CheckedContinuation<PooledConnection?, Error>
     }
 
     private enum Acquisition {
@@ -104,25 +114,39 @@ package final class Shard: Sendable {
                     return try await open()
                 } catch {
                     // A waiter may now open the connection this one could not.
-                    let waiter = pool.withLock { state -> CheckedContinuation<PooledConnection?, Error>? in
+                    let waiter = pool.withLock { state -> Waiter? in
                         state.open -= 1
                         return state.waiters.isEmpty ? nil : state.waiters.removeFirst()
                     }
-                    waiter?.resume(returning: nil)
+                    waiter?.continuation.resume(returning: nil)
                     throw error
                 }
             case .wait:
                 // nil means "a place came free: try again".
+                let timeout = acquireTimeout
                 let handed = try await withCheckedThrowingContinuation { continuation in
-                    let resumeNow = pool.withLock { state -> Bool in
-                        if state.closed { return true }
+                    let waiting = pool.withLock { state -> Int? in
+                        if state.closed { return nil }
                         if state.idle.isEmpty && state.open >= spec.poolSize {
-                            state.waiters.append(continuation)
-                            return false
+                            state.nextWaiter += 1
+                            state.waiters.append(Waiter(id: state.nextWaiter, continuation: continuation))
+                            return state.nextWaiter
                         }
-                        return true
+                        return nil
                     }
-                    if resumeNow { continuation.resume(returning: nil) }
+                    guard let waiting else { return continuation.resume(returning: nil) }
+                    if let timeout {
+                        Task { [self] in
+                            try? await Task.sleep(for: timeout)
+                            let expired = pool.withLock { state -> Waiter? in
+                                guard let index = state.waiters.firstIndex(where: { $0.id == waiting }) else { return nil }
+                                return state.waiters.remove(at: index)
+                            }
+                            expired?.continuation.resume(throwing: ShardError(
+                                .timeout, shard: name,
+                                "every connection to the shard stayed busy for \(timeout) (pool_size \(spec.poolSize), request_timeout_ms)"))
+                        }
+                    }
                 }
                 if let handed { return handed }
             }
@@ -147,7 +171,7 @@ package final class Shard: Sendable {
 
     /// Puts a connection back, or closes it when it is not `reusable`, and wakes a waiter.
     fileprivate func giveBack(_ slot: PooledConnection, reusable: Bool) {
-        enum Next { case hand(CheckedContinuation<PooledConnection?, Error>), retry(CheckedContinuation<PooledConnection?, Error>?), keep }
+        enum Next { case hand(Waiter), retry(Waiter?), keep }
         let next = pool.withLock { state -> Next in
             if !reusable || state.closed {
                 state.open -= 1
@@ -159,10 +183,10 @@ package final class Shard: Sendable {
         }
         switch next {
         case .hand(let waiter):
-            waiter.resume(returning: slot)
+            waiter.continuation.resume(returning: slot)
         case .retry(let waiter):
             slot.close()
-            waiter?.resume(returning: nil)
+            waiter?.continuation.resume(returning: nil)
         case .keep:
             break
         }

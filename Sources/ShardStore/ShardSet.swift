@@ -14,7 +14,8 @@ package final class ShardSet: Sendable {
     /// Opens no connection yet; see `prepare()`.
     package init(configuration: Configuration) {
         self.configuration = configuration
-        let shards = configuration.shards.map(Shard.open)
+        let timeout = configuration.server.requestTimeoutMs
+        let shards = configuration.shards.map { Shard.open($0, statementTimeoutMs: timeout) }
         self.shards = shards
         let stateStore = Shard.open(ShardSpec(
             name: "state",
