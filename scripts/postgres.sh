@@ -5,6 +5,7 @@
 #   scripts/postgres.sh stop     stop (fast) and delete the cluster directory
 #   scripts/postgres.sh url      print the URL
 #   scripts/postgres.sh status   say whether it runs (exit 0 running, 3 stopped)
+#   scripts/postgres.sh pause    stop the server but keep the cluster (start resumes it)
 #
 # Typical use:  eval "$(scripts/postgres.sh start)"
 #
@@ -32,7 +33,7 @@ log() { printf 'postgres.sh: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
 
 usage() {
-    echo "usage: $0 start|stop|url|status" >&2
+    echo "usage: $0 start|stop|pause|url|status   (pause: stop the server, keep the cluster; start resumes it)" >&2
     exit 2
 }
 
@@ -69,6 +70,18 @@ as_pg() {
     else
         "$@" 9>&-
     fi
+}
+
+# Runs a command without the descriptors this script inherited above stderr. The server
+# outlives the script: a caller's pipe or socket left open in it would make the caller wait
+# for the server to exit (Foundation's Process does exactly that).
+without_inherited_fds() {
+    local fd
+    for fd in /proc/$BASHPID/fd/*; do
+        fd=${fd##*/}
+        if ((fd > 2)); then eval "exec $fd>&-" 2>/dev/null || true; fi
+    done
+    "$@"
 }
 
 is_running() {
@@ -144,7 +157,7 @@ cmd_start() {
         log "starting PostgreSQL on 127.0.0.1:$PG_PORT and $SOCKET_DIR"
         # The port is given here rather than in postgresql.conf so that SHARDD_PG_PORT is honoured
         # by an existing cluster too.
-        if ! as_pg "$BIN/pg_ctl" start -D "$DATA_DIR" -l "$LOG_FILE" -o "-p $PG_PORT" -w -t "$START_TIMEOUT" >&2; then
+        if ! (without_inherited_fds as_pg "$BIN/pg_ctl" start -D "$DATA_DIR" -l "$LOG_FILE" -o "-p $PG_PORT" -w -t "$START_TIMEOUT" >&2); then
             fail_with_log "PostgreSQL did not start"
         fi
     fi
@@ -195,6 +208,14 @@ cmd_stop() {
     fi
 }
 
+# Stops the server but keeps the cluster (for outage tests); `start` brings it back.
+cmd_pause() {
+    if is_running; then
+        log "pausing PostgreSQL ($DATA_DIR); its data stays"
+        as_pg "$BIN/pg_ctl" stop -D "$DATA_DIR" -m fast -w -t "$START_TIMEOUT" >&2 || die "could not stop PostgreSQL"
+    fi
+}
+
 cmd_status() {
     if is_running; then
         if accepts_connections; then
@@ -215,7 +236,7 @@ cmd_status() {
 [[ $# -eq 1 ]] || usage
 case "$1" in
     url) echo "$URL"; exit 0 ;;
-    start | stop | status) ;;
+    start | stop | pause | status) ;;
     *) usage ;;
 esac
 
@@ -235,5 +256,6 @@ fi
 case "$1" in
     start) cmd_start ;;
     stop) cmd_stop ;;
+    pause) cmd_pause ;;
     status) cmd_status ;;
 esac

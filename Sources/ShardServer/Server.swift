@@ -44,6 +44,15 @@ package final class Server: Service {
             throw error
         }
         context.logger.info("listening on \(path)")
+        // Shards that went down are probed with backoff until they answer again.
+        let shards = context.shards.shards
+        let monitor = Task {
+            while !Task.isCancelled {
+                for shard in shards { await shard.probeIfDue() }
+                try? await Task.sleep(for: .milliseconds(250))
+            }
+        }
+        defer { monitor.cancel() }
         try? await gracefulShutdown()
         context.logger.info("shutting down: no new connections; finishing requests in flight")
         try? await channel.close().get()

@@ -47,6 +47,16 @@ package final class ServerContext: Sendable {
         identityChooser = IdentityChooser(configuration: configuration)
         executeChooser = ExecuteChooser(configuration: configuration)
         shardOrder = ShardOrder(configuration)
+        for shard in shards.shards {
+            let name = shard.name
+            shard.health.onStateChange { down, reason in
+                if down {
+                    logger.warning("shard \(name) is down: \(reason?.message ?? "unreachable"); requests that need it fail with shard_unavailable until it is back")
+                } else {
+                    logger.warning("shard \(name) is up again")
+                }
+            }
+        }
         let own = UInt32(getuid())
         allowedUIDs = Set(configuration.server.allowedUIDs ?? [own])
         adminUIDs = Set(configuration.server.adminUIDs ?? [own])

@@ -69,7 +69,18 @@ final class Session {
             context.logger.error("request failed unexpectedly", metadata: ["op": "\(request.op)", "error": "\(error)"])
             failure = RequestError(.internal, "\(request.op) failed: \(error)")
         }
-        if let failure {
+        if var failure {
+            if failure.code == .shardUnavailable, case .string(let shard)? = JSONObject(failure.details)["shard"],
+               let transaction, transaction.shardNames(in: context.shardOrder).contains(shard) {
+                // The transaction lost a shard: none of it can commit any more.
+                let shards = transaction.shardNames(in: context.shardOrder)
+                await abandonTransaction()
+                identityMap.removeAll()
+                failure = RequestError(.transactionAborted,
+                                       "shard \(shard) was lost during this session's transaction (\(failure.message)); the transaction on \(shards.joined(separator: ", ")) was rolled back",
+                                       details: [("shard", .string(shard)), ("shards", .array(shards.map(JSONValue.string)))])
+                context.logger.warning("session \(id): transaction rolled back, shard \(shard) lost")
+            }
             Response.failure(id: request.id, failure, into: &out)
             if failure.code == .internal || failure.code == .shardUnavailable {
                 context.logger.error("\(request.op) failed: \(failure.code): \(failure.message)")

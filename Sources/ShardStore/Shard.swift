@@ -16,6 +16,8 @@ package final class Shard: Sendable {
     private let pool: Mutex<PoolState>
     /// Statements run through `ShardConnection.run` on this shard's connections.
     package let statements = StatementCounter()
+    /// Up or down, with the backoff of its reconnects.
+    package let health = ShardHealth()
 
     package var name: String { spec.name }
 
@@ -50,6 +52,13 @@ package final class Shard: Sendable {
     /// How many connections are open and how many of them are lent out.
     package var poolUse: (open: Int, inUse: Int) {
         pool.withLock { ($0.open, $0.open - $0.idle.count) }
+    }
+
+    /// Connects once, if the shard is down and its next probe is due (the health monitor's
+    /// probe); the pool keeps the connection.
+    package func probeIfDue() async {
+        guard health.probeDue else { return }
+        _ = try? await withConnection { connection in try connection.uncounted.run(Statement("SELECT 1")) }
     }
 
     /// Closes idle connections and refuses new work; lent connections close on release.
@@ -111,8 +120,14 @@ package final class Shard: Sendable {
                 return slot
             case .create:
                 do {
-                    return try await open()
+                    if let refusal = health.refusal() { throw refusal }
+                    let slot = try await open()
+                    health.connected()
+                    return slot
                 } catch {
+                    if let failure = error as? ShardError, failure.code == .shardUnavailable, health.refusal() == nil {
+                        health.connectFailed(failure)
+                    }
                     // A waiter may now open the connection this one could not.
                     let waiter = pool.withLock { state -> Waiter? in
                         state.open -= 1
@@ -172,15 +187,24 @@ package final class Shard: Sendable {
     /// Puts a connection back, or closes it when it is not `reusable`, and wakes a waiter.
     fileprivate func giveBack(_ slot: PooledConnection, reusable: Bool) {
         enum Next { case hand(Waiter), retry(Waiter?), keep }
+        var stale: [PooledConnection] = []
         let next = pool.withLock { state -> Next in
             if !reusable || state.closed {
                 state.open -= 1
+                // A connection lost its server: the idle ones most likely did too (a
+                // restart), so they go rather than fail the next callers one by one.
+                if !reusable {
+                    stale = state.idle
+                    state.open -= stale.count
+                    state.idle = []
+                }
                 return .retry(state.waiters.isEmpty ? nil : state.waiters.removeFirst())
             }
             if !state.waiters.isEmpty { return .hand(state.waiters.removeFirst()) }
             state.idle.append(slot)
             return .keep
         }
+        for connection in stale { connection.close() }
         switch next {
         case .hand(let waiter):
             waiter.continuation.resume(returning: slot)

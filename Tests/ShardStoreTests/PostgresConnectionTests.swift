@@ -577,7 +577,9 @@ struct PostgresConnectionTests {
             #expect(error?.shard == db.shard.name)
             #expect(broken)
             await lease.release()
-            #expect(db.shard.poolUse.open == 1, "the broken connection is dropped")
+            // The broken connection is dropped, and the idle one with it: a lost connection
+            // usually means a restarted server, whose other connections are dead too.
+            #expect(db.shard.poolUse.open == 0, "the broken connection and the idle ones are dropped")
             let again = try await db.run("SELECT 1", [], [.int])
             #expect(again.rows == [[.int(1)]])
         }

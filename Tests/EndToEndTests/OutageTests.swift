@@ -1,0 +1,78 @@
+import Foundation
+import ShardCore
+import ShardTestSupport
+import Testing
+
+/// A PostgreSQL shard stops and comes back while the daemon serves (its own cluster, so the
+/// shared test server is not disturbed).
+@Suite struct OutageTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+    final class Cluster {
+        let environment: [String: String]
+        let url: String
+
+        init(directory: String) throws {
+            let port = 20000 + Int(UInt16.random(in: 0...20000))
+            environment = ["SHARDD_PG_DIR": directory + "/pg", "SHARDD_PG_PORT": String(port)]
+            let started = try Process.output(of: OutageTests.root + "/scripts/postgres.sh", ["start"], environment: environment)
+            guard started.status == 0, let line = started.stdout.split(separator: "\n").last,
+                  let quote = line.firstIndex(of: "'") else {
+                throw TestSetupError("could not start a PostgreSQL cluster: \(started.stderr)")
+            }
+            url = String(line[line.index(after: quote)...].dropLast())
+        }
+
+        func run(_ command: String) throws {
+            let result = try Process.output(of: OutageTests.root + "/scripts/postgres.sh", [command], environment: environment)
+            guard result.status == 0 else { throw TestSetupError("postgres.sh \(command): \(result.stderr)") }
+        }
+
+        deinit { try? run("stop") }
+    }
+
+    @Test func requestsThatNeedADownShardFailTheRestWorkAndItComesBackByItself() throws {
+        let directory = TemporaryDirectory()
+        let cluster = try Cluster(directory: directory.path)
+        let config = DefaultConfiguration.text.replacingOccurrences(of: "url = \"sqlite:data/europe.db\"", with: "url_env = \"SHARDD_EUROPE_URL\"")
+        let daemon = try Daemon(config: config, environment: ["SHARDD_EUROPE_URL": cluster.url])
+        let writer = try daemon.client(), reader = try daemon.client()
+        _ = try writer.request(#"{"op":"add","model":"WeatherLocation","rows":[{"continent":"Europe","city":"London"},{"continent":"Asia","city":"Tokyo"}]}"#)
+        #expect(try writer.request(#"{"op":"commit"}"#)["shards"] == .array([.string("asia"), .string("europe")]))
+        _ = try writer.request(#"{"op":"add","model":"WeatherLocation","values":{"continent":"Europe","city":"Paris"}}"#)
+
+        try cluster.run("pause")
+        // A transaction that touched the lost shard is over.
+        let lost = try writer.request(#"{"op":"add","model":"WeatherLocation","values":{"continent":"Europe","city":"Berlin"}}"#)
+        #expect(lost["error"]?["code"] == .string("transaction_aborted"), "\(lost)")
+        #expect(lost["error"]?["shard"] == .string("europe"))
+        // Requests that need the shard fail, naming it; a fan-out fails rather than answer in part.
+        let pinned = try reader.request(#"{"op":"query","model":"WeatherLocation","where":{"continent":"Europe"}}"#)
+        #expect(pinned["error"]?["code"] == .string("shard_unavailable"))
+        #expect(pinned["error"]?["shard"] == .string("europe"))
+        #expect(try reader.request(#"{"op":"count","model":"WeatherLocation"}"#)["error"]?["code"] == .string("shard_unavailable"))
+        // Requests that do not need it work.
+        #expect(try reader.request(#"{"op":"query","model":"WeatherLocation","where":{"continent":"Asia"}}"#)["shards"] == .array([.string("asia")]))
+        let shards = try reader.request(#"{"op":"shards"}"#)
+        guard case .array(let list)? = shards["shards"] else { Issue.record("\(shards)"); return }
+        #expect(list.first { $0["name"] == .string("europe") }?["status"] == .string("down"))
+
+        try cluster.run("start")
+        // Back by itself, with no request needed to notice.
+        var back = false
+        for _ in 0..<200 where !back {
+            usleep(100_000)
+            back = daemon.log().contains("shard europe is up again")
+        }
+        #expect(back, "\(daemon.log())")
+        let europe = try reader.request(#"{"op":"query","model":"WeatherLocation","where":{"continent":"Europe"}}"#)
+        guard case .array(let cities)? = europe["objects"] else { Issue.record("\(europe)"); return }
+        // The committed row is there; the rolled-back one is not.
+        #expect(cities.map { $0["values"]?["city"] } == [.string("London")])
+        let after = try reader.request(#"{"op":"shards"}"#)
+        guard case .array(let again)? = after["shards"] else { return }
+        #expect(again.first { $0["name"] == .string("europe") }?["status"] == .string("up"))
+        #expect(daemon.log().contains("shard europe is down"))
+        #expect(daemon.stop() == 0)
+    }
+}
