@@ -25,7 +25,8 @@ final class SessionHandler: ChannelInboundHandler {
             var out: [UInt8] = []
             let limit = serverContext.configuration.server.maxConnections
             Response.failure(id: .null, RequestError(.tooManyConnections, "shardd already serves \(limit) connections (max_connections); try again later"), into: &out)
-            channel.writeAndFlush(channel.allocator.buffer(bytes: out)).whenComplete { _ in channel.close(promise: nil) }
+            let answer = channel.allocator.buffer(bytes: out)
+            Task { await SessionHandler.answerThenClose(channel, answer) }
             serverContext.logger.warning("refused a connection: max_connections (\(limit)) reached")
             return
         }
@@ -40,8 +41,7 @@ final class SessionHandler: ChannelInboundHandler {
                 serverContext.logger.warning("refused a connection from uid \(peer.map { String($0.uid) } ?? "unknown") (allowed_uids)")
                 var out: [UInt8] = []
                 Response.failure(id: .null, RequestError(.forbidden, "uid \(peer.map { String($0.uid) } ?? "unknown") may not use this shardd (allowed_uids); the connection is closed"), into: &out)
-                try? await channel.writeAndFlush(channel.allocator.buffer(bytes: out)).get()
-                try? await channel.close().get()
+                await SessionHandler.answerThenClose(channel, channel.allocator.buffer(bytes: out))
                 return
             }
             let session = Session(context: serverContext, peer: peer, stop: { continuation.finish() })
@@ -66,7 +66,7 @@ final class SessionHandler: ChannelInboundHandler {
                 if keepOpen {
                     channel.writeAndFlush(buffer, promise: nil)
                 } else {
-                    try? await channel.writeAndFlush(buffer).get()
+                    await SessionHandler.answerThenClose(channel, buffer)
                     break
                 }
                 if session.transaction != nil {
@@ -82,6 +82,22 @@ final class SessionHandler: ChannelInboundHandler {
             serverContext.logger.debug("session \(session.id) closed")
         }
         channelContext.fireChannelActive()
+    }
+
+    /// Sends a last answer, then closes so that the client surely reads it: output first,
+    /// then, once the client has closed (or after 2 s), the rest. Closing a Unix socket
+    /// with unread input resets it, and the reset can destroy the answer on its way.
+    static func answerThenClose(_ channel: Channel, _ answer: ByteBuffer) async {
+        try? await channel.writeAndFlush(answer).get()
+        try? await channel.close(mode: .output).get()
+        let closed = channel.closeFuture
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await closed.get() }
+            group.addTask { try? await Task.sleep(for: .seconds(2)) }
+            await group.next()
+            group.cancelAll()
+        }
+        try? await channel.close().get()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
