@@ -47,7 +47,10 @@ final class SessionHandler: ChannelInboundHandler {
             let session = Session(context: serverContext, peer: peer, stop: { continuation.finish() })
             serverContext.logger.debug("session \(session.id) opened (pid \(peer.pid), uid \(peer.uid))")
             var out: [UInt8] = []
-            let idleLimit = Duration.milliseconds(serverContext.configuration.server.idleTransactionTimeoutMs)
+            let idleTimer = IdleTimer(limit: .milliseconds(serverContext.configuration.server.idleTransactionTimeoutMs)) { mark in
+                continuation.yield(.idleCheck(after: mark))
+            }
+            defer { idleTimer.disarm() }
             var requests = 0
             for await input in stream {
                 let frame: Frame
@@ -70,11 +73,9 @@ final class SessionHandler: ChannelInboundHandler {
                     break
                 }
                 if session.transaction != nil {
-                    let mark = requests
-                    Task {
-                        try? await Task.sleep(for: idleLimit)
-                        continuation.yield(.idleCheck(after: mark))
-                    }
+                    idleTimer.arm(mark: requests)
+                } else {
+                    idleTimer.disarm()
                 }
             }
             await session.close()
