@@ -39,4 +39,7 @@ eval "$pg_env"
 log "PostgreSQL for tests: $SHARDD_TEST_PG_URL"
 
 swift build --build-tests
-swift test
+# The soak test loads both cores for a minute: it runs alone first, so that it neither
+# starves the other tests nor is disturbed by them; then everything else.
+swift test --skip-build --filter SoakTests
+swift test --skip-build --skip SoakTests

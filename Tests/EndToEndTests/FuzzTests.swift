@@ -67,9 +67,7 @@ import Testing
         let before = try Self.snapshot(seed)
 
         let socketPath = daemon.socketPath
-        let results = try await withThrowingTaskGroup(of: (answered: Int, closed: Int).self) { group in
-            for worker in 0..<4 {
-                group.addTask {
+        let perWorker = try await onThreads(4) { worker -> (answered: Int, closed: Int) in
                     var random = SplitMix64(seed: UInt64(worker) * 7919 + 1)
                     var client = try LineClient(socketPath: socketPath)
                     var answered = 0, closed = 0
@@ -99,10 +97,8 @@ import Testing
                         answered += 1
                     }
                     return (answered, closed)
-                }
-            }
-            return try await group.reduce(into: (answered: 0, closed: 0)) { $0 = ($0.answered + $1.answered, $0.closed + $1.closed) }
         }
+        let results = perWorker.reduce(into: (answered: 0, closed: 0)) { $0 = ($0.answered + $1.answered, $0.closed + $1.closed) }
         #expect(results.answered == 10_000)
         #expect(daemon.process.isRunning)
         let after = try daemon.client()

@@ -37,9 +37,7 @@ import Testing
             try await Task.sleep(for: .seconds(3))
             try cluster.run("start")
         }
-        let committed = try await withThrowingTaskGroup(of: ([String], Int).self) { group in
-            for session in 0..<32 {
-                group.addTask {
+        let results = try await onThreads(32) { session in
                     let client = try LineClient(socketPath: socketPath)
                     var random = SplitMix64(seed: UInt64(session + 1))
                     var mine: [String] = []
@@ -67,10 +65,8 @@ import Testing
                         }
                     }
                     return (mine, requests)
-                }
-            }
-            return try await group.reduce(into: ([String](), 0)) { $0.0 += $1.0; $0.1 += $1.1 }
         }
+        let committed = results.reduce(into: ([String](), 0)) { $0.0 += $1.0; $0.1 += $1.1 }
         try await restart.value
         #expect(daemon.process.isRunning, "\(daemon.log().suffix(2000))")
 

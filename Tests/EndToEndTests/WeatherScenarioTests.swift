@@ -80,9 +80,7 @@ import Testing
     func concurrentSessionsNeverShareASequenceId(layout: Layout) async throws {
         let daemon = try await Self.daemon(layout)
         let socketPath = daemon.socketPath
-        let ids = try await withThrowingTaskGroup(of: [Int64].self) { group in
-            for session in 0..<32 {
-                group.addTask {
+        let perSession = try await onThreads(32) { session -> [Int64] in
                     let client = try LineClient(socketPath: socketPath)
                     var ids: [Int64] = []
                     let continents = ["Asia", "Europe", "North America", "South America"]
@@ -94,10 +92,8 @@ import Testing
                         _ = try client.request(#"{"op":"commit"}"#)
                     }
                     return ids
-                }
-            }
-            return try await group.reduce(into: [Int64]()) { $0 += $1 }
         }
+        let ids = perSession.flatMap { $0 }
         #expect(ids.count == 32 * 5 * 4)
         #expect(Set(ids).count == ids.count)
         let count = try daemon.client().request(#"{"op":"count","model":"WeatherLocation"}"#)
