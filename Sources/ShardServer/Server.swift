@@ -27,6 +27,9 @@ package final class Server: Service {
         let serverContext = context
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
+            // Up to 4 MiB of answers may wait for a client that pipelines before it reads;
+            // past that its session waits (and, stalled, is disconnected).
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: 1 << 20, high: 4 << 20))
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandlers(

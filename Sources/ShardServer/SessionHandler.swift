@@ -1,5 +1,6 @@
 import NIOCore
 import ShardCore
+import Synchronization
 
 /// Feeds a connection's frames, in order, to its session's task, and writes each response.
 ///
@@ -10,6 +11,12 @@ final class SessionHandler: ChannelInboundHandler {
 
     private let context: ServerContext
     private var frames: AsyncStream<SessionInput>.Continuation?
+    /// Frames read but not yet answered; past `pauseReadingAt` the socket is not read until
+    /// the session catches up (a client that never reads its answers stalls itself only).
+    private let queued = ManagedQueueCount()
+
+    static let pauseReadingAt = 256
+    static let resumeReadingAt = 32
 
     init(context: ServerContext) {
         self.context = context
@@ -34,6 +41,7 @@ final class SessionHandler: ChannelInboundHandler {
         let (stream, continuation) = AsyncStream<SessionInput>.makeStream()
         frames = continuation
         let credentials = PeerCredentials.of(channel)
+        let queued = self.queued
         Task {
             // The kernel's word on who connected, before any request is read.
             let peer = try? await credentials.get()
@@ -52,6 +60,7 @@ final class SessionHandler: ChannelInboundHandler {
             }
             defer { idleTimer.disarm() }
             var requests = 0
+            let stallLimit = Duration.milliseconds(serverContext.configuration.server.requestTimeoutMs)
             for await input in stream {
                 let frame: Frame
                 switch input {
@@ -63,11 +72,20 @@ final class SessionHandler: ChannelInboundHandler {
                     continue
                 }
                 requests += 1
+                if queued.decrement() == SessionHandler.resumeReadingAt {
+                    channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
+                }
                 out.removeAll(keepingCapacity: true)
                 let keepOpen = await session.handle(frame, into: &out)
                 let buffer = channel.allocator.buffer(bytes: out)
                 if keepOpen {
                     channel.writeAndFlush(buffer, promise: nil)
+                    // Answers pile up unread: wait for the client, and give up on it past
+                    // request_timeout_ms rather than hold its answers without bound.
+                    if !channel.isWritable, !(await SessionHandler.waitUntilWritable(channel, for: stallLimit)) {
+                        serverContext.logger.warning("session \(session.id): the client read no answers for \(stallLimit); disconnected")
+                        break
+                    }
                 } else {
                     await SessionHandler.answerThenClose(channel, buffer)
                     break
@@ -103,7 +121,22 @@ final class SessionHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard admitted else { return }
+        if queued.increment() == SessionHandler.pauseReadingAt {
+            context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
+        }
         frames?.yield(.frame(unwrapInboundIn(data)))
+    }
+
+    /// True once the channel can take writes again; false after `limit`.
+    static func waitUntilWritable(_ channel: Channel, for limit: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + limit
+        var pause = Duration.milliseconds(1)
+        while !channel.isWritable {
+            guard channel.isActive, ContinuousClock.now < deadline else { return false }
+            try? await Task.sleep(for: pause)
+            pause = min(pause * 2, .milliseconds(50))
+        }
+        return true
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -126,4 +159,14 @@ enum SessionInput {
     case frame(Frame)
     /// Sent `idle_transaction_timeout_ms` after the request with this sequence number.
     case idleCheck(after: Int)
+}
+
+/// A count shared by the event loop (which adds) and the session's task (which takes away).
+final class ManagedQueueCount: Sendable {
+    private let value = Atomic<Int>(0)
+
+    /// The count after adding one.
+    func increment() -> Int { value.add(1, ordering: .relaxed).newValue }
+    /// The count after taking one away.
+    func decrement() -> Int { value.subtract(1, ordering: .relaxed).newValue }
 }

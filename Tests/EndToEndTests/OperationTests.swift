@@ -62,3 +62,45 @@ import Testing
         #expect(run.stdout == "Committed\n")
     }
 }
+
+/// A client that never reads its answers.
+@Suite struct StalledClientTests {
+    @Test func aClientThatNeverReadsIsHeldBackThenDisconnectedAndOthersGoOn() async throws {
+        let daemon = try Daemon(config: "[server]\nrequest_timeout_ms = 2000\n" + DefaultConfiguration.text.replacingOccurrences(of: "[server]\n", with: ""))
+        let seed = try daemon.client()
+        let rows = (0..<500).map { #"{"continent":"Asia","city":"city \#($0) with a longer name to make answers big"}"# }.joined(separator: ",")
+        #expect(try seed.request(#"{"op":"add","model":"WeatherLocation","rows":[\#(rows)]}"#)["ok"] == .bool(true))
+        #expect(try seed.request(#"{"op":"commit"}"#)["ok"] == .bool(true))
+        let rssBefore = SoakTests.rssKiB(daemon.process.processIdentifier)
+
+        // About 60 KB per answer, 4,000 answers: 240 MB if the daemon kept them all.
+        let socketPath = daemon.socketPath
+        let writer = Task { try await onThreads(1) { _ -> Int in
+            let stalled = try LineClient(socketPath: socketPath)
+            let line = Array(#"{"op":"query","model":"WeatherLocation","where":{"continent":"Asia"},"limit":500}"#.utf8) + [0x0A]
+            var sent = 0
+            while sent < 4000, (try? stalled.send(raw: line)) != nil { sent += 1 }
+            return sent
+        }[0] }
+        // Meanwhile another session is answered as usual.
+        let other = try daemon.client()
+        for _ in 0..<50 {
+            let start = Date()
+            #expect(try other.request(#"{"op":"ping"}"#)["pong"] == .bool(true))
+            #expect(Date().timeIntervalSince(start) < 1)
+            usleep(20_000)
+        }
+        var disconnected = false
+        for _ in 0..<1200 where !disconnected {
+            usleep(50_000)
+            disconnected = daemon.log().contains("read no answers")
+        }
+        #expect(disconnected, "the stalled client was not disconnected")
+        let sent = try await writer.value
+        #expect(sent < 4000, "the daemon stopped reading the stalled client (it sent \(sent) requests)")
+        let rssAfter = SoakTests.rssKiB(daemon.process.processIdentifier)
+        #expect(rssAfter - rssBefore < 64 * 1024, "RSS went from \(rssBefore) KiB to \(rssAfter) KiB")
+        #expect(try other.request(#"{"op":"ping"}"#)["pong"] == .bool(true))
+        #expect(daemon.stop() == 0)
+    }
+}
