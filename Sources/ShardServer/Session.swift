@@ -82,8 +82,15 @@ final class Session {
                 context.logger.warning("session \(id): transaction rolled back, shard \(shard) lost")
             }
             Response.failure(id: request.id, failure, into: &out)
-            if failure.code == .internal || failure.code == .shardUnavailable {
-                context.logger.error("\(request.op) failed: \(failure.code): \(failure.message)")
+            // Op, code and shard only: messages may quote row values (a constraint's key).
+            let shard = JSONObject(failure.details)["shard"].map { " on \($0.serialized)" } ?? ""
+            switch failure.code {
+            case .internal:
+                context.logger.error("\(request.op) failed: internal\(shard): \(failure.message)", metadata: ["session": "\(id)"])
+            case .shardUnavailable, .timeout, .transactionFailed, .transactionAborted:
+                context.logger.error("\(request.op) failed: \(failure.code)\(shard)", metadata: ["session": "\(id)"])
+            default:
+                context.logger.debug("\(request.op) refused: \(failure.code)\(shard)", metadata: ["session": "\(id)"])
             }
         }
         let elapsed = ContinuousClock.now - start

@@ -104,3 +104,34 @@ import Testing
         #expect(daemon.stop() == 0)
     }
 }
+
+@Suite struct LogTests {
+    @Test func logsNameOpsAndCodesButNeverRowValuesOrPasswords() throws {
+        let config = DefaultConfiguration.text + """
+
+            [models.Station]
+            id = "client"
+            primary_key = ["code"]
+            [models.Station.columns]
+            code = "text"
+            name = { type = "text", unique = true }
+
+            [shards.offline]
+            url = "postgresql://shardd:hunter2@127.0.0.1:1/none"
+            """
+        let daemon = try Daemon(config: config)
+        let client = try daemon.client()
+        _ = try client.request(#"{"op":"add","model":"Station","shard":"asia","values":{"code":"AAA","name":"SecretValue42"}}"#)
+        let dup = try client.request(#"{"op":"add","model":"Station","shard":"asia","values":{"code":"BBB","name":"SecretValue42"}}"#)
+        #expect(dup["error"]?["code"] == .string("constraint_violation"))
+        _ = try client.request(#"{"op":"query","model":"Station","shard":"offline"}"#)
+        _ = try client.request(#"{"op":"commit"}"#)
+        #expect(daemon.stop() == 0)
+        let log = daemon.log()
+        #expect(log.contains("session") && log.contains("opened"), "connections at debug")
+        #expect(log.contains("query failed: shard_unavailable on \"offline\""))
+        #expect(log.contains("add refused: constraint_violation on \"asia\""))
+        #expect(!log.contains("SecretValue42"), "row values in the log")
+        #expect(!log.contains("hunter2"), "a password in the log")
+    }
+}
