@@ -79,7 +79,7 @@ without_inherited_fds() {
     local fd
     for fd in /proc/$BASHPID/fd/*; do
         fd=${fd##*/}
-        if ((fd > 2)); then eval "exec $fd>&-" 2>/dev/null || true; fi
+        if ((fd > 2)); then { eval "exec $fd>&-"; } 2>/dev/null || true; fi
     done
     "$@"
 }
