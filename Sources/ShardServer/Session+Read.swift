@@ -24,7 +24,8 @@ extension Session {
             if known.count > 1 { throw ambiguous(model, key, known) }
         }
         let shards = try candidates.map { name throws(RequestError) in try shard(named: name) }
-        let found = try await readEach(shards) { shard, connection in
+        // A point read by primary key: inline on SQLite (no thread hop).
+        let found = try await readEach(shards, inline: true) { shard, connection in
             (shard.name, try connection.run(shard.dialect.selectByKey(model, key)).rows.first)
         }
         let rows = found.compactMap { name, row in row.map { (name, $0) } }

@@ -99,15 +99,16 @@ extension Session {
     }
 
     /// Runs `body` on each shard concurrently (reads), results in the given order.
-    func readEach<T: Sendable>(_ shards: [Shard], _ body: @escaping @Sendable (Shard, any ShardConnection) throws -> T) async throws -> [T] {
+    /// - Parameter inline: short point reads (see `Session.read(on:lease:inline:_:)`).
+    func readEach<T: Sendable>(_ shards: [Shard], inline: Bool = false, _ body: @escaping @Sendable (Shard, any ShardConnection) throws -> T) async throws -> [T] {
         if shards.count == 1 {
             let shard = shards[0]
-            return [try await read(on: shard) { try body(shard, $0) }]
+            return [try await Session.read(on: shard, lease: transaction?.lease(for: shard), inline: inline) { try body(shard, $0) }]
         }
         // Leases are picked here, on the session's task, before fanning out.
         let tasks = shards.map { shard in
             let lease = transaction?.lease(for: shard)
-            return Task { try await Session.read(on: shard, lease: lease) { try body(shard, $0) } }
+            return Task { try await Session.read(on: shard, lease: lease, inline: inline) { try body(shard, $0) } }
         }
         var results: [T] = []
         var firstError: Error?

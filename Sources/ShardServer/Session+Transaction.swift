@@ -97,10 +97,12 @@ extension Session {
         try await Session.read(on: shard, lease: transaction?.lease(for: shard), body)
     }
 
+    /// - Parameter inline: a short point read, run on the calling thread on SQLite (see
+    ///   `Shard.withConnection(inline:)`); only outside the transaction's connection.
     static func read<T: Sendable>(
-        on shard: Shard, lease: ConnectionLease?, _ body: @escaping @Sendable (any ShardConnection) throws -> T
+        on shard: Shard, lease: ConnectionLease?, inline: Bool = false, _ body: @escaping @Sendable (any ShardConnection) throws -> T
     ) async throws -> T {
-        guard let lease else { return try await shard.withConnection(body) }
+        guard let lease else { return try await shard.withConnection(inline: inline, body) }
         guard shard.dialect.backend == .postgres else { return try await lease.run(body) }
         return try await lease.run { connection in
             try connection.savepoint(WriteScope.savepoint)
