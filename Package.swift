@@ -9,6 +9,7 @@ let package = Package(
         .executable(name: "shardctl", targets: ["shardctl"]),
         .executable(name: "weather", targets: ["weather"]),
         .executable(name: "storebench", targets: ["storebench"]),
+        .library(name: "ShardClient", targets: ["ShardClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
@@ -46,6 +47,15 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
+        ),
+        // The public client library: a session over the socket, Codable models, pipelining.
+        .target(
+            name: "ShardClient",
+            dependencies: [
+                "ShardCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .executableTarget(
@@ -87,6 +97,8 @@ let package = Package(
         ),
         // Runs the built binaries (shardd) as processes; `swift build --build-tests` builds them first.
         .testTarget(name: "EndToEndTests", dependencies: ["ShardCore", "ShardTestSupport"]),
+        // The client library against the real daemon (started from the built binary).
+        .testTarget(name: "ShardClientTests", dependencies: ["ShardClient", "ShardCore", "ShardTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

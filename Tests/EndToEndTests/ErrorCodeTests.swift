@@ -11,19 +11,8 @@ import Testing
         // Its own application_name, so that only this daemon's connections are terminated below.
         let application = "shardd_errors_\(UInt32.random(in: 0...UInt32.max))"
         let europe = try await TestPostgres.freshSchemaURL() + "&application_name=\(application)"
-        let config = "[server]\nmax_result_rows = 3\n" + DefaultConfiguration.text
-            .replacingOccurrences(of: "[server]\n", with: "")
+        let config = TestConfig.weather(server: "max_result_rows = 3", extra: TestConfig.station)
             .replacingOccurrences(of: "url = \"sqlite:data/europe.db\"", with: "url_env = \"SHARDD_EUROPE_URL\"")
-            .replacingOccurrences(of: "[models.WeatherLocation]", with: """
-                [models.Station]
-                id = "client"
-                primary_key = ["code"]
-                [models.Station.columns]
-                code = "text"
-                name = { type = "text", unique = true }
-
-                [models.WeatherLocation]
-                """)
         let daemon = try Daemon(config: config, environment: ["SHARDD_EUROPE_URL": europe])
         let client = try daemon.client()
         for city in ["Tokyo", "Osaka", "Kyoto", "Nara"] {

@@ -107,15 +107,7 @@ import Testing
 
 @Suite struct LogTests {
     @Test func logsNameOpsAndCodesButNeverRowValuesOrPasswords() throws {
-        let config = DefaultConfiguration.text + """
-
-            [models.Station]
-            id = "client"
-            primary_key = ["code"]
-            [models.Station.columns]
-            code = "text"
-            name = { type = "text", unique = true }
-
+        let config = TestConfig.weather(extra: TestConfig.station) + """
             [shards.offline]
             url = "postgresql://shardd:hunter2@127.0.0.1:1/none"
             """

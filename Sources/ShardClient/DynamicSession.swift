@@ -1,0 +1,207 @@
+/// Every op of the protocol (protocol.md 8 and 9) with model and column names given as strings
+/// and values as `ShardValue`; each answer's result fields come back as a `JSONValue` object
+/// (without `id` and `ok`), ready to print or inspect.
+///
+/// ```swift
+/// let answer = try await session.dynamic.query(model: "WeatherLocation", where: Column("continent") == "Asia")
+/// print(answer)   // {"objects":[...],"shards":["asia"]}
+/// let objects = try answer["objects"]?.arrayValue?.map(ShardObject.init(json:)) ?? []
+/// ```
+///
+/// It shares the session's connection, identity map and transaction.
+public struct DynamicSession: Sendable {
+    /// The session the requests go to.
+    public let session: ShardSession
+
+    /// A dynamic view of `session`.
+    public init(session: ShardSession) {
+        self.session = session
+    }
+
+    /// Sends any op with any arguments, as JSON: the escape hatch for ops of newer daemons.
+    @discardableResult
+    public func request(_ op: String, _ arguments: JSONValue.Object = [:]) async throws -> JSONValue {
+        try await send(op, arguments.members.map { (key: $0.key, value: $0.value.coreValue) })
+    }
+
+    private func send(_ op: String, _ arguments: Arguments = []) async throws -> JSONValue {
+        try await session.perform(op, arguments).resultFields
+    }
+
+    // MARK: - Session ops (protocol.md 8)
+
+    /// `hello`: server, version, protocol, session, shards, models.
+    public func hello(client: String? = nil) async throws -> JSONValue {
+        var arguments: Arguments = []
+        arguments.append("client", ifPresent: client.map(CoreJSON.string))
+        return try await send("hello", arguments)
+    }
+
+    /// `ping`: `{"pong":true}`.
+    @discardableResult
+    public func ping() async throws -> JSONValue {
+        try await send("ping")
+    }
+
+    /// `add` of one row: `{"objects":[...]}`.
+    @discardableResult
+    public func add(model: String, values: ShardRow, shard: String? = nil) async throws -> JSONValue {
+        var arguments: Arguments = [("model", .string(model)), ("values", .object(try values.coreObject()))]
+        arguments.append("shard", ifPresent: shard.map(CoreJSON.string))
+        return try await send("add", arguments)
+    }
+
+    /// `add` of several rows: `{"objects":[...]}` in input order.
+    @discardableResult
+    public func add(model: String, rows: [ShardRow], shard: String? = nil) async throws -> JSONValue {
+        var coreRows: [CoreJSON] = []
+        for row in rows { coreRows.append(.object(try row.coreObject())) }
+        var arguments: Arguments = [("model", .string(model)), ("rows", .array(coreRows))]
+        arguments.append("shard", ifPresent: shard.map(CoreJSON.string))
+        return try await send("add", arguments)
+    }
+
+    /// `get` by primary key (one value, or several for a composite key): `{"object":...}` or `{"object":null}`.
+    public func get(model: String, primaryKey: [ShardValue], shard: String? = nil, fresh: Bool = false,
+                    include: [String] = []) async throws -> JSONValue {
+        try await send("get", try ShardSession.getArguments(model, primaryKey, shard, fresh, include))
+    }
+
+    /// `query`: `{"objects":[...],"shards":[...]}`.
+    public func query(model: String, where predicate: Predicate? = nil, orderBy: [Ordering] = [], limit: Int? = nil,
+                      offset: Int? = nil, include: [String] = [], shards: [String]? = nil) async throws -> JSONValue {
+        var arguments: Arguments = [("model", .string(model))]
+        arguments.append("where", ifPresent: try predicate?.coreValue())
+        if !orderBy.isEmpty { arguments.append("order_by", Ordering.core(orderBy)) }
+        arguments.append("limit", ifPresent: limit.map { .int(Int64($0)) })
+        arguments.append("offset", ifPresent: offset.map { .int(Int64($0)) })
+        if !include.isEmpty { arguments.append("include", .array(include.map(CoreJSON.string))) }
+        arguments.appendShards(shards)
+        return try await send("query", arguments)
+    }
+
+    /// `count`: `{"count":n,"per_shard":{...},"shards":[...]}`.
+    public func count(model: String, where predicate: Predicate? = nil, shards: [String]? = nil) async throws -> JSONValue {
+        var arguments: Arguments = [("model", .string(model))]
+        arguments.append("where", ifPresent: try predicate?.coreValue())
+        arguments.appendShards(shards)
+        return try await send("count", arguments)
+    }
+
+    /// `aggregate`: `{"rows":[...],"shards":[...]}`.
+    public func aggregate(model: String, select: [Aggregate], where predicate: Predicate? = nil, groupBy: [String] = [],
+                          having: Predicate? = nil, orderBy: [Ordering] = [], limit: Int? = nil,
+                          shards: [String]? = nil) async throws -> JSONValue {
+        try await send("aggregate", try ShardSession.aggregateArguments(model, select, predicate, groupBy, having, orderBy, limit, shards))
+    }
+
+    /// `update` of one row by key: `{"object":...}`.
+    @discardableResult
+    public func update(key: IdentityKey, values: ShardRow) async throws -> JSONValue {
+        try await send("update", [("key", try key.coreValue()), ("values", .object(try values.coreObject()))])
+    }
+
+    /// `delete` of one row by key: `{"deleted":true}`.
+    @discardableResult
+    public func delete(key: IdentityKey) async throws -> JSONValue {
+        try await send("delete", [("key", try key.coreValue())])
+    }
+
+    /// `update_where`: `{"count":n,"per_shard":{...},"shards":[...]}`.
+    @discardableResult
+    public func updateWhere(model: String, where predicate: Predicate? = nil, values: ShardRow,
+                            shards: [String]? = nil) async throws -> JSONValue {
+        var arguments: Arguments = [("model", .string(model))]
+        arguments.append("where", ifPresent: try predicate?.coreValue())
+        arguments.append("values", .object(try values.coreObject()))
+        arguments.appendShards(shards)
+        return try await send("update_where", arguments)
+    }
+
+    /// `delete_where`: `{"count":n,"per_shard":{...},"shards":[...]}`.
+    @discardableResult
+    public func deleteWhere(model: String, where predicate: Predicate? = nil, shards: [String]? = nil) async throws -> JSONValue {
+        var arguments: Arguments = [("model", .string(model))]
+        arguments.append("where", ifPresent: try predicate?.coreValue())
+        arguments.appendShards(shards)
+        return try await send("delete_where", arguments)
+    }
+
+    /// `load` of a relationship: `{"objects":[...]}` (to-many) or `{"object":...}` (to-one).
+    public func load(key: IdentityKey, relationship: String) async throws -> JSONValue {
+        try await send("load", [("key", try key.coreValue()), ("relationship", .string(relationship))])
+    }
+
+    /// `refresh`: `{"object":...}`.
+    public func refresh(key: IdentityKey) async throws -> JSONValue {
+        try await send("refresh", [("key", try key.coreValue())])
+    }
+
+    /// `begin`: `{"shards":[...]}`.
+    @discardableResult
+    public func begin() async throws -> JSONValue {
+        try await send("begin")
+    }
+
+    /// `commit`: `{"shards":[...committed]}`.
+    @discardableResult
+    public func commit() async throws -> JSONValue {
+        try await send("commit")
+    }
+
+    /// `rollback`: `{"shards":[...]}`.
+    @discardableResult
+    public func rollback() async throws -> JSONValue {
+        try await send("rollback")
+    }
+
+    /// `expunge`: `{"expunged":true|false}`.
+    @discardableResult
+    public func expunge(key: IdentityKey) async throws -> JSONValue {
+        try await send("expunge", [("key", try key.coreValue())])
+    }
+
+    /// `expunge_all`: `{"expunged":n}`.
+    @discardableResult
+    public func expungeAll() async throws -> JSONValue {
+        try await send("expunge_all")
+    }
+
+    /// `identity_keys` of this session: `{"keys":[...]}`.
+    public func identityKeys(model: String? = nil) async throws -> JSONValue {
+        var arguments: Arguments = []
+        arguments.append("model", ifPresent: model.map(CoreJSON.string))
+        return try await send("identity_keys", arguments)
+    }
+
+    /// `sql` on the named shards: `{"columns":[...],"rows":[[...]],"shards":[...]}`.
+    public func sql(_ sql: String, params: [ShardValue] = [], shards: [String]) async throws -> JSONValue {
+        try await send("sql", try ShardSession.sqlArguments(sql, params, shards))
+    }
+
+    // MARK: - Admin ops (protocol.md 9)
+
+    /// `shards`: each shard's backend, redacted URL, status, latency, rows per model and pool.
+    public func shards() async throws -> JSONValue {
+        try await send("shards")
+    }
+
+    /// `sessions`: the live sessions.
+    public func sessions() async throws -> JSONValue {
+        try await send("sessions")
+    }
+
+    /// `keys`: identity keys across live sessions, optionally of one session or model.
+    public func keys(session: Int64? = nil, model: String? = nil, limit: Int? = nil) async throws -> JSONValue {
+        var arguments: Arguments = []
+        arguments.append("session", ifPresent: session.map(CoreJSON.int))
+        arguments.append("model", ifPresent: model.map(CoreJSON.string))
+        arguments.append("limit", ifPresent: limit.map { .int(Int64($0)) })
+        return try await send("keys", arguments)
+    }
+
+    /// `stats`: uptime, connections, requests and errors by kind, latencies, per-shard statements.
+    public func stats() async throws -> JSONValue {
+        try await send("stats")
+    }
+}

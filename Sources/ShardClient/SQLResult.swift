@@ -1,0 +1,20 @@
+/// The answer of raw `sql`: column names and rows of values, with the shards it ran on.
+public struct SQLResult: Sendable, Hashable {
+    /// The result's column names.
+    public let columns: [String]
+    /// The rows, shards in shards.conf order; timestamps come as `.text`.
+    public let rows: [[ShardValue]]
+    /// The shards the statement ran on.
+    public let shards: [String]
+
+    init(_ answer: CoreObject) throws(ShardError) {
+        guard let columns = answer["columns"]?.coreStrings, case .array(let rows)? = answer["rows"],
+              let shards = answer["shards"]?.coreStrings
+        else {
+            throw ShardError.invalidResponse("to sql lacks columns, rows or shards")
+        }
+        self.columns = columns
+        self.rows = rows.map { $0.coreArray?.map(ShardValue.init(core:)) ?? [] }
+        self.shards = shards
+    }
+}
