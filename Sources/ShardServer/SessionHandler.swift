@@ -42,7 +42,7 @@ final class SessionHandler: ChannelInboundHandler {
         frames = continuation
         let credentials = PeerCredentials.of(channel)
         let queued = self.queued
-        Task {
+        Task(executorPreference: EventLoopTaskExecutor(channel.eventLoop)) {
             // The kernel's word on who connected, before any request is read.
             let peer = try? await credentials.get()
             guard let peer, serverContext.allowedUIDs.contains(peer.uid) else {
