@@ -38,22 +38,19 @@ extension Session {
             for (index, id) in ids.enumerated() { rows[index][keyColumn] = .int(id) }
         }
 
-        // Placement, with parents resolved once per request.
-        var placements: [String] = []
-        var parents: [IdentityKey: String] = [:]
-        for row in rows {
-            switch try context.shardChooser.place(row, of: model, explicitShard: explicitShard) {
-            case .shard(let name):
-                placements.append(name)
-            case .parent(let parentModel, let key):
-                let lookup = IdentityKey(model: parentModel, primaryKey: [key], token: "")
-                if let known = parents[lookup] {
-                    placements.append(known)
-                } else {
-                    let shard = try await parentShard(of: model, parentModel: parentModel, key: key)
-                    parents[lookup] = shard
-                    placements.append(shard)
-                }
+        // Placement. Parents are resolved for the whole request at once: from the identity
+        // map, then the rest with one IN query per shard.
+        var decisions: [Placement] = []
+        decisions.reserveCapacity(rows.count)
+        for row in rows { decisions.append(try context.shardChooser.place(row, of: model, explicitShard: explicitShard)) }
+        let parentShards = try await resolveParents(decisions.compactMap { decision -> (String, Value)? in
+            if case .parent(let parentModel, let key) = decision { return (parentModel, key) }
+            return nil
+        }, for: model)
+        let placements = decisions.map { decision -> String in
+            switch decision {
+            case .shard(let name): return name
+            case .parent(let parentModel, let key): return parentShards[ParentRef(model: parentModel, key: key)]!
             }
         }
 
@@ -66,13 +63,28 @@ extension Session {
                 batches.append((try shard(named: name), [index]))
             }
         }
+        // Multi-row INSERTs with RETURNING, in chunks; each returned row is matched to its
+        // input by primary key, or, for ids the shard makes, by id order (one statement
+        // assigns ids in the order of its VALUES).
+        let columns = model.columns.map(\.name).filter { name in rows.contains { $0[name] != nil } }
         let work = batches.map { batch -> (shard: Shard, body: @Sendable (any ShardConnection) throws -> [[Value]]) in
-            let statements = batch.indexes.map { index in
-                batch.shard.dialect.insert(model, model.columns.compactMap { column in
-                    rows[index][column.name].map { (column.name, $0) }
-                })
-            }
-            return (batch.shard, { connection in try statements.map { try connection.run($0).rows[0] } })
+            let values = batch.indexes.map { index in columns.map { rows[index][$0] ?? .null } }
+            let statements = batch.shard.dialect.insertMany(model, columns: columns, rows: values)
+            let keyIndex = model.columns.firstIndex { $0.name == model.primaryKey.first }!
+            let keyed = model.id != .shardLocal
+            let inputKeys = keyed ? batch.indexes.map { index in model.primaryKey.map { rows[index][$0] ?? .null } } : []
+            let keyPositions = model.primaryKey.map { key in model.columns.firstIndex { $0.name == key }! }
+            return (batch.shard, { connection in
+                var returned: [[Value]] = []
+                returned.reserveCapacity(values.count)
+                for statement in statements { returned += try connection.run(statement).rows }
+                if keyed {
+                    var byKey: [[Value]: [Value]] = [:]
+                    for row in returned { byKey[keyPositions.map { row[$0] }] = row }
+                    return inputKeys.map { byKey[$0]! }
+                }
+                return returned.sorted { $0[keyIndex] < $1[keyIndex] }
+            })
         }
         let inserted = try await writeEach(work)
 
@@ -85,20 +97,52 @@ extension Session {
         return JSONObject([("objects", .array(objects))])
     }
 
-    /// The shard of a child row's parent: from the identity map, else found like `get`.
-    private func parentShard(of model: Model, parentModel: String, key: Value) async throws -> String {
-        let known = tokens(of: parentModel, key: [key])
-        if known.count == 1 { return known[0] }
-        guard known.isEmpty, let parent = configuration.model(named: parentModel) else {
-            throw RequestError(.noShard, "the \(parentModel) with key \(key) is on several shards (\(known.joined(separator: ", "))); give shard")
+    /// A parent row named by a child: its model and primary key.
+    struct ParentRef: Hashable {
+        var model: String
+        var key: Value
+    }
+
+    /// The shard of each parent named by the rows of one request: from the identity map,
+    /// else found with one `IN` query per shard and parent model.
+    private func resolveParents(_ refs: [(model: String, key: Value)], for model: Model) async throws -> [ParentRef: String] {
+        var found: [ParentRef: [String]] = [:]
+        var unknown: [String: [Value]] = [:]
+        for (parentModel, key) in refs {
+            let ref = ParentRef(model: parentModel, key: key)
+            guard found[ref] == nil else { continue }
+            let known = tokens(of: parentModel, key: [key])
+            if known.isEmpty {
+                if unknown[parentModel]?.contains(key) != true { unknown[parentModel, default: []].append(key) }
+                found[ref] = []
+            } else {
+                found[ref] = known
+            }
         }
-        let found = try await readEach(context.shards.shards) { shard, connection in
-            try connection.run(shard.dialect.selectByKey(parent, [key])).rows.isEmpty ? nil : shard.name
-        }.compactMap { $0 }
-        switch found.count {
-        case 1: return found[0]
-        case 0: throw ShardChooser.parentNotFound(model: model, parentModel: parentModel, key: key)
-        default: throw RequestError(.noShard, "the \(parentModel) with key \(key) exists on several shards (\(found.joined(separator: ", "))); give shard")
+        for (parentModel, keys) in unknown {
+            guard let parent = configuration.model(named: parentModel), let keyColumn = parent.primaryKey.first else { continue }
+            let located = try await readEach(context.shards.shards) { shard, connection -> [Value] in
+                var present: [Value] = []
+                for start in stride(from: 0, to: keys.count, by: 1000) {
+                    let chunk = Array(keys[start..<min(start + 1000, keys.count)])
+                    let markers = (1...chunk.count).map(shard.dialect.placeholder).joined(separator: ", ")
+                    let sql = "SELECT \(SQLDialect.quote(keyColumn)) FROM \(SQLDialect.quote(parent.table)) WHERE \(SQLDialect.quote(keyColumn)) IN (\(markers))"
+                    present += try connection.run(Statement(sql, chunk, resultTypes: [parent.primaryKeyColumns[0].type])).rows.map { $0[0] }
+                }
+                return present
+            }
+            for (shard, keys) in zip(context.shards.shards, located) {
+                for key in keys { found[ParentRef(model: parentModel, key: key), default: []].append(shard.name) }
+            }
         }
+        var out: [ParentRef: String] = [:]
+        for (ref, shards) in found {
+            switch shards.count {
+            case 1: out[ref] = shards[0]
+            case 0: throw ShardChooser.parentNotFound(model: model, parentModel: ref.model, key: ref.key)
+            default: throw RequestError(.noShard, "the \(ref.model) with key \(ref.key) exists on several shards (\(shards.joined(separator: ", "))); give shard")
+            }
+        }
+        return out
     }
 }

@@ -40,6 +40,35 @@ extension SQLDialect {
                          resultTypes: model.columns.map(\.type))
     }
 
+    /// Multi-row `INSERT`s of `rows` (values in `columns` order), in chunks that stay below
+    /// every backend's limit of bound parameters, each returning every column.
+    package func insertMany(_ model: Model, columns: [String], rows: [[Value]]) -> [Statement] {
+        guard !columns.isEmpty else {
+            return rows.map { _ in insert(model, []) }
+        }
+        let table = SQLDialect.quote(model.table)
+        let names = columns.map(SQLDialect.quote).joined(separator: ", ")
+        let returning = " RETURNING \(columnList(model))"
+        let perStatement = max(1, 30_000 / columns.count)
+        return stride(from: 0, to: rows.count, by: perStatement).map { start in
+            let chunk = rows[start..<min(start + perStatement, rows.count)]
+            var parameters: [Value] = []
+            parameters.reserveCapacity(chunk.count * columns.count)
+            var tuples: [String] = []
+            tuples.reserveCapacity(chunk.count)
+            for row in chunk {
+                var markers: [String] = []
+                for value in row {
+                    parameters.append(value)
+                    markers.append(placeholder(parameters.count))
+                }
+                tuples.append("(" + markers.joined(separator: ", ") + ")")
+            }
+            return Statement("INSERT INTO \(table) (\(names)) VALUES " + tuples.joined(separator: ", ") + returning,
+                             parameters, resultTypes: model.columns.map(\.type))
+        }
+    }
+
     /// `UPDATE` of one row by key, returning every column (no row: the key is gone).
     package func update(_ model: Model, key: [Value], set values: [(column: String, value: Value)]) -> Statement {
         var parameters: [Value] = []
