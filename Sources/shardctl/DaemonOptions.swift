@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+import ShardClient
+
+/// The options every subcommand takes: where the daemon is, and how to print its answer.
+struct DaemonOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "The daemon's Unix socket (default: $SHARDD_SOCKET, else the [server] socket of ./shards.conf, else ./shardd.sock).",
+        valueName: "path"))
+    var socket: String?
+
+    @Flag(name: .long, help: "Print the daemon's answer as one JSON document (machine-readable) instead of a table.")
+    var json = false
+
+    /// Connects, sends one request, and prints its answer: as JSON with `--json`, else as `human` renders it.
+    ///
+    /// Failures are printed as `error[code]: message` on stderr (with `--json`, also the error
+    /// object as `{"error":{...}}` on stdout) and end the program with `ExitStatus`.
+    func perform(_ request: (DynamicSession) async throws -> JSONValue,
+                 human: (JSONValue, ShardSession) throws -> String) async throws {
+        let session: ShardSession
+        do {
+            session = try await ShardSession.connect(socketPath: socket, client: "shardctl")
+        } catch {
+            throw fail(error)
+        }
+        defer { session.close() }
+        let answer: JSONValue
+        do {
+            answer = try await request(session.dynamic)
+        } catch {
+            throw fail(error)
+        }
+        if json {
+            Output.line(answer.description)
+        } else {
+            let text = try human(answer, session)
+            if !text.isEmpty { Output.line(text) }
+        }
+    }
+
+    /// Prints `error` and returns the exit status to end with.
+    private func fail(_ error: any Error) -> ExitCode {
+        let shardError = error as? ShardError ?? ShardError(.internal, "\(error)")
+        Output.error(shardError)
+        if json {
+            var object: JSONValue.Object = ["code": .string(shardError.code.rawValue), "message": .string(shardError.message)]
+            for member in shardError.details { object[member.key] = member.value }
+            Output.line(JSONValue.object(["error": .object(object)]).description)
+        }
+        return ExitStatus.of(shardError)
+    }
+}
+
+/// The exit statuses of shardctl.
+enum ExitStatus {
+    /// The daemon answered with an error (or answered something the client could not read).
+    static let daemonError = ExitCode(1)
+    /// No daemon could be reached at the socket, or the connection closed before the answer.
+    static let cannotConnect = ExitCode(2)
+
+    static func of(_ error: ShardError) -> ExitCode {
+        switch error.code {
+        case .cannotConnect, .connectionLost: return cannotConnect
+        default: return daemonError
+        }
+    }
+}
