@@ -110,14 +110,11 @@ extension Session {
         var unknown: [String: [Value]] = [:]
         for (parentModel, key) in refs {
             let ref = ParentRef(model: parentModel, key: key)
+            // Each parent once (a batch often names the same parents many times).
             guard found[ref] == nil else { continue }
             let known = tokens(of: parentModel, key: [key])
-            if known.isEmpty {
-                if unknown[parentModel]?.contains(key) != true { unknown[parentModel, default: []].append(key) }
-                found[ref] = []
-            } else {
-                found[ref] = known
-            }
+            found[ref] = known
+            if known.isEmpty { unknown[parentModel, default: []].append(key) }
         }
         for (parentModel, keys) in unknown {
             guard let parent = configuration.model(named: parentModel), let keyColumn = parent.primaryKey.first else { continue }
