@@ -1,12 +1,24 @@
 #!/usr/bin/env bash
-# Benchmarks. Usage: scripts/bench.sh store [--rows N] [--selects N]
-#   store   the shard backends (point select, batched insert) beside the same statements
-#           run by the sqlite3 and psql clients; prints a Markdown table for BENCHMARKS.md.
-# Starts its own throwaway PostgreSQL cluster (scripts/postgres.sh) and stops it after.
+# Benchmarks. Usage:
+#   scripts/bench.sh [all] [options]   everything of issue 7 in one sitting (about 30 minutes):
+#                                      release build, workloads (1)-(7) on 4 SQLite shards and on
+#                                      2 SQLite + 2 PostgreSQL shards against SQLAlchemy's
+#                                      ShardedSession, the floor, scaling, memory; then rewrites
+#                                      the generated part of BENCHMARKS.md
+#   scripts/bench.sh workloads|scaling|memory [options]
+#                                      one step again (its figures replace that step's only)
+#   scripts/bench.sh report            BENCHMARKS.md again from .bench-data/results.json
+#   scripts/bench.sh store [--rows N] [--selects N]
+#                                      the shard backends (point select, batched insert) beside
+#                                      the same statements run by the sqlite3 and psql clients;
+#                                      prints a Markdown table for BENCHMARKS.md
+#   scripts/bench.sh help              the options of all/workloads/scaling/memory
+# Starts its own throwaway PostgreSQL cluster (scripts/postgres.sh) and stops it after, on
+# every exit path. Seeded data is cached in .bench-data/ (git-ignore it); --reseed seeds anew.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-what="${1:-store}"
+what="${1:-all}"
 shift || true
 case "$what" in
 store)
@@ -18,8 +30,20 @@ store)
     python3 scripts/bench_store.py --storebench "$(swift build -c release --show-bin-path)/storebench" \
         --pg-url "$SHARDD_TEST_PG_URL" "$@"
     ;;
+all | workloads | scaling | memory | report)
+    # Always a cluster of our own (never one the caller's SHARDD_PG_DIR names: stop deletes it).
+    export SHARDD_PG_DIR="/tmp/shardd-pg-bench-$$"
+    export SHARDD_PG_PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+    # run.py stops the cluster itself; this catches what it cannot (e.g. it was killed).
+    trap 'scripts/postgres.sh stop >/dev/null 2>&1 || true; rm -f "$SHARDD_PG_DIR.lock"' EXIT
+    python3 scripts/bench/run.py "$what" "$@"
+    ;;
+help | -h | --help)
+    python3 scripts/bench/run.py --help
+    ;;
 *)
-    echo "usage: scripts/bench.sh store [--rows N] [--selects N]" >&2
+    echo "usage: scripts/bench.sh [all|workloads|scaling|memory|report] [options]   (scripts/bench.sh help)" >&2
+    echo "       scripts/bench.sh store [--rows N] [--selects N]" >&2
     exit 2
     ;;
 esac

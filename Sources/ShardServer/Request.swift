@@ -7,7 +7,8 @@ struct Request {
     let id: JSONValue?
     let op: String
     private let arguments: JSONObject
-    private var read: Set<String> = ["op", "id"]
+    /// The argument names the op read: a handful, so an array beats a set's hashing.
+    private var read: [String] = []
 
     /// Reads the envelope. Throws `bad_json` for a non-object, `bad_request` for a missing
     /// or non-string `op` (the thrown error carries the id when there was one).
@@ -35,7 +36,7 @@ struct Request {
 
     /// An optional argument.
     mutating func optional(_ name: String) -> JSONValue? {
-        read.insert(name)
+        if !read.contains(name) { read.append(name) }
         return arguments[name]
     }
 
@@ -81,9 +82,9 @@ struct Request {
 
     /// Refuses arguments the op did not read.
     func checkNoUnknownArguments() throws(RequestError) {
-        let unknown = arguments.keys.filter { !read.contains($0) }
+        let unknown = arguments.keys.filter { $0 != "op" && $0 != "id" && !read.contains($0) }
         guard unknown.isEmpty else {
-            let known = read.subtracting(["op", "id"]).sorted()
+            let known = Set(read).subtracting(["op", "id"]).sorted()
             throw RequestError(.badRequest, "\(op) has no argument\(unknown.count > 1 ? "s" : "") \(unknown.map { "\"\($0)\"" }.joined(separator: ", ")) (arguments: \(known.isEmpty ? "none" : known.joined(separator: ", ")))")
         }
     }

@@ -122,7 +122,7 @@ extension Session {
                 var present: [Value] = []
                 for start in stride(from: 0, to: keys.count, by: 1000) {
                     let chunk = Array(keys[start..<min(start + 1000, keys.count)])
-                    let markers = (1...chunk.count).map(shard.dialect.placeholder).joined(separator: ", ")
+                    let markers = (1...chunk.count).map(shard.dialect.sequentialPlaceholder).joined(separator: ", ")
                     let sql = "SELECT \(SQLDialect.quote(keyColumn)) FROM \(SQLDialect.quote(parent.table)) WHERE \(SQLDialect.quote(keyColumn)) IN (\(markers))"
                     present += try connection.run(Statement(sql, chunk, resultTypes: [parent.primaryKeyColumns[0].type])).rows.map { $0[0] }
                 }

@@ -67,7 +67,7 @@ extension Session {
             let links = linksToLoad[shard.name] ?? []
             for start in stride(from: 0, to: links.count, by: 1000) {
                 let chunk = Array(links[start..<min(start + 1000, links.count)])
-                let markers = (1...chunk.count).map(shard.dialect.placeholder).joined(separator: ", ")
+                let markers = (1...chunk.count).map(shard.dialect.sequentialPlaceholder).joined(separator: ", ")
                 let sql = shard.dialect.selectAll(other) + " WHERE \(SQLDialect.quote(otherColumn)) IN (\(markers))"
                     + " ORDER BY " + shard.dialect.orderByClause(other.primaryKey.map { SortKey(column: $0) })
                     + " LIMIT \(maxRows + 1)"

@@ -26,7 +26,7 @@ extension Session {
         let shards = try candidates.map { name throws(RequestError) in try shard(named: name) }
         // A point read by primary key: inline on SQLite (no thread hop).
         let found = try await readEach(shards, inline: true) { shard, connection in
-            (shard.name, try connection.run(shard.dialect.selectByKey(model, key)).rows.first)
+            (shard.name, try connection.run(shard.pointSelects.statement(model, key)).rows.first)
         }
         let rows = found.compactMap { name, row in row.map { (name, $0) } }
         for (name, row) in found where row == nil {
@@ -140,7 +140,7 @@ extension Session {
     /// The row of `key` as its shard has it now; `not_found` (and out of the map) when gone.
     func currentRow(_ key: IdentityKey, model: Model) async throws -> [Value] {
         let shard = try shard(named: key.token)
-        let statement = shard.dialect.selectByKey(model, key.primaryKey)
+        let statement = shard.pointSelects.statement(model, key.primaryKey)
         guard let row = try await read(on: shard, { try $0.run(statement).rows.first }) else {
             identityMap.remove(key)
             throw RequestError(.notFound, "\(key) no longer exists on \(key.token)", details: [("shard", .string(key.token))])
@@ -168,7 +168,7 @@ extension Session {
         case .toOne:
             let value = row[model.columns.firstIndex { $0.name == relationship.foreignKey }!]
             guard value != .null else { return JSONObject([("object", .null)]) }
-            let statement = shard.dialect.selectByKey(other, [value])
+            let statement = shard.pointSelects.statement(other, [value])
             let related = try await read(on: shard) { try $0.run(statement).rows.first }
             return JSONObject([("object", related.map { remember($0, of: other, on: key.token) } ?? .null)])
         case .toMany:

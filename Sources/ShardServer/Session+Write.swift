@@ -52,7 +52,7 @@ extension Session {
             guard change.value != .null, let parent = configuration.model(named: parentModel) else { throw refusal }
             if tokens(of: parentModel, key: [change.value]).contains(token) { return }
             let shard = try shard(named: token)
-            let statement = shard.dialect.selectByKey(parent, [change.value])
+            let statement = shard.pointSelects.statement(parent, [change.value])
             if try await read(on: shard, { try $0.run(statement).rows.isEmpty }) { throw refusal }
         default:
             if rule.shard(for: change.value, shards: context.shardOrder) != token { throw refusal }

@@ -60,7 +60,7 @@ extension SQLDialect {
                 var markers: [String] = []
                 for value in row {
                     parameters.append(value)
-                    markers.append(placeholder(parameters.count))
+                    markers.append(sequentialPlaceholder(parameters.count))
                 }
                 tuples.append("(" + markers.joined(separator: ", ") + ")")
             }

@@ -18,6 +18,8 @@ package final class Shard: Sendable {
     package let statements = StatementCounter()
     /// Up or down, with the backoff of its reconnects.
     package let health = ShardHealth()
+    /// The point-select texts of this shard's dialect.
+    package let pointSelects: PointSelectCache
 
     package var name: String { spec.name }
 
@@ -27,6 +29,7 @@ package final class Shard: Sendable {
     package init(spec: ShardSpec, dialect: SQLDialect, acquireTimeoutMs: Int? = nil, factory: @escaping ConnectionFactory) {
         self.spec = spec
         self.dialect = dialect
+        self.pointSelects = PointSelectCache(dialect: dialect)
         self.factory = factory
         self.acquireTimeout = acquireTimeoutMs.map { .milliseconds($0) }
         self.pool = Mutex(PoolState())

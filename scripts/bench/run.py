@@ -1,0 +1,1206 @@
+#!/usr/bin/env python3
+"""The benchmark of issue 7 in one sitting: shardd against SQLAlchemy's ShardedSession and
+against the machine's floor. Run it through scripts/bench.sh (which also guarantees that the
+throwaway PostgreSQL cluster is stopped on every exit path):
+
+    scripts/bench.sh [all]        build, workloads, scaling, memory, then BENCHMARKS.md
+    scripts/bench.sh workloads    workloads (1)-(7) on both layouts, the floor, (5) correctness
+    scripts/bench.sh scaling      get-with-shard throughput against clients and against shards
+    scripts/bench.sh memory       the daemon's RSS idle and with 1,000 idle sessions
+    scripts/bench.sh report       only rewrite BENCHMARKS.md from the stored results
+
+Every step builds first (`swift build -c release`, retried while a concurrent edit breaks
+the build), copies the binaries it uses into its temp folder (a rebuild meanwhile changes
+nothing), starts the daemon itself on temp copies of generated configs, stores its figures
+in .bench-data/results.json (a rerun of one step replaces that step's figures only) and
+rewrites the generated part of BENCHMARKS.md.
+
+Seeded data is cached under .bench-data/seeded/<layout>-<data version>/ (SQLite files, the
+daemon's state folder, and a pg_dump per PostgreSQL shard): the version is a hash of the
+seeding parameters, the models of shards.conf and the layout, so a change of any of them
+seeds anew (--reseed forces it). Standard library only (the peer and the plot run with the
+.venv-bench interpreter of scripts/peer/setup.sh).
+"""
+import argparse
+import datetime
+import hashlib
+import json
+import os
+import re
+import resource
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+sys.dont_write_bytecode = True
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+import report  # noqa: E402
+
+DATA_DIR = os.path.join(ROOT, ".bench-data")
+RESULTS = os.path.join(DATA_DIR, "results.json")
+OUT_DIR = os.path.join(HERE, "results")
+VENV_PYTHON = os.path.join(ROOT, os.environ.get("SHARDD_BENCH_VENV", ".venv-bench"), "bin", "python")
+PEER = os.path.join(ROOT, "scripts", "peer", "sqlalchemy_peer.py")
+PYCLIENT = os.path.join(ROOT, "scripts", "peer", "shardd_client.py")
+PLOT = os.path.join(ROOT, "scripts", "peer", "plot.py")
+RAWLOOP = os.path.join(HERE, "rawloop.py")
+DIRECT = os.path.join(HERE, "direct.py")
+POSTGRES_SH = os.path.join(ROOT, "scripts", "postgres.sh")
+
+# Bump when the way data is seeded changes (the rest of the data version is computed).
+DATA_FORMAT = "1"
+SEED = 20261121
+WEATHER_SHARDS = ["north_america", "asia", "europe", "south_america"]
+PG_SHARDS_OF_MIXED = {"europe", "south_america"}
+PG_ROLE, PG_PASSWORD = "shardd", "shardd"
+
+
+class Failure(Exception):
+    pass
+
+
+def now_iso():
+    return datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat()
+
+
+def log(message):
+    print("[%s] %s" % (time.strftime("%H:%M:%S"), message), file=sys.stderr, flush=True)
+
+
+def fmt_rate(value):
+    return "-" if value is None else "{:,.0f}/s".format(value)
+
+
+# --------------------------------------------------------------------------------------------
+# Processes: every child runs in its own process group, so that an interrupt reaches the
+# harness only and the harness ends exactly what it started.
+
+class Processes:
+    def __init__(self):
+        self.live = {}
+
+    def run(self, command, timeout, env=None, cwd=ROOT, check=True):
+        """Runs command; returns stdout. Raises Failure (with stderr's tail) on a non-zero exit
+        or a timeout; the child's process group is killed on any exception."""
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                   env=env, cwd=cwd, start_new_session=True)
+        self.live[process.pid] = process
+        try:
+            out, err = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill(process)
+            out, err = process.communicate()
+            raise Failure("timed out after %ds: %s; stderr: %s" % (timeout, short(command), tail(err)))
+        except BaseException:
+            self.kill(process)
+            raise
+        finally:
+            self.live.pop(process.pid, None)
+        if check and process.returncode != 0:
+            raise Failure("exit %d: %s; stderr: %s" % (process.returncode, short(command), tail(err)))
+        return out
+
+    def start(self, command, log_path, env=None):
+        handle = open(log_path, "ab")
+        process = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, env=env, cwd=ROOT,
+                                   start_new_session=True)
+        handle.close()
+        self.live[process.pid] = process
+        return process
+
+    def forget(self, process):
+        self.live.pop(process.pid, None)
+
+    @staticmethod
+    def kill(process):
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def kill_all(self):
+        for process in list(self.live.values()):
+            if process.poll() is None:
+                self.kill(process)
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    pass
+        self.live.clear()
+
+
+def short(command):
+    text = " ".join(os.path.basename(c) if i == 0 else c for i, c in enumerate(command))
+    return text if len(text) < 300 else text[:300] + "..."
+
+
+def tail(text, lines=6):
+    text = (text or "").strip().splitlines()
+    return " | ".join(text[-lines:]) if text else "(empty)"
+
+
+def last_json_line(out):
+    for line in reversed(out.strip().splitlines()):
+        line = line.strip()
+        if line.startswith("{"):
+            return json.loads(line)
+    raise Failure("no JSON line in the output: %s" % tail(out))
+
+
+class OtherCpu:
+    """Samples, once a second, the CPU time of every process that is not this harness or one
+    of its descendants (the developer's builds, another daemon...): the noise of a run on a
+    shared 2-core machine. Short-lived processes between two samples are missed."""
+
+    def __init__(self):
+        self.me = os.getpid()
+        self.ticks = os.sysconf("SC_CLK_TCK")
+        self.last = {}
+        self.by_command = {}
+        self.total = 0
+        self.started = time.monotonic()
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self.loop, daemon=True)
+        self.sample(first=True)
+        self.thread.start()
+
+    def read(self):
+        table = {}
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open("/proc/%s/stat" % entry) as handle:
+                    data = handle.read()
+            except OSError:
+                continue
+            name = data[data.index("(") + 1:data.rindex(")")]
+            fields = data[data.rindex(")") + 2:].split()
+            table[int(entry)] = (int(fields[1]), int(fields[11]) + int(fields[12]), name)
+        return table
+
+    def sample(self, first=False):
+        table = self.read()
+        mine = {}
+
+        def is_mine(pid, depth=0):
+            if pid in mine:
+                return mine[pid]
+            if pid == self.me:
+                result = True
+            elif pid <= 1 or pid not in table or depth > 64:
+                result = False
+            else:
+                result = is_mine(table[pid][0], depth + 1)
+            mine[pid] = result
+            return result
+        for pid, (_, cpu, name) in table.items():
+            previous = self.last.get(pid)
+            self.last[pid] = cpu
+            if first or is_mine(pid):
+                continue
+            delta = cpu - previous if previous is not None else 0
+            if delta > 0:
+                self.total += delta
+                self.by_command[name] = self.by_command.get(name, 0) + delta
+        for pid in list(self.last):
+            if pid not in table:
+                del self.last[pid]
+
+    def loop(self):
+        while not self.stopping.wait(1.0):
+            try:
+                self.sample()
+            except Exception:  # noqa: BLE001 - a sampler must never break the run
+                pass
+
+    def stop(self):
+        self.stopping.set()
+        self.thread.join(timeout=5)
+        seconds = time.monotonic() - self.started
+        top = sorted(self.by_command.items(), key=lambda item: -item[1])[:4]
+        return {"cpu_seconds": round(self.total / self.ticks, 1), "wall_seconds": round(seconds, 1),
+                "share_of_one_core": round(self.total / self.ticks / seconds, 3) if seconds > 0 else None,
+                "top": [[name, round(t / self.ticks, 1)] for name, t in top]}
+
+
+def machine_busy(seconds=2.0):
+    """The share of all cores busy over a short sample of /proc/stat (before the run starts)."""
+    def read():
+        with open("/proc/stat") as handle:
+            values = [int(v) for v in handle.readline().split()[1:]]
+        idle = values[3] + values[4]
+        return sum(values), idle
+    total1, idle1 = read()
+    time.sleep(seconds)
+    total2, idle2 = read()
+    return round(1 - (idle2 - idle1) / max(1, total2 - total1), 3)
+
+
+# --------------------------------------------------------------------------------------------
+# PostgreSQL: the throwaway cluster of scripts/postgres.sh, one database per PostgreSQL shard.
+
+class Postgres:
+    def __init__(self, procs):
+        self.procs = procs
+        self.dir = os.environ.get("SHARDD_PG_DIR") or "/tmp/shardd-pg-bench-%d" % os.getpid()
+        self.port = os.environ.get("SHARDD_PG_PORT") or str(free_port())
+        self.env = dict(os.environ, SHARDD_PG_DIR=self.dir, SHARDD_PG_PORT=self.port, PGPASSWORD=PG_PASSWORD,
+                        PGOPTIONS="-c client_min_messages=warning")
+        self.running = False
+
+    def start(self):
+        log("PostgreSQL: starting a throwaway cluster in %s on port %s" % (self.dir, self.port))
+        out = self.procs.run([POSTGRES_SH, "start"], timeout=180, env=self.env)
+        match = re.search(r"SHARDD_TEST_PG_URL='([^']+)'", out)
+        if not match:
+            raise Failure("scripts/postgres.sh start printed no URL")
+        self.running = True
+        self.test_url = match.group(1)
+
+    def stop(self):
+        if not self.running and not os.path.exists(self.dir):
+            return
+        try:
+            self.procs.run([POSTGRES_SH, "stop"], timeout=120, env=self.env, check=False)
+        finally:
+            self.running = False
+            try:
+                os.unlink(self.dir.rstrip("/") + ".lock")
+            except OSError:
+                pass
+        log("PostgreSQL: stopped and removed")
+
+    def url(self, database):
+        return "postgresql://%s:%s@127.0.0.1:%s/%s" % (PG_ROLE, PG_PASSWORD, self.port, database)
+
+    def psql(self, sql, database="shardd_test"):
+        return self.procs.run(["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d", self.url(database), "-c", sql],
+                              timeout=300, env=self.env)
+
+    def recreate(self, database):
+        self.psql("DROP DATABASE IF EXISTS %s" % database)
+        self.psql("CREATE DATABASE %s OWNER %s ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0"
+                  % (database, PG_ROLE))
+
+    def dump(self, database, path):
+        self.procs.run(["pg_dump", "-Fc", "--no-owner", "-f", path, "-d", self.url(database)], timeout=600, env=self.env)
+
+    def restore(self, database, path):
+        self.recreate(database)
+        self.procs.run(["pg_restore", "--no-owner", "-j", "2", "-d", self.url(database), path], timeout=900, env=self.env)
+        self.psql("ANALYZE", database)
+
+    def version(self):
+        try:
+            return self.psql("SHOW server_version").strip()
+        except Failure:
+            return None
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# --------------------------------------------------------------------------------------------
+# The daemon.
+
+def call(path, requests, timeout=30):
+    """Sends requests on one new connection; returns the answers (raises Failure on ok: false)."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(timeout)
+        s.connect(path)
+        s.sendall(b"".join((json.dumps(r) + "\n").encode() for r in requests))
+        reader = s.makefile("rb")
+        answers = []
+        for request in requests:
+            line = reader.readline()
+            if not line:
+                raise Failure("shardd closed the connection")
+            answer = json.loads(line)
+            if not answer.get("ok"):
+                raise Failure("shardd answered %s to %s" % (answer.get("error"), request.get("op")))
+            answers.append(answer)
+        return answers
+
+
+def proc_status(pid):
+    values = {}
+    try:
+        with open("/proc/%d/status" % pid) as handle:
+            for line in handle:
+                key, _, value = line.partition(":")
+                if key in ("VmRSS", "VmHWM", "Threads", "RssAnon", "RssFile"):
+                    parts = value.split()
+                    values[key] = int(parts[0])
+    except OSError:
+        pass
+    return values
+
+
+class Daemon:
+    def __init__(self, bench, layout):
+        self.bench = bench
+        self.layout = layout
+        self.process = None
+
+    def start(self):
+        layout = self.layout
+        if os.path.exists(layout.socket):
+            os.unlink(layout.socket)
+        env = dict(os.environ, **layout.env)
+        self.process = self.bench.procs.start([self.bench.bin("shardd"), "--config", layout.config, "--log-level", "warning"],
+                                              layout.log, env=env)
+        deadline = time.monotonic() + 180
+        while True:
+            if self.process.poll() is not None:
+                raise Failure("shardd exited with %s at start (%s): %s"
+                              % (self.process.returncode, layout.name, tail(open(layout.log, errors="replace").read())))
+            if os.path.exists(layout.socket):
+                try:
+                    call(layout.socket, [{"op": "ping"}], timeout=5)
+                    break
+                except (OSError, Failure):
+                    pass
+            if time.monotonic() > deadline:
+                raise Failure("shardd did not answer within 180 s (%s)" % layout.name)
+            time.sleep(0.1)
+
+    @property
+    def pid(self):
+        return self.process.pid
+
+    def status(self):
+        return proc_status(self.process.pid)
+
+    def stop(self):
+        if self.process is None:
+            return
+        process, self.process = self.process, None
+        if process.poll() is None:
+            try:
+                os.kill(process.pid, signal.SIGTERM)
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                log("shardd did not stop within 30 s of SIGTERM: killed")
+                Processes.kill(process)
+                process.wait()
+            except ProcessLookupError:
+                pass
+        self.bench.procs.forget(process)
+
+
+# --------------------------------------------------------------------------------------------
+# Layouts: generated configs, seeded data, the cache.
+
+class Layout:
+    """One generated shards.conf on a temp folder, its data and its daemon."""
+
+    def __init__(self, bench, name, title, shards, models, locations, reports_per_location, peer_map=None):
+        self.bench = bench
+        self.name = name
+        self.title = title
+        self.shards = shards  # [(name, "sqlite"|"postgres")], in config order
+        self.models = models
+        self.locations = locations
+        self.reports_per_location = reports_per_location
+        self.peer_map = peer_map
+        self.dir = os.path.join(bench.workdir, name)
+        self.config = os.path.join(self.dir, "shards.conf")
+        self.socket = os.path.join(self.dir, "shardd.sock")
+        self.state = os.path.join(self.dir, "state")
+        self.log = os.path.join(bench.workdir, "logs", "shardd-%s.log" % name)
+        self.env = {}
+        self.daemon = Daemon(bench, self)
+        self.seeded_now = None
+
+    # naming
+    def database(self, shard):
+        return "bench_%s_%s" % (self.name, shard)
+
+    def sqlite_path(self, shard):
+        return os.path.join(self.dir, shard + ".db")
+
+    @property
+    def pg_shards(self):
+        return [name for name, backend in self.shards if backend == "postgres"]
+
+    @property
+    def sqlite_shards(self):
+        return [name for name, backend in self.shards if backend == "sqlite"]
+
+    @property
+    def data_version(self):
+        digest = hashlib.sha1(json.dumps([DATA_FORMAT, self.shards, self.models, self.locations,
+                                          self.reports_per_location, SEED]).encode()).hexdigest()[:10]
+        return "%s-%dx%d-%s" % (self.name, self.locations, self.reports_per_location, digest)
+
+    @property
+    def cache(self):
+        return os.path.join(DATA_DIR, "seeded", self.data_version)
+
+    @property
+    def expected_reports(self):
+        return self.locations * self.reports_per_location
+
+    def write_config(self):
+        os.makedirs(self.dir, exist_ok=True)
+        lines = ["# generated by scripts/bench/run.py (layout %s)" % self.name, "[server]",
+                 'socket = "%s"' % self.socket, 'state_dir = "%s"' % self.state, ""]
+        for shard, backend in self.shards:
+            lines.append("[shards.%s]" % shard)
+            if backend == "sqlite":
+                lines.append('url = "sqlite:%s"' % self.sqlite_path(shard))
+            else:
+                variable = "SHARDD_BENCH_%s_URL" % shard.upper()
+                lines.append('url_env = "%s"' % variable)
+                self.env[variable] = self.bench.pg.url(self.database(shard))
+        lines.append("")
+        with open(self.config, "w") as handle:
+            handle.write("\n".join(lines) + self.models)
+
+    def peer_shard_args(self):
+        args = []
+        for shard, backend in self.shards:
+            if backend == "sqlite":
+                url = "sqlite:///" + self.sqlite_path(shard)
+            else:
+                url = self.bench.pg.url(self.database(shard)).replace("postgresql://", "postgresql+psycopg2://", 1)
+            args += ["--shard", "%s=%s" % (shard, url)]
+        for item in self.peer_map or []:
+            args += ["--map", item]
+        return args
+
+    def direct_shard_args(self):
+        args = []
+        for shard, backend in self.shards:
+            url = "sqlite:" + self.sqlite_path(shard) if backend == "sqlite" else self.bench.pg.url(self.database(shard))
+            args += ["--shard", "%s=%s" % (shard, url)]
+        return args
+
+    # data
+    def clear(self):
+        if os.path.isdir(self.dir):
+            for entry in os.listdir(self.dir):
+                path = os.path.join(self.dir, entry)
+                if entry == "shards.conf":
+                    continue
+                shutil.rmtree(path) if os.path.isdir(path) else os.unlink(path)
+        for shard in self.pg_shards:
+            self.bench.pg.recreate(self.database(shard))
+
+    def prepare(self, reseed=False):
+        """Fresh data (from the cache, else seeded and cached), then the daemon started on it."""
+        self.write_config()
+        if not reseed and os.path.exists(os.path.join(self.cache, "meta.json")):
+            self.restore()
+            self.daemon.start()
+            if self.counts_ok():
+                return
+            log("%s: the cached data does not have the expected rows: seeding anew" % self.name)
+            self.daemon.stop()
+        self.seed()
+        self.restore()
+        self.daemon.start()
+        if not self.counts_ok():
+            raise Failure("%s: seeded, but the counts are not %d locations and %d reports"
+                          % (self.name, self.locations, self.expected_reports))
+
+    def counts_ok(self):
+        answers = call(self.socket, [{"op": "count", "model": "WeatherLocation"}, {"op": "count", "model": "Report"}],
+                       timeout=120)
+        return answers[0]["count"] == self.locations and answers[1]["count"] == self.expected_reports
+
+    def restore(self):
+        started = time.monotonic()
+        self.clear()
+        for entry in os.listdir(self.cache):
+            source = os.path.join(self.cache, entry)
+            if entry.endswith(".db"):
+                shutil.copyfile(source, os.path.join(self.dir, entry))
+            elif entry == "state":
+                shutil.copytree(source, self.state)
+        for shard in self.pg_shards:
+            self.bench.pg.restore(self.database(shard), os.path.join(self.cache, shard + ".dump"))
+        log("%s: data restored from %s (%.1f s)" % (self.name, os.path.relpath(self.cache, ROOT),
+                                                     time.monotonic() - started))
+
+    def seed(self):
+        log("%s: seeding %d locations x %d reports through the daemon (weather seed)"
+            % (self.name, self.locations, self.reports_per_location))
+        self.clear()
+        self.daemon.start()
+        started = time.monotonic()
+        out = self.bench.procs.run([self.bench.bin("weather"), "seed", "--socket", self.socket,
+                                    "--locations", str(self.locations),
+                                    "--reports-per-location", str(self.reports_per_location),
+                                    "--batch-size", "1000", "--seed", str(SEED)], timeout=3600)
+        seconds = time.monotonic() - started
+        status = self.daemon.status()
+        self.daemon.stop()
+        rate = parse_seed_rate(out)
+        log("%s: seeded in %.1f s (%s rows/s); daemon RSS after seeding %.1f MiB"
+            % (self.name, seconds, rate, status.get("VmRSS", 0) / 1024))
+        partial = self.cache + ".partial"
+        shutil.rmtree(partial, ignore_errors=True)
+        os.makedirs(partial)
+        for shard in self.sqlite_shards:
+            checkpoint(self.sqlite_path(shard))
+            shutil.copyfile(self.sqlite_path(shard), os.path.join(partial, shard + ".db"))
+        os.makedirs(os.path.join(partial, "state"))
+        for entry in os.listdir(self.state):
+            if entry.endswith(".db"):
+                checkpoint(os.path.join(self.state, entry))
+                shutil.copyfile(os.path.join(self.state, entry), os.path.join(partial, "state", entry))
+        for shard in self.pg_shards:
+            self.bench.pg.dump(self.database(shard), os.path.join(partial, shard + ".dump"))
+        meta = {"data_version": self.data_version, "layout": self.name, "shards": self.shards,
+                "locations": self.locations, "reports_per_location": self.reports_per_location, "seed": SEED,
+                "seeded_at": now_iso(), "seconds": round(seconds, 2), "rows_per_second": rate,
+                "rss_after_seed_kib": status.get("VmRSS"), "hwm_after_seed_kib": status.get("VmHWM"),
+                "build": self.bench.build_info, "tool": "weather seed --batch-size 1000 --seed %d" % SEED}
+        with open(os.path.join(partial, "meta.json"), "w") as handle:
+            json.dump(meta, handle, indent=1)
+        shutil.rmtree(self.cache, ignore_errors=True)
+        os.rename(partial, self.cache)
+        self.seeded_now = meta
+
+    def cache_meta(self):
+        try:
+            with open(os.path.join(self.cache, "meta.json")) as handle:
+                return json.load(handle)
+        except OSError:
+            return None
+
+
+def checkpoint(path):
+    connection = sqlite3.connect(path)
+    try:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        connection.close()
+    for suffix in ("-wal", "-shm"):
+        if os.path.exists(path + suffix) and os.path.getsize(path + suffix) > 0 and suffix == "-wal":
+            raise Failure("%s still has a WAL after a checkpoint" % path)
+
+
+def parse_seed_rate(out):
+    match = re.search(r"\(([\d,]+) rows/s", out)
+    return int(match.group(1).replace(",", "")) if match else None
+
+
+def models_text(hash_on_id=False):
+    """The models of shards.conf, with an index on Report.temperature: workload (5) orders by
+    it, and without the index both systems spend their time in the same full scans of the
+    same files (SQLite's time, not the middleware's)."""
+    with open(os.path.join(ROOT, "shards.conf")) as handle:
+        text = handle.read()
+    start = text.index("[models.")
+    models = text[start:]
+    models, count = re.subn(r'(?m)^temperature = "real"$', 'temperature = { type = "real", index = true }', models, count=1)
+    if count != 1:
+        raise Failure('shards.conf: no line temperature = "real" under [models.Report.columns] to index')
+    if hash_on_id:
+        models, count = re.subn(r'(\[models\.WeatherLocation\][^\[]*?)shard_by = \{[^\n]*\}',
+                                r'\1shard_by = { column = "id", hash = true }', models, count=1)
+        if count != 1:
+            raise Failure("shards.conf: no shard_by line under [models.WeatherLocation] to replace")
+    return models
+
+
+# --------------------------------------------------------------------------------------------
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.procs = Processes()
+        self.pg = Postgres(self.procs)
+        self.workdir = tempfile.mkdtemp(prefix="shardd-bench-")
+        os.makedirs(os.path.join(self.workdir, "logs"))
+        os.makedirs(os.path.join(self.workdir, "bin"))
+        self.build_info = None
+        self.layouts = []
+        self.records = []
+
+    # ---- setup
+    def bin(self, name):
+        return os.path.join(self.workdir, "bin", name)
+
+    def build(self):
+        if self.args.no_build:
+            log("build: skipped (--no-build)")
+        else:
+            for attempt in range(1, self.args.build_retries + 1):
+                log("build: swift build -c release (attempt %d)" % attempt)
+                started = time.monotonic()
+                try:
+                    self.procs.run(["swift", "build", "-c", "release"], timeout=3600)
+                    log("build: done in %.0f s" % (time.monotonic() - started))
+                    break
+                except Failure as error:
+                    if attempt == self.args.build_retries:
+                        raise Failure("the release build failed %d times; last: %s" % (attempt, error))
+                    log("build failed (a concurrent edit?); retrying in %d s: %s" % (self.args.build_wait, error))
+                    time.sleep(self.args.build_wait)
+        bin_path = self.procs.run(["swift", "build", "-c", "release", "--show-bin-path"], timeout=600).strip()
+        for name in ("shardd", "weather", "storebench"):
+            shutil.copy2(os.path.join(bin_path, name), self.bin(name))
+        with open(self.bin("shardd"), "rb") as handle:
+            digest = hashlib.sha256(handle.read()).hexdigest()[:12]
+        commit = git("rev-parse", "--short", "HEAD")
+        dirty = git("status", "--porcelain", "--", "Sources", "Package.swift", "Package.resolved")
+        self.build_info = {"commit": commit, "sources_modified": bool(dirty.strip()),
+                           "modified_files": len(dirty.strip().splitlines()),
+                           "shardd_sha256": digest, "built_at": now_iso()}
+        log("build: git %s%s, shardd sha256 %s" % (commit, " + uncommitted changes in Sources" if dirty.strip() else "",
+                                                   digest))
+
+    def venv(self):
+        self.procs.run([os.path.join(ROOT, "scripts", "peer", "setup.sh")], timeout=1800)
+
+    def layout(self, name):
+        if name == "sqlite4":
+            layout = Layout(self, name, "4 SQLite shards", [(s, "sqlite") for s in WEATHER_SHARDS], models_text(),
+                            self.args.locations, self.args.reports_per_location)
+        elif name == "mixed":
+            layout = Layout(self, name, "2 SQLite + 2 PostgreSQL shards",
+                            [(s, "postgres" if s in PG_SHARDS_OF_MIXED else "sqlite") for s in WEATHER_SHARDS],
+                            models_text(), self.args.locations, self.args.reports_per_location)
+        else:
+            count = int(name[len("hash"):])
+            shards = ["shard_%02d" % i for i in range(1, count + 1)]
+            # The peer's continent map only places new WeatherLocations, which no workload of
+            # the sweep adds: every continent to the first shard.
+            peer_map = ["%s=%s" % (c, shards[0]) for c in ("North America", "Asia", "Europe", "South America")]
+            layout = Layout(self, name, "%d SQLite shards (WeatherLocation by hash of id)" % count,
+                            [(s, "sqlite") for s in shards], models_text(hash_on_id=True),
+                            self.args.locations, self.args.sweep_reports_per_location, peer_map)
+        self.layouts.append(layout)
+        return layout
+
+    def cleanup(self):
+        for layout in self.layouts:
+            try:
+                layout.daemon.stop()
+            except Exception as error:  # noqa: BLE001 - keep cleaning up
+                log("cleanup: %s" % error)
+        self.procs.kill_all()
+        try:
+            self.pg.stop()
+        except Exception as error:  # noqa: BLE001
+            log("cleanup: PostgreSQL: %s" % error)
+        logs = os.path.join(DATA_DIR, "logs")
+        shutil.rmtree(logs, ignore_errors=True)
+        try:
+            shutil.copytree(os.path.join(self.workdir, "logs"), logs)
+        except OSError:
+            pass
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+    # ---- measurements
+    def measure(self, base, command, parse, timeout, what):
+        """Runs one measurement; appends and returns its record (with "error" on failure)."""
+        record = dict(base)
+        try:
+            out = self.procs.run(command, timeout=timeout)
+            record.update(parse(out))
+            record.update(base)
+            detail = fmt_rate(record.get("per_second"))
+            if record.get("p50_us") is not None:
+                detail += "  p50 %s us  p99 %s us" % (record.get("p50_us"), record.get("p99_us"))
+            if record.get("errors"):
+                detail += "  errors %s" % record["errors"]
+            log("  %-58s %s" % (what, detail))
+        except Failure as error:
+            record["error"] = str(error)[:600]
+            log("  %-58s FAILED: %s" % (what, error))
+        self.records.append(record)
+        return record
+
+    def peer(self, layout, case, workload, clients=1, duration=None, count=None):
+        command = [VENV_PYTHON, PEER] + layout.peer_shard_args() + ["--workload", workload, "--clients", str(clients)]
+        command += ["--count", str(count)] if count else ["--duration", str(duration)]
+        base = {"layout": layout.name, "case": case, "system": "sqlalchemy", "workload": workload,
+                "clients": clients, "pipeline": 1, "shards": len(layout.shards)}
+        return self.measure(base, command, python_result, timeout=(duration or 0) * 3 + 900,
+                            what="%s %s sqlalchemy c=%d" % (layout.name, workload, clients))
+
+    def pyclient(self, layout, case, workload, clients=1, pipeline=1, duration=None, count=None):
+        command = [sys.executable, PYCLIENT, "--socket", layout.socket, "--workload", workload,
+                   "--clients", str(clients), "--pipeline", str(pipeline)]
+        command += ["--count", str(count)] if count else ["--duration", str(duration)]
+        base = {"layout": layout.name, "case": case, "system": "shardd-python", "workload": workload,
+                "clients": clients, "pipeline": pipeline, "shards": len(layout.shards)}
+        return self.measure(base, command, python_result, timeout=(duration or 0) * 3 + 900,
+                            what="%s %s shardd-python c=%d p=%d" % (layout.name, workload, clients, pipeline))
+
+    def weather(self, layout, case, clients=1, pipeline=1, duration=5):
+        command = [self.bin("weather"), "load", "--socket", layout.socket, "--mix", "get=1", "--clients", str(clients),
+                   "--pipeline", str(pipeline), "--duration", str(duration), "--seed", str(SEED), "--json"]
+        base = {"layout": layout.name, "case": case, "system": "shardd-weather", "workload": "get_shard_known",
+                "clients": clients, "pipeline": pipeline, "shards": len(layout.shards)}
+        return self.measure(base, command, weather_result, timeout=duration * 3 + 300,
+                            what="%s get_shard_known shardd-weather c=%d p=%d" % (layout.name, clients, pipeline))
+
+    def rawloop(self, layout, case, op, shards=(), duration=5):
+        command = [sys.executable, RAWLOOP, "--socket", layout.socket, "--op", op, "--duration", str(duration)]
+        for shard in shards:
+            command += ["--shard", shard]
+        base = {"layout": layout.name, "case": case, "system": "shardd-rawloop",
+                "workload": "ping" if op == "ping" else "get_shard_known", "clients": 1, "pipeline": 1,
+                "shards": len(layout.shards)}
+        return self.measure(base, command, python_result, timeout=duration * 3 + 120,
+                            what="%s %s rawloop %s" % (layout.name, op, ",".join(shards) or "all"))
+
+    def seed_insert(self, layout, case):
+        """(7) through the Swift client: weather seed of new locations and their reports."""
+        locations = max(1, self.args.insert_count // 1000)
+        command = [self.bin("weather"), "seed", "--socket", layout.socket, "--locations", str(locations),
+                   "--reports-per-location", "1000", "--batch-size", "1000", "--seed", str(SEED + 1)]
+        base = {"layout": layout.name, "case": case, "system": "shardd-weather-seed", "workload": "insert",
+                "clients": 1, "pipeline": 1, "shards": len(layout.shards)}
+
+        def parse(out):
+            rate = parse_seed_rate(out)
+            if rate is None:
+                raise Failure("no rate in weather seed's output: %s" % tail(out))
+            return {"per_second": rate, "count": locations * 1001,
+                    "note": "%d new locations x 1,000 reports, batches of 1,000 rows per shard" % locations}
+        return self.measure(base, command, parse, timeout=900, what="%s insert shardd-weather-seed" % layout.name)
+
+    def scaling_point(self, layout, case, clients, duration):
+        """One point of a scaling curve: gets with the shard known, by every system."""
+        self.peer(layout, case, "get_shard_known", clients, duration)
+        self.pyclient(layout, case, "get_shard_known", clients, 1, duration)
+        self.weather(layout, case, clients, 1, duration)
+        self.weather(layout, case, clients, self.args.pipeline, duration)
+
+    def direct(self, layout, case):
+        command = [VENV_PYTHON, DIRECT, "--duration", str(self.args.floor_duration)] + layout.direct_shard_args()
+        try:
+            out = self.procs.run(command, timeout=600)
+        except Failure as error:
+            log("  direct statements FAILED: %s" % error)
+            self.records.append({"layout": layout.name, "case": case, "system": "direct", "error": str(error)[:600]})
+            return
+        for line in out.strip().splitlines():
+            record = json.loads(line)
+            record.update({"layout": layout.name, "case": case})
+            self.records.append(record)
+            log("  %-58s round %.1f ms, slowest shard %.1f ms" % ("%s %s direct" % (layout.name, record["workload"]),
+                                                                  record["round_ms"], record["slowest_shard_ms"]))
+
+    def storebench(self):
+        results = []
+        floor_db = os.path.join(self.workdir, "storebench.db")
+        for backend, url, rows in (("sqlite", "sqlite:" + floor_db, self.args.store_rows_sqlite),
+                                   ("postgres", self.pg.url("shardd_test"), self.args.store_rows_pg)):
+            log("  storebench %s (%d rows, %d selects)" % (backend, rows, rows))
+            try:
+                out = self.procs.run([self.bin("storebench"), "--url", url, "--rows", str(rows), "--selects", str(rows)],
+                                     timeout=900)
+            except Failure as error:
+                log("  storebench %s FAILED: %s" % (backend, error))
+                results.append({"backend": backend, "error": str(error)[:600]})
+                continue
+            for line in out.strip().splitlines():
+                record = json.loads(line)
+                record["mean_us"] = round(1e6 / record["per_second"], 1) if record.get("per_second") else None
+                results.append(record)
+                log("    %-20s %s  (mean %s us)" % (record["workload"], fmt_rate(record["per_second"]), record["mean_us"]))
+        return results
+
+    # ---- steps
+    def step_workloads(self):
+        args = self.args
+        duration = args.duration
+        self.pg.start()
+        section = {"started": now_iso(), "settings": {
+            "duration_s": duration, "floor_duration_s": args.floor_duration, "insert_count": args.insert_count,
+            "locations": args.locations, "reports_per_location": args.reports_per_location,
+            "pipeline": args.pipeline}, "layouts": {}}
+        began = time.monotonic()
+        for name in ("sqlite4", "mixed"):
+            layout = self.layout(name)
+            log("== workloads on %s" % layout.title)
+            layout.prepare(args.reseed)
+            info = {"title": layout.title, "shards": layout.shards, "data_version": layout.data_version,
+                    "seed_meta": layout.cache_meta(), "seeded_this_run": layout.seeded_now is not None,
+                    "rss_start_kib": layout.daemon.status().get("VmRSS")}
+            fd = args.floor_duration
+            # The floor over the socket first (a quiet daemon).
+            self.rawloop(layout, "floor", "ping", duration=fd)
+            if layout.sqlite_shards:
+                self.rawloop(layout, "floor-sqlite", "get", layout.sqlite_shards, duration=fd)
+            if layout.pg_shards:
+                self.rawloop(layout, "floor-postgres", "get", layout.pg_shards, duration=fd)
+            # (1) one client, no pipelining
+            self.peer(layout, "1", "get_shard_known", 1, duration)
+            self.pyclient(layout, "1", "get_shard_known", 1, 1, duration)
+            self.weather(layout, "1", 1, 1, duration)
+            # (2) 16 clients, then pipelined
+            self.peer(layout, "2", "get_shard_known", 16, duration)
+            self.pyclient(layout, "2", "get_shard_known", 16, 1, duration)
+            self.weather(layout, "2", 16, 1, duration)
+            self.pyclient(layout, "2", "get_shard_known", 16, args.pipeline, duration)
+            self.weather(layout, "2", 16, args.pipeline, duration)
+            # (3)-(6) one client each
+            for case, workload in (("3", "get_any_shard"), ("4", "query_one_shard"), ("5", "query_top10"),
+                                   ("6", "aggregate_avg")):
+                self.peer(layout, case, workload, 1, duration)
+                self.pyclient(layout, case, workload, 1, 1, duration)
+            self.direct(layout, "direct")
+            # (7) last: it adds rows
+            self.pyclient(layout, "7", "insert", 1, 1, count=args.insert_count)
+            self.peer(layout, "7", "insert", 1, count=args.insert_count)
+            self.seed_insert(layout, "7")
+            status = layout.daemon.status()
+            info["rss_end_kib"], info["hwm_end_kib"] = status.get("VmRSS"), status.get("VmHWM")
+            layout.daemon.stop()
+            section["layouts"][name] = info
+        log("== the floor: storebench (libsqlite3, libpq)")
+        section["storebench"] = self.storebench()
+        section["postgres_version"] = self.pg.version()
+        self.pg.stop()
+        section["records"] = self.records
+        section["finished"] = now_iso()
+        section["seconds"] = round(time.monotonic() - began, 1)
+        section["build"] = self.build_info
+        section["loadavg"] = os.getloadavg()
+        return section
+
+    def step_scaling(self):
+        args = self.args
+        duration = args.scale_duration
+        section = {"started": now_iso(), "settings": {
+            "duration_s": duration, "clients": args.clients, "shards": args.shards, "sweep_clients": args.sweep_clients,
+            "pipeline": args.pipeline, "locations": args.locations,
+            "reports_per_location": args.reports_per_location,
+            "sweep_reports_per_location": args.sweep_reports_per_location}, "layouts": {}}
+        began = time.monotonic()
+        layout = self.layout("sqlite4")
+        log("== scaling against clients on %s" % layout.title)
+        layout.prepare(args.reseed)
+        for clients in args.clients:
+            self.scaling_point(layout, "clients", clients, duration)
+        layout.daemon.stop()
+        section["layouts"][layout.name] = {"title": layout.title, "data_version": layout.data_version}
+        log("== scaling against shards (%d locations x %d reports)" % (args.locations, args.sweep_reports_per_location))
+        clients = args.sweep_clients
+        for count in args.shards:
+            layout = self.layout("hash%d" % count)
+            layout.prepare(args.reseed)
+            self.scaling_point(layout, "shards", clients, duration)
+            layout.daemon.stop()
+            section["layouts"][layout.name] = {"title": layout.title, "data_version": layout.data_version}
+        section["records"] = self.records
+        section["plots"] = self.plot(self.records)
+        section["finished"] = now_iso()
+        section["seconds"] = round(time.monotonic() - began, 1)
+        section["build"] = self.build_info
+        section["loadavg"] = os.getloadavg()
+        return section
+
+    def plot(self, records):
+        os.makedirs(OUT_DIR, exist_ok=True)
+        plots = {}
+        for case, prefix in (("clients", "scaling-clients-"), ("shards", "scaling-shards-")):
+            rows = [r for r in records if r.get("case") == case and "error" not in r and r.get("per_second")]
+            if not rows:
+                continue
+            path = os.path.join(self.workdir, "%s.jsonl" % case)
+            with open(path, "w") as handle:
+                for row in rows:
+                    handle.write(json.dumps({k: row.get(k) for k in ("system", "workload", "clients", "shards",
+                                                                       "per_second", "pipeline")}) + "\n")
+            for old in os.listdir(OUT_DIR):
+                if old.startswith(prefix) and old.endswith(".png"):
+                    os.unlink(os.path.join(OUT_DIR, old))
+            try:
+                out = self.procs.run([VENV_PYTHON, PLOT, path, "--out", OUT_DIR, "--prefix", prefix], timeout=300)
+                plots[case] = [os.path.relpath(p.strip(), ROOT) for p in out.splitlines() if p.strip().endswith(".png")]
+                log("plot: %s" % ", ".join(plots[case]))
+            except Failure as error:
+                log("plot FAILED: %s" % error)
+        return plots
+
+    def step_memory(self):
+        args = self.args
+        section = {"started": now_iso(), "sessions": args.sessions, "warmup_s": args.memory_warmup}
+        began = time.monotonic()
+        layout = self.layout("sqlite4")
+        log("== memory on %s" % layout.title)
+        layout.prepare(args.reseed)
+        time.sleep(2)
+        section["after_start"] = layout.daemon.status()
+        log("  RSS after start: %.1f MiB" % (section["after_start"]["VmRSS"] / 1024))
+        self.weather(layout, "memory-warmup", 16, args.pipeline, args.memory_warmup)
+        time.sleep(3)
+        section["idle_after_load"] = layout.daemon.status()
+        log("  RSS idle after %d s of gets: %.1f MiB" % (args.memory_warmup, section["idle_after_load"]["VmRSS"] / 1024))
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        wanted = args.sessions + 256
+        if soft < wanted:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (min(max(wanted, soft), hard), hard))
+        section["nofile_limit"] = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+        sockets = []
+        try:
+            started = time.monotonic()
+            answered = 0
+            for index in range(args.sessions):
+                s = connect_retrying(layout.socket)
+                sockets.append(s)
+                s.sendall(b'{"op":"hello","client":"bench-idle-%d"}\n' % index)
+                buffer = b""
+                while not buffer.endswith(b"\n"):
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    buffer += chunk
+                if b'"ok":true' in buffer.replace(b" ", b""):
+                    answered += 1
+            section["sessions_answered"] = answered
+            section["connect_seconds"] = round(time.monotonic() - started, 2)
+            time.sleep(3)
+            section["with_sessions"] = layout.daemon.status()
+            try:
+                section["sessions_listed"] = len(call(layout.socket, [{"op": "sessions"}])[0].get("sessions", []))
+            except Failure as error:
+                section["sessions_listed"] = None
+                log("  sessions op: %s" % error)
+            log("  RSS with %d idle sessions (%d answered hello): %.1f MiB"
+                % (args.sessions, answered, section["with_sessions"]["VmRSS"] / 1024))
+        finally:
+            for s in sockets:
+                s.close()
+        time.sleep(3)
+        section["after_close"] = layout.daemon.status()
+        log("  RSS after closing them: %.1f MiB" % (section["after_close"]["VmRSS"] / 1024))
+        layout.daemon.stop()
+        section["seed_meta"] = layout.cache_meta()
+        section["finished"] = now_iso()
+        section["seconds"] = round(time.monotonic() - began, 1)
+        section["build"] = self.build_info
+        section["records"] = self.records
+        return section
+
+
+def connect_retrying(path, attempts=200):
+    """A Unix-socket connect that waits while the listen backlog is full (EAGAIN)."""
+    for attempt in range(attempts):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            s.connect(path)
+            s.settimeout(30)
+            return s
+        except (BlockingIOError, ConnectionRefusedError):
+            s.close()
+            time.sleep(0.01 * (attempt + 1))
+    raise Failure("cannot connect to %s: the listen backlog stays full" % path)
+
+
+def python_result(out):
+    line = last_json_line(out)
+    result = {k: line.get(k) for k in ("per_second", "p50_us", "p99_us", "count", "seconds", "answer", "operations",
+                                        "mean_us", "shards_asked") if k in line}
+    return result
+
+
+def weather_result(out):
+    doc = json.loads(out)
+    get = doc["ops"]["get"]
+    result = {"per_second": get["throughput_per_s"], "p50_us": get["latency_us"]["p50"],
+              "p99_us": get["latency_us"]["p99"], "count": get["count"], "seconds": doc["duration_s"]}
+    if doc.get("errors"):
+        result["errors"] = doc["errors"]
+    return result
+
+
+def git(*args):
+    try:
+        return subprocess.run(["git"] + list(args), cwd=ROOT, capture_output=True, text=True, timeout=60).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+
+
+def first_line(command):
+    try:
+        out = subprocess.run(command, capture_output=True, text=True, timeout=60)
+        return (out.stdout or out.stderr).strip().splitlines()[0]
+    except (OSError, subprocess.TimeoutExpired, IndexError):
+        return None
+
+
+def machine():
+    info = {"cores": os.cpu_count(), "kernel": os.uname().release, "arch": os.uname().machine}
+    try:
+        with open("/proc/meminfo") as handle:
+            info["memory_gib"] = round(int(handle.readline().split()[1]) / 1024 / 1024, 1)
+        with open("/proc/cpuinfo") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    info["cpu"] = line.split(":", 1)[1].strip()
+                    break
+        with open("/etc/os-release") as handle:
+            for line in handle:
+                if line.startswith("PRETTY_NAME="):
+                    info["os"] = line.split("=", 1)[1].strip().strip('"')
+    except OSError:
+        pass
+    info["swift"] = first_line(["swift", "--version"])
+    info["sqlite"] = first_line(["pkg-config", "--modversion", "sqlite3"])
+    info["libpq"] = first_line(["pkg-config", "--modversion", "libpq"])
+    info["postgres"] = first_line(["pg_config", "--version"])
+    info["python"] = sys.version.split()[0]
+    if os.path.exists(VENV_PYTHON):
+        info["sqlalchemy"] = first_line([VENV_PYTHON, "-c", "import sqlalchemy, psycopg2; "
+                                         "print('SQLAlchemy', sqlalchemy.__version__, '/ psycopg2', "
+                                         "psycopg2.__version__.split()[0])"])
+    return info
+
+
+def load_results():
+    try:
+        with open(RESULTS) as handle:
+            return json.load(handle)
+    except (OSError, ValueError):
+        return {}
+
+
+def save_results(results):
+    os.makedirs(DATA_DIR, exist_ok=True)
+    partial = RESULTS + ".partial"
+    with open(partial, "w") as handle:
+        json.dump(results, handle, indent=1)
+    os.replace(partial, RESULTS)
+    os.makedirs(OUT_DIR, exist_ok=True)
+    shutil.copyfile(RESULTS, os.path.join(OUT_DIR, "results.json"))
+
+
+def write_report(results):
+    path = os.path.join(ROOT, "BENCHMARKS.md")
+    with open(path) as handle:
+        current = handle.read()
+    generated = report.render(results)
+    begin, end = report.BEGIN, report.END
+    if begin in current and end in current:
+        head, rest = current.split(begin, 1)
+        _, tail_text = rest.split(end, 1)
+        text = head + begin + "\n" + generated + end + tail_text
+    else:
+        # First time: after the title and intro, before the store section.
+        marker = "## The store"
+        index = current.find(marker)
+        block = begin + "\n" + generated + end + "\n\n"
+        text = current[:index] + block + current[index:] if index >= 0 else current + "\n" + block
+    with open(path, "w") as handle:
+        handle.write(text)
+    log("BENCHMARKS.md written")
+
+
+def parse_list(text):
+    return [int(x) for x in text.split(",") if x.strip()]
+
+
+def main():
+    parser = argparse.ArgumentParser(prog="scripts/bench.sh", description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("step", nargs="?", default="all", choices=["all", "workloads", "scaling", "memory", "report"])
+    parser.add_argument("--duration", type=float, default=10, help="seconds per workload point (default 10)")
+    parser.add_argument("--floor-duration", type=float, default=5, help="seconds per floor point (default 5)")
+    parser.add_argument("--scale-duration", type=float, default=5, help="seconds per scaling point (default 5)")
+    parser.add_argument("--memory-warmup", type=int, default=5, help="seconds of gets before the idle RSS (default 5)")
+    parser.add_argument("--pipeline", type=int, default=16, help="depth of the pipelined runs (default 16)")
+    parser.add_argument("--clients", type=parse_list, default=[1, 2, 4, 8, 16, 32, 64])
+    parser.add_argument("--shards", type=parse_list, default=[1, 2, 4, 8, 16])
+    parser.add_argument("--sweep-clients", type=int, default=16, help="clients of the shard sweep (default 16)")
+    parser.add_argument("--locations", type=int, default=1000)
+    parser.add_argument("--reports-per-location", type=int, default=1000)
+    parser.add_argument("--sweep-reports-per-location", type=int, default=100,
+                        help="the shard sweep's smaller data set (default 100: 100,000 reports)")
+    parser.add_argument("--insert-count", type=int, default=100_000)
+    parser.add_argument("--sessions", type=int, default=1000)
+    parser.add_argument("--store-rows-sqlite", type=int, default=100_000)
+    parser.add_argument("--store-rows-pg", type=int, default=20_000)
+    parser.add_argument("--reseed", action="store_true", help="seed anew even when cached data exists")
+    parser.add_argument("--no-build", action="store_true", help="use the release binaries as they are")
+    parser.add_argument("--build-retries", type=int, default=10)
+    parser.add_argument("--build-wait", type=int, default=30)
+    parser.add_argument("--quick", action="store_true", help="short points (2 s) to try the harness")
+    args = parser.parse_args()
+    if args.quick:
+        args.duration = args.floor_duration = args.scale_duration = 2
+        args.memory_warmup = 2
+
+    def on_signal(number, _frame):
+        raise SystemExit(128 + number)
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)
+
+    results = load_results()
+    if args.step == "report":
+        write_report(results)
+        return
+    bench = Bench(args)
+    began = time.monotonic()
+    run_info = {"command": "scripts/bench.sh " + " ".join(sys.argv[1:]) if len(sys.argv) > 1 else "scripts/bench.sh",
+                "started": now_iso(), "loadavg_start": os.getloadavg(), "busy_before": machine_busy()}
+    steps = ["workloads", "scaling", "memory"] if args.step == "all" else [args.step]
+    failed = None
+    try:
+        bench.build()
+        bench.venv()
+        results["machine"] = machine()
+        for step in steps:
+            bench.records = []
+            step_began = time.monotonic()
+            others = OtherCpu()
+            try:
+                section = getattr(bench, "step_" + step)()
+                section["other_processes"] = others.stop()
+            except Failure as error:
+                others.stop()
+                failed = "%s: %s" % (step, error)
+                log("step %s FAILED: %s" % (step, error))
+                for layout in bench.layouts:
+                    layout.daemon.stop()
+                bench.pg.stop()
+                continue
+            section["command"] = run_info["command"]
+            results[step] = section
+            save_results(results)
+            log("step %s done in %.1f min" % (step, (time.monotonic() - step_began) / 60))
+    finally:
+        bench.cleanup()
+    run_info["seconds"] = round(time.monotonic() - began, 1)
+    run_info["steps"] = steps
+    run_info["failed"] = failed
+    results["last_run"] = run_info
+    if args.step == "all":
+        results["all_run"] = run_info
+    save_results(results)
+    write_report(results)
+    log("done in %.1f min%s" % (run_info["seconds"] / 60, "; FAILED: " + failed if failed else ""))
+    if failed:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except Failure as error:
+        log("bench: %s" % error)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        log("bench: interrupted")
+        sys.exit(130)
