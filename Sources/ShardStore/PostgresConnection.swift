@@ -40,6 +40,9 @@ package final class PostgresConnection: ShardConnection {
         return PQtransactionStatus(handle) != PQTRANS_IDLE
     }
 
+    /// Nothing to free: libpq keeps no cache beyond the prepared statements' names.
+    package func releaseMemory() {}
+
     package func close() {
         if let handle {
             PQfinish(handle)

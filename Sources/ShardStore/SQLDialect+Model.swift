@@ -50,22 +50,29 @@ extension SQLDialect {
         let names = columns.map(SQLDialect.quote).joined(separator: ", ")
         let returning = " RETURNING \(columnList(model))"
         let perStatement = max(1, 30_000 / columns.count)
+        // SQLite's tuples are all alike (bare markers): built once, appended per row.
+        let sqliteTuple = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
         return stride(from: 0, to: rows.count, by: perStatement).map { start in
             let chunk = rows[start..<min(start + perStatement, rows.count)]
             var parameters: [Value] = []
             parameters.reserveCapacity(chunk.count * columns.count)
-            var tuples: [String] = []
-            tuples.reserveCapacity(chunk.count)
-            for row in chunk {
-                var markers: [String] = []
-                for value in row {
-                    parameters.append(value)
-                    markers.append(sequentialPlaceholder(parameters.count))
+            var sql = "INSERT INTO \(table) (\(names)) VALUES "
+            sql.reserveCapacity(sql.utf8.count + chunk.count * (columns.count * 8 + 4) + returning.utf8.count)
+            for (position, row) in chunk.enumerated() {
+                if position > 0 { sql += ", " }
+                parameters.append(contentsOf: row)
+                guard backend == .postgres else {
+                    sql += sqliteTuple
+                    continue
                 }
-                tuples.append("(" + markers.joined(separator: ", ") + ")")
+                sql += "("
+                for column in 0..<row.count {
+                    if column > 0 { sql += ", " }
+                    sql += placeholder(parameters.count - row.count + column + 1)
+                }
+                sql += ")"
             }
-            return Statement("INSERT INTO \(table) (\(names)) VALUES " + tuples.joined(separator: ", ") + returning,
-                             parameters, resultTypes: model.columns.map(\.type))
+            return Statement(sql + returning, parameters, resultTypes: model.columns.map(\.type))
         }
     }
 

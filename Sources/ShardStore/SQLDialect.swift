@@ -103,7 +103,10 @@ package struct SQLDialect: Sendable, Hashable {
         ]
         for column in model.columns where column.index && !column.unique {
             let index = SQLDialect.quote("\(model.table)_\(column.name)_idx")
-            statements.append("CREATE INDEX IF NOT EXISTS \(index) ON \(table) (\(SQLDialect.quote(column.name)))")
+            // In the order `orderTerm` asks for (nulls smallest): PostgreSQL's default puts
+            // nulls last, and an index in the other order cannot serve an ORDER BY … LIMIT.
+            let nulls = backend == .postgres ? " NULLS FIRST" : ""
+            statements.append("CREATE INDEX IF NOT EXISTS \(index) ON \(table) (\(SQLDialect.quote(column.name))\(nulls))")
         }
         return statements
     }

@@ -111,6 +111,10 @@ final class SQLiteConnection: ShardConnection {
         guard rc == SQLITE_OK else { throw error(rc, sql: sql) }
     }
 
+    func releaseMemory() {
+        if let db { sqlite3_db_release_memory(db) }
+    }
+
     func close() {
         statements = [:]
         sqlite3_close_v2(db)

@@ -25,6 +25,10 @@ package final class Shard: Sendable {
 
     /// How long a caller waits for a connection when all are lent; nil: as long as it takes.
     private let acquireTimeout: Duration?
+    /// When a connection was last asked for (uptime nanoseconds), and the value it had when
+    /// the idle connections last released their memory.
+    private let lastUse = Atomic<UInt64>(0)
+    private let releasedAt = Atomic<UInt64>(UInt64.max)
 
     package init(spec: ShardSpec, dialect: SQLDialect, acquireTimeoutMs: Int? = nil, factory: @escaping ConnectionFactory) {
         self.spec = spec
@@ -76,6 +80,27 @@ package final class Shard: Sendable {
         _ = try? await withConnection { connection in try connection.uncounted.run(Statement("SELECT 1")) }
     }
 
+    /// When the pool has lent nothing for `quiet`, and not since the last release: frees the
+    /// idle connections' caches (on their queues) and returns true. The monitor calls it, so
+    /// that a daemon at rest holds little memory; the next reads refill the caches.
+    package func releaseMemoryIfIdle(for quiet: Duration) async -> Bool {
+        let used = lastUse.load(ordering: .relaxed)
+        let quietNanoseconds = UInt64(quiet.components.seconds) * 1_000_000_000 + UInt64(quiet.components.attoseconds / 1_000_000_000)
+        guard used != releasedAt.load(ordering: .relaxed),
+              DispatchTime.now().uptimeNanoseconds - used >= quietNanoseconds else { return false }
+        let slots = pool.withLock { state -> [PooledConnection] in
+            guard state.waiters.isEmpty, !state.closed else { return [] }
+            defer { state.idle = [] }
+            return state.idle
+        }
+        for slot in slots {
+            let (_, reusable) = await slot.runAndClean { $0.releaseMemory() }
+            giveBack(slot, reusable: reusable)
+        }
+        releasedAt.store(used, ordering: .relaxed)
+        return !slots.isEmpty
+    }
+
     /// Closes idle connections and refuses new work; lent connections close on release.
     package func close() {
         let (idle, waiters) = pool.withLock { state -> ([PooledConnection], [Waiter]) in
@@ -118,6 +143,7 @@ package final class Shard: Sendable {
     }
 
     fileprivate func acquire() async throws -> PooledConnection {
+        lastUse.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed)
         while true {
             let step = pool.withLock { state -> Acquisition in
                 if state.closed { return .closed }
@@ -361,6 +387,7 @@ final class CountingConnection: ShardConnection {
     var isBroken: Bool { inner.isBroken }
     var isInTransaction: Bool { inner.isInTransaction }
     func close() { inner.close() }
+    func releaseMemory() { inner.releaseMemory() }
 }
 
 extension ShardConnection {

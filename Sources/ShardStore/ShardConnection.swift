@@ -15,6 +15,9 @@ package protocol ShardConnection: AnyObject {
     var isInTransaction: Bool { get }
     /// Closes the handle. Called once, by the pool.
     func close()
+    /// Frees what the connection caches and can read again (SQLite's page cache); called by
+    /// the pool on idle connections so that an idle daemon gives its memory back.
+    func releaseMemory()
 }
 
 extension ShardConnection {
