@@ -18,7 +18,7 @@ CASES = [
     ("4", "query_one_shard", 1, "(4) query continent = Europe (one shard{rows}), 1 client"),
     ("5", "query_top10", 1, "(5) query all shards, order_by -temperature, limit 10, 1 client"),
     ("6", "aggregate_avg", 1, "(6) aggregate avg(temperature) group_by location_id, 1 client"),
-    ("7", "insert", 1, "(7) batched insert of {inserts} reports (1,000 per add + commit), rows/s"),
+    ("7", "insert", 1, "(7) batched insert of {inserts} reports ({batch} per add + commit), rows/s"),
 ]
 
 
@@ -117,7 +117,8 @@ def workloads_table(w, layout):
             title = title + " (depth %d)" % pipeline
         rows_found = (found["python"] or {}).get("answer", {}).get("rows") if case == "4" else None
         title = title.format(rows=", %s rows" % num(rows_found) if isinstance(rows_found, int) else "",
-                             inserts=num(w.get("settings", {}).get("insert_count", 100_000)))
+                             inserts=num(w.get("settings", {}).get("insert_count", 100_000)),
+                             batch=num(w.get("settings", {}).get("insert_batch", 1000)))
         peer_cell = cell(peer, latency=latency) if case != "2p" else "(no pipelining)"
         swift = found["swift"]
         swift_cell = cell(swift, latency=latency)
@@ -516,7 +517,8 @@ def header_section(results):
 
 def notes_section(results):
     w = results.get("workloads") or {}
-    pipeline = (w.get("settings") or {}).get("pipeline", 16)
+    settings = w.get("settings") or {}
+    pipeline = settings.get("pipeline", 16)
     return [
         "## How each figure is taken",
         "",
@@ -529,7 +531,9 @@ def notes_section(results):
         "- `weather load` (the Swift client) has only `get`, `query`, `add`, `aggregate` ops and only its `get` "
         "matches a workload of the issue ((1) and (2): `--mix get=1`); (3), (4), (5), (6) and (7) are driven by "
         "the Python client only. For (7) the Swift figure is `weather seed` (new locations, 1,000 reports each, "
-        "batches of 1,000 rows per shard, one commit per batch), not the Python client's random-location batches.",
+        "batches of %s rows per shard, one commit per batch), not the Python client's random-location batches; "
+        "the peer and the Python client add %s reports of random locations per batch (`--batch`), one commit each." % (
+            num(settings.get("insert_batch", 1000)), num(settings.get("insert_batch", 1000))),
         "- (1)'s verdict uses the same minimal Python loop for the get and for `ping` (`scripts/bench/rawloop.py`), "
         "so that the ratio is the daemon's cost of a get and not a client's; the Python client's and weather load's "
         "own p50 are in the workload tables.",

@@ -727,17 +727,18 @@ class Bench:
         self.records.append(record)
         return record
 
-    def peer(self, layout, case, workload, clients=1, duration=None, count=None):
+    def peer(self, layout, case, workload, clients=1, duration=None, count=None, extra=()):
         command = [VENV_PYTHON, PEER] + layout.peer_shard_args() + ["--workload", workload, "--clients", str(clients)]
+        command += list(extra)
         command += ["--count", str(count)] if count else ["--duration", str(duration)]
         base = {"layout": layout.name, "case": case, "system": "sqlalchemy", "workload": workload,
                 "clients": clients, "pipeline": 1, "shards": len(layout.shards)}
         return self.measure(base, command, python_result, timeout=(duration or 0) * 3 + 900,
                             what="%s %s sqlalchemy c=%d" % (layout.name, workload, clients))
 
-    def pyclient(self, layout, case, workload, clients=1, pipeline=1, duration=None, count=None):
+    def pyclient(self, layout, case, workload, clients=1, pipeline=1, duration=None, count=None, extra=()):
         command = [sys.executable, PYCLIENT, "--socket", layout.socket, "--workload", workload,
-                   "--clients", str(clients), "--pipeline", str(pipeline)]
+                   "--clients", str(clients), "--pipeline", str(pipeline)] + list(extra)
         command += ["--count", str(count)] if count else ["--duration", str(duration)]
         base = {"layout": layout.name, "case": case, "system": "shardd-python", "workload": workload,
                 "clients": clients, "pipeline": pipeline, "shards": len(layout.shards)}
@@ -766,7 +767,7 @@ class Bench:
         """(7) through the Swift client: weather seed of new locations and their reports."""
         locations = max(1, self.args.insert_count // 1000)
         command = [self.bin("weather"), "seed", "--socket", layout.socket, "--locations", str(locations),
-                   "--reports-per-location", "1000", "--batch-size", "1000", "--seed", str(SEED + 1)]
+                   "--reports-per-location", "1000", "--batch-size", str(self.args.insert_batch), "--seed", str(SEED + 1)]
         base = {"layout": layout.name, "case": case, "system": "shardd-weather-seed", "workload": "insert",
                 "clients": 1, "pipeline": 1, "shards": len(layout.shards)}
 
@@ -775,7 +776,8 @@ class Bench:
             if rate is None:
                 raise Failure("no rate in weather seed's output: %s" % tail(out))
             return {"per_second": rate, "count": locations * 1001,
-                    "note": "%d new locations x 1,000 reports, batches of 1,000 rows per shard" % locations}
+                    "note": "%d new locations x 1,000 reports, batches of %s rows per shard"
+                    % (locations, "{:,}".format(self.args.insert_batch))}
         return self.measure(base, command, parse, timeout=900, what="%s insert shardd-weather-seed" % layout.name)
 
     def scaling_point(self, layout, case, clients, duration):
@@ -827,7 +829,7 @@ class Bench:
         self.pg.start()
         section = {"started": now_iso(), "settings": {
             "duration_s": duration, "floor_duration_s": args.floor_duration, "insert_count": args.insert_count,
-            "locations": args.locations, "reports_per_location": args.reports_per_location,
+            "insert_batch": args.insert_batch, "locations": args.locations, "reports_per_location": args.reports_per_location,
             "pipeline": args.pipeline}, "layouts": {}}
         began = time.monotonic()
         for name in ("sqlite4", "mixed"):
@@ -861,8 +863,8 @@ class Bench:
                 self.pyclient(layout, case, workload, 1, 1, duration)
             self.direct(layout, "direct")
             # (7) last: it adds rows
-            self.pyclient(layout, "7", "insert", 1, 1, count=args.insert_count)
-            self.peer(layout, "7", "insert", 1, count=args.insert_count)
+            self.pyclient(layout, "7", "insert", 1, 1, count=args.insert_count, extra=["--batch", str(args.insert_batch)])
+            self.peer(layout, "7", "insert", 1, count=args.insert_count, extra=["--batch", str(args.insert_batch)])
             self.seed_insert(layout, "7")
             status = layout.daemon.status()
             info["rss_end_kib"], info["hwm_end_kib"] = status.get("VmRSS"), status.get("VmHWM")
@@ -1129,6 +1131,9 @@ def main():
     parser.add_argument("--sweep-reports-per-location", type=int, default=100,
                         help="the shard sweep's smaller data set (default 100: 100,000 reports)")
     parser.add_argument("--insert-count", type=int, default=100_000)
+    parser.add_argument("--insert-batch", type=int, default=5000,
+                        help="(7): rows per add + commit, for every system (default 5000: a request "
+                             "line of about 0.5 MB; max_line_bytes is 1 MiB)")
     parser.add_argument("--sessions", type=int, default=1000)
     parser.add_argument("--store-rows-sqlite", type=int, default=100_000)
     parser.add_argument("--store-rows-pg", type=int, default=20_000)
