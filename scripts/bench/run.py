@@ -56,7 +56,7 @@ DIRECT = os.path.join(HERE, "direct.py")
 POSTGRES_SH = os.path.join(ROOT, "scripts", "postgres.sh")
 
 # Bump when the way data is seeded changes (the rest of the data version is computed).
-DATA_FORMAT = "1"
+DATA_FORMAT = "2"
 SEED = 20261121
 WEATHER_SHARDS = ["north_america", "asia", "europe", "south_america"]
 PG_SHARDS_OF_MIXED = {"europe", "south_america"}
