@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmarks. Usage:
-#   scripts/bench.sh [all] [options]   everything of issue 7 in one sitting (about 30 minutes):
+#   scripts/bench.sh [all] [options]   everything of issue 7 in one sitting (about 15 minutes):
 #                                      release build, workloads (1)-(7) on 4 SQLite shards and on
 #                                      2 SQLite + 2 PostgreSQL shards against SQLAlchemy's
 #                                      ShardedSession, the floor, scaling, memory; then rewrites

@@ -494,7 +494,7 @@ def header_section(results):
                        num(settings.get("locations")),
                        num((settings.get("locations") or 0) * (settings.get("reports_per_location") or 0)),
                        "20261121"))
-        out.append("- Durations, shortened to fit the run in about 30 minutes: %s s per workload point, %s s per "
+        out.append("- Durations: %s s per workload point, %s s per "
                    "floor point, %s s per scaling point; (7) inserts %s rows per system." % (
                        num(settings.get("duration_s")), num(settings.get("floor_duration_s")),
                        num(((results.get("scaling") or {}).get("settings") or {}).get("duration_s")),
