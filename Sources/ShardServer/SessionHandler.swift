@@ -17,9 +17,9 @@ final class SessionHandler: ChannelInboundHandler {
 
     static let pauseReadingAt = 256
     static let resumeReadingAt = 32
-    /// At most this many answers, or about this many bytes, wait for one write: an answer
-    /// waits at most for the requests the client had already sent after it.
+    /// At most this many answers wait for one flush.
     static let answersPerWrite = 32
+    /// The answer buffer is kept between requests up to this size.
     static let bytesPerWrite = 64 * 1024
 
     init(context: ServerContext) {
@@ -64,7 +64,8 @@ final class SessionHandler: ChannelInboundHandler {
             }
             defer { idleTimer.disarm() }
             var requests = 0
-            var held = 0
+            var unflushed = 0
+            let flush = DeferredFlush(channel)
             let stallLimit = Duration.milliseconds(serverContext.configuration.server.requestTimeoutMs)
             for await input in stream {
                 let frame: Frame
@@ -81,17 +82,20 @@ final class SessionHandler: ChannelInboundHandler {
                     channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
                 }
                 let keepOpen = await session.handle(frame, into: &out)
-                held += 1
-                // Pipelined requests already read: answer them in the same write, a syscall
-                // and a client wake-up for many answers instead of one each.
-                if keepOpen, queued.count > 0, held < SessionHandler.answersPerWrite, out.count < SessionHandler.bytesPerWrite {
-                    continue
-                }
                 let buffer = channel.allocator.buffer(bytes: out)
                 out.removeAll(keepingCapacity: out.count <= SessionHandler.bytesPerWrite)
-                held = 0
                 if keepOpen {
-                    channel.writeAndFlush(buffer, promise: nil)
+                    // Written now, flushed when this task next waits (for a shard or for the
+                    // next request): answers to pipelined requests handled back to back leave
+                    // in one write, and no answer waits while the session waits.
+                    channel.write(buffer, promise: nil)
+                    unflushed += 1
+                    if unflushed >= SessionHandler.answersPerWrite {
+                        channel.flush()
+                        unflushed = 0
+                    } else {
+                        flush.schedule()
+                    }
                     // Answers pile up unread: wait for the client, and give up on it past
                     // request_timeout_ms rather than hold its answers without bound.
                     if !channel.isWritable, !(await SessionHandler.waitUntilWritable(channel, for: stallLimit)) {
@@ -108,9 +112,7 @@ final class SessionHandler: ChannelInboundHandler {
                     idleTimer.disarm()
                 }
             }
-            if held > 0, channel.isActive {
-                try? await channel.writeAndFlush(channel.allocator.buffer(bytes: out)).get()
-            }
+            channel.flush()
             await session.close()
             try? await channel.close().get()
             serverContext.logger.debug("session \(session.id) closed")
@@ -174,6 +176,25 @@ enum SessionInput {
     case frame(Frame)
     /// Sent `idle_transaction_timeout_ms` after the request with this sequence number.
     case idleCheck(after: Int)
+}
+
+/// One flush of a channel, queued on its event loop behind the work already there: it runs
+/// once the session's task (which runs on that loop) waits, however many answers it wrote.
+final class DeferredFlush: Sendable {
+    private let channel: any Channel
+    private let pending = Atomic<Bool>(false)
+
+    init(_ channel: any Channel) {
+        self.channel = channel
+    }
+
+    func schedule() {
+        guard !pending.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        channel.eventLoop.execute { [self] in
+            pending.store(false, ordering: .releasing)
+            channel.flush()
+        }
+    }
 }
 
 /// A count shared by the event loop (which adds) and the session's task (which takes away).

@@ -188,6 +188,19 @@ def floor_section(w):
         out.append(table(["statements of (5) and (6) run directly (sqlite3 module / psycopg2), no daemon",
                           "all shards in sequence", "slowest shard", "rounds per second"], scan_rows))
         out.append("")
+    insert_rows = []
+    for layout in LAYOUTS:
+        record = find(records, layout=layout, case="direct", workload="insert", pipeline=None)
+        if record and "error" not in record:
+            insert_rows.append(["(7) a batch of %s rows (%s per shard, one transaction each) on %s" % (
+                                    num(record["batch"]), num(record["batch"] // max(1, record["shards"])), TITLES[layout]),
+                                "%.1f ms" % record["round_ms"], "%s rows/s" % num(record["per_second"]),
+                                "%s rows/s" % num(record["parallel_per_second"])])
+    if insert_rows:
+        out.append(table(["(7)'s INSERT ... RETURNING run directly (sqlite3 module / psycopg2), no daemon",
+                          "one batch, shards in sequence", "in sequence", "every shard at once (one core each)"],
+                         insert_rows))
+        out.append("")
     sqlite_select = storebench(w, "sqlite", "point_select")
     pg_select = storebench(w, "postgres", "point_select")
     ping = pings.get("sqlite4")
@@ -335,7 +348,13 @@ def targets_section(results):
         best = best_insert(layout)
         if not best:
             return ["not measured", "-"]
-        return ["%s rows/s (%s)" % (num(best["per_second"]), describe(best)), verdict(best["per_second"], lambda v: v >= 200_000)]
+        floor = find(records, layout=layout, case="direct", workload="insert", pipeline=None)
+        floor_text = ""
+        if floor and "error" not in floor:
+            floor_text = "; the same INSERTs run directly: %s rows/s in sequence, %s rows/s with every shard at once" % (
+                num(floor["per_second"]), num(floor["parallel_per_second"]))
+        return ["%s rows/s (%s)%s" % (num(best["per_second"]), describe(best), floor_text),
+                verdict(best["per_second"], lambda v: v >= 200_000)]
 
     def t7b(layout):
         best = best_insert(layout)

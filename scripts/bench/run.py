@@ -787,8 +787,9 @@ class Bench:
         self.weather(layout, case, clients, 1, duration)
         self.weather(layout, case, clients, self.args.pipeline, duration)
 
-    def direct(self, layout, case):
+    def direct(self, layout, case, extra=()):
         command = [VENV_PYTHON, DIRECT, "--duration", str(self.args.floor_duration)] + layout.direct_shard_args()
+        command += list(extra)
         try:
             out = self.procs.run(command, timeout=600)
         except Failure as error:
@@ -866,6 +867,7 @@ class Bench:
             self.pyclient(layout, "7", "insert", 1, 1, count=args.insert_count, extra=["--batch", str(args.insert_batch)])
             self.peer(layout, "7", "insert", 1, count=args.insert_count, extra=["--batch", str(args.insert_batch)])
             self.seed_insert(layout, "7")
+            self.direct(layout, "direct", ["--insert", str(args.insert_count), "--batch", str(args.insert_batch)])
             status = layout.daemon.status()
             info["rss_end_kib"], info["hwm_end_kib"] = status.get("VmRSS"), status.get("VmHWM")
             layout.daemon.stop()
