@@ -85,12 +85,13 @@ final class SessionHandler: ChannelInboundHandler {
                 let buffer = channel.allocator.buffer(bytes: out)
                 out.removeAll(keepingCapacity: out.count <= SessionHandler.bytesPerWrite)
                 if keepOpen {
-                    // Written now, flushed when this task next waits (for a shard or for the
-                    // next request): answers to pipelined requests handled back to back leave
-                    // in one write, and no answer waits while the session waits.
+                    // With more requests already read, written now and flushed when this task
+                    // next waits (for a shard or for the next request): answers to pipelined
+                    // requests handled back to back leave in one write, and no answer waits
+                    // while the session waits. Otherwise flushed at once.
                     channel.write(buffer, promise: nil)
                     unflushed += 1
-                    if unflushed >= SessionHandler.answersPerWrite {
+                    if queued.count == 0 || unflushed >= SessionHandler.answersPerWrite {
                         channel.flush()
                         unflushed = 0
                     } else {
