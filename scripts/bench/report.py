@@ -528,6 +528,10 @@ def header_section(results):
             noise.append("during %s, processes other than the benchmark's used %.0f CPU-seconds (%.0f%% of one core%s)"
                          % (step, other["cpu_seconds"], (other.get("share_of_one_core") or 0) * 100,
                             "; " + top if top else ""))
+    steals = ["%s %.1f%%" % (step, (results.get(step) or {})["steal_share"] * 100)
+              for step in ("workloads", "scaling", "memory") if (results.get(step) or {}).get("steal_share") is not None]
+    if steals:
+        noise.append("time the hypervisor took from this VM's cores (steal, /proc/stat): " + ", ".join(steals))
     if noise:
         out.append("- Noise (a shared machine): " + "; ".join(noise) + ".")
     out.append("")

@@ -232,6 +232,19 @@ class OtherCpu:
                 "top": [[name, round(t / self.ticks, 1)] for name, t in top]}
 
 
+def cpu_ticks():
+    """(all ticks, steal ticks) of /proc/stat: steal is the time the hypervisor ran something
+    else while this VM wanted a core, the noise no process list shows."""
+    with open("/proc/stat") as handle:
+        values = [int(v) for v in handle.readline().split()[1:]]
+    return sum(values), values[7] if len(values) > 7 else 0
+
+
+def steal_share(start):
+    total, steal = cpu_ticks()
+    return round((steal - start[1]) / max(1, total - start[0]), 4)
+
+
 def machine_busy(seconds=2.0):
     """The share of all cores busy over a short sample of /proc/stat (before the run starts)."""
     def read():
@@ -1172,9 +1185,11 @@ def main():
             bench.records = []
             step_began = time.monotonic()
             others = OtherCpu()
+            ticks = cpu_ticks()
             try:
                 section = getattr(bench, "step_" + step)()
                 section["other_processes"] = others.stop()
+                section["steal_share"] = steal_share(ticks)
             except Failure as error:
                 others.stop()
                 failed = "%s: %s" % (step, error)
