@@ -68,8 +68,7 @@ extension Session {
                         try await shard.withConnection { connection in
                             _ = try connection.uncounted.run(Statement("SELECT 1"))
                         }
-                        let elapsed = ContinuousClock.now - start
-                        latency = .double(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000)
+                        latency = .double((ContinuousClock.now - start).milliseconds)
                         let counts = try await shard.withConnection { connection in
                             try models.map { model in
                                 try connection.uncounted.run(Statement("SELECT count(*) FROM \(SQLDialect.quote(model.table))", resultTypes: [.int])).rows.first?.first ?? .null

@@ -93,9 +93,8 @@ final class Session {
                 context.logger.debug("\(request.op) refused: \(failure.code)\(shard)", metadata: ["session": "\(id)"])
             }
         }
-        let elapsed = ContinuousClock.now - start
-        let micros = UInt64(elapsed.components.seconds) * 1_000_000 + UInt64(elapsed.components.attoseconds / 1_000_000_000_000)
-        context.stats.record(op: Session.ops.contains(request.op) ? request.op : "unknown", error: failure?.code, microseconds: micros)
+        context.stats.record(op: Session.ops.contains(request.op) ? request.op : "unknown", error: failure?.code,
+                             microseconds: (ContinuousClock.now - start).wholeMicroseconds)
         record.finished(request: transaction != nil)
         return true
     }

@@ -68,7 +68,7 @@ extension SQLDialect {
                 sql += "("
                 for column in 0..<row.count {
                     if column > 0 { sql += ", " }
-                    sql += placeholder(parameters.count - row.count + column + 1)
+                    sql += sequentialPlaceholder(parameters.count - row.count + column + 1)
                 }
                 sql += ")"
             }

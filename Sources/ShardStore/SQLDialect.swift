@@ -25,9 +25,9 @@ package struct SQLDialect: Sendable, Hashable {
     }
 
     /// The marker for parameter `index` in a statement whose markers appear in parameter
-    /// order, each once (long VALUES and IN lists). SQLite gets a bare `?`: it looks each
-    /// numbered `?N` up in a list while preparing, quadratic in the number of parameters
-    /// (a 30,000-parameter INSERT took most of a second).
+    /// order, each once (long IN lists; `insertMany` writes the same markers). SQLite gets a
+    /// bare `?`: it looks each numbered `?N` up in a list while preparing, quadratic in the
+    /// number of parameters (a 30,000-parameter INSERT took most of a second).
     package func sequentialPlaceholder(_ index: Int) -> String {
         switch backend {
         case .sqlite: "?"

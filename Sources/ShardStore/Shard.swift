@@ -85,9 +85,8 @@ package final class Shard: Sendable {
     /// that a daemon at rest holds little memory; the next reads refill the caches.
     package func releaseMemoryIfIdle(for quiet: Duration) async -> Bool {
         let used = lastUse.load(ordering: .relaxed)
-        let quietNanoseconds = UInt64(quiet.components.seconds) * 1_000_000_000 + UInt64(quiet.components.attoseconds / 1_000_000_000)
         guard used != releasedAt.load(ordering: .relaxed),
-              DispatchTime.now().uptimeNanoseconds - used >= quietNanoseconds else { return false }
+              DispatchTime.now().uptimeNanoseconds - used >= quiet.wholeNanoseconds else { return false }
         let slots = pool.withLock { state -> [PooledConnection] in
             guard state.waiters.isEmpty, !state.closed else { return [] }
             defer { state.idle = [] }

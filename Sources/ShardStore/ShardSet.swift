@@ -74,9 +74,7 @@ package final class ShardSet: Sendable {
                     } catch {
                         failure = ShardError(.statementFailed, shard: shard.name, "\(error)")
                     }
-                    let elapsed = ContinuousClock.now - start
-                    let ms = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
-                    return (index, ShardStatus(shard: shard, error: failure, elapsedMs: ms))
+                    return (index, ShardStatus(shard: shard, error: failure, elapsedMs: (ContinuousClock.now - start).milliseconds))
                 }
             }
             var out: [ShardStatus?] = Array(repeating: nil, count: shards.count)

@@ -228,6 +228,51 @@ def run(system, workload, args, extra=None):
     return line
 
 
+class BaseWorkload:
+    """What both systems' workloads share: the name and arguments, the plan's checks, one
+    client per process, and how the clients' answers are merged."""
+
+    client_class = None  # set by each script to its Client
+
+    def __init__(self, name, args):
+        self.name = name
+        self.args = args
+
+    def check_plan(self, report_max, location_ids, seed_hint):
+        """Refuses to run on shards without the rows the workload reads."""
+        if self.name == "get_shard_known" and not report_max:
+            raise BenchError("no reports on any shard: seed first (%s --seed-locations N --seed-reports M)" % seed_hint)
+        if self.name in ("get_any_shard", "insert") and not location_ids:
+            raise BenchError("no weather locations: seed first (%s --seed-locations N)" % seed_hint)
+
+    def client(self, plan, index):
+        return self.client_class(self, plan, index)
+
+    def merge(self, answers):
+        if self.name in ("get_shard_known", "get_any_shard", "insert"):
+            return sum_counts(answers)
+        return answers[0]
+
+
+class BaseClient:
+    """One client process's bookkeeping: its op, its counts or last answer, its rows' times."""
+
+    def __init__(self, workload, plan, index):
+        self.name = workload.name
+        self.args = workload.args
+        self.plan = plan
+        self.counts = {}
+        self.last = None
+        self.serial = index * 1_000_000_000  # report_time of generated rows: distinct per client
+        self.op = getattr(self, "op_" + self.name)
+
+    def answer(self):
+        return self.last if self.last is not None else self.counts
+
+    def count(self, key, n=1):
+        self.counts[key] = self.counts.get(key, 0) + n
+
+
 def sum_counts(answers):
     """Merges {name: int} answers by adding them up."""
     total = {}

@@ -87,11 +87,7 @@ def rows_of_objects(answer):
     return [obj["values"] for obj in answer["objects"]]
 
 
-class Workload:
-    def __init__(self, name, args):
-        self.name = name
-        self.args = args
-
+class Workload(benchlib.BaseWorkload):
     # prepare() runs in the parent: the shards, the Report key range of each, the locations.
     def prepare(self):
         conn = Connection(self.args.socket)
@@ -109,42 +105,19 @@ class Workload:
         finally:
             conn.close()
         location_ids = [obj["values"]["id"] for obj in locations]
-        if self.name in ("get_shard_known",) and not report_max:
-            raise BenchError("no reports on any shard: seed first (--seed-locations N --seed-reports M)")
-        if self.name in ("get_any_shard", "insert") and not location_ids:
-            raise BenchError("no weather locations: seed first (--seed-locations N)")
+        self.check_plan(report_max, location_ids, "shardd_client.py")
         return {"shards": shards, "report_max": report_max, "location_ids": location_ids}
 
-    def client(self, plan, index):
-        return Client(self, plan, index)
 
-    def merge(self, answers):
-        if self.name in ("get_shard_known", "get_any_shard", "insert"):
-            return benchlib.sum_counts(answers)
-        return answers[0]
-
-
-class Client:
+class Client(benchlib.BaseClient):
     def __init__(self, workload, plan, index):
-        self.name = workload.name
-        self.args = workload.args
-        self.plan = plan
+        super().__init__(workload, plan, index)
         self.conn = Connection(self.args.socket)
-        self.counts = {}
-        self.last = None
         self.fresh = not self.args.identity_map
         self.report_shards = sorted(plan["report_max"], key=plan["shards"].index)
-        self.serial = index * 1_000_000_000  # report_time of generated rows: distinct per client
-        self.op = getattr(self, "op_" + self.name)
 
     def close(self):
         self.conn.close()
-
-    def answer(self):
-        return self.last if self.last is not None else self.counts
-
-    def count(self, key, n=1):
-        self.counts[key] = self.counts.get(key, 0) + n
 
     def _gets(self, make, remaining):
         depth = self.args.pipeline if remaining is None else min(self.args.pipeline, remaining)
@@ -221,6 +194,9 @@ class Client:
                 raise ProtocolError({"op": request}, answer.get("error") or {})
         self.count("inserted", size)
         return size
+
+
+Workload.client_class = Client
 
 
 def seed(args):

@@ -270,11 +270,7 @@ def parse_map(parser, items, shards):
     return mapping
 
 
-class Workload:
-    def __init__(self, name, args):
-        self.name = name
-        self.args = args
-
+class Workload(benchlib.BaseWorkload):
     def peer(self):
         return Peer(self.args.shards, self.args.continent_map, self.args.echo_sql)
 
@@ -298,42 +294,19 @@ class Workload:
             peer.dispose()  # nothing open is inherited by the client processes
         location_ids.sort()
         location_ids = location_ids[:10000]  # as shardd_client.py, which asks for at most 10000
-        if self.name == "get_shard_known" and not report_max:
-            raise BenchError("no reports on any shard: seed first (shardd_client.py --seed-locations N --seed-reports M)")
-        if self.name in ("get_any_shard", "insert") and not location_ids:
-            raise BenchError("no weather locations: seed first (shardd_client.py --seed-locations N)")
+        self.check_plan(report_max, location_ids, "shardd_client.py")
         return {"report_max": report_max, "location_ids": location_ids}
 
-    def client(self, plan, index):
-        return Client(self, plan, index)
 
-    def merge(self, answers):
-        if self.name in ("get_shard_known", "get_any_shard", "insert"):
-            return benchlib.sum_counts(answers)
-        return answers[0]
-
-
-class Client:
+class Client(benchlib.BaseClient):
     def __init__(self, workload, plan, index):
-        self.name = workload.name
-        self.args = workload.args
-        self.plan = plan
+        super().__init__(workload, plan, index)
         self.peer = workload.peer()
         self.Session = self.peer.Session
-        self.counts = {}
-        self.last = None
         self.report_shards = [n for n in self.peer.shard_names if n in plan["report_max"]]
-        self.serial = index * 1_000_000_000  # report_time of generated rows, as shardd_client.py
-        self.op = getattr(self, "op_" + self.name)
 
     def close(self):
         self.peer.dispose()
-
-    def answer(self):
-        return self.last if self.last is not None else self.counts
-
-    def count(self, key, n=1):
-        self.counts[key] = self.counts.get(key, 0) + n
 
     # (1) and (2): the shard is known, so the identity token names it (one shard, one SELECT).
     def op_get_shard_known(self, rng, remaining):
@@ -398,6 +371,9 @@ class Client:
             session.commit()
         self.count("inserted", size)
         return size
+
+
+Workload.client_class = Client
 
 
 def main():
