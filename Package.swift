@@ -38,10 +38,15 @@ let package = Package(
             name: "ShardStore",
             dependencies: ["ShardCore", "CSQLite", "CLibPQ", .product(name: "Logging", package: "swift-log")]
         ),
+        // One type shared by the daemon and the client: a task executor on a NIO event loop.
+        .target(
+            name: "LoopExecutor",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")]
+        ),
         .target(
             name: "ShardServer",
             dependencies: [
-                "ShardCore", "ShardStore",
+                "ShardCore", "ShardStore", "LoopExecutor",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -53,7 +58,7 @@ let package = Package(
         .target(
             name: "ShardClient",
             dependencies: [
-                "ShardCore",
+                "ShardCore", "LoopExecutor",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]

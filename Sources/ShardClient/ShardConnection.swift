@@ -1,3 +1,4 @@
+import LoopExecutor
 import NIOCore
 import NIOPosix
 import Synchronization
@@ -20,11 +21,14 @@ final class ShardConnection: Sendable {
     private let channel: any Channel
     private let handler: NIOLoopBound<ResponseHandler>
     private let outbox = Mutex<[(slot: ResponseSlot, request: ByteBuffer)]>([])
+    /// Runs tasks on the connection's event loop, where answers arrive.
+    let taskExecutor: EventLoopTaskExecutor
 
     private init(socketPath: String, channel: any Channel, handler: NIOLoopBound<ResponseHandler>) {
         self.socketPath = socketPath
         self.channel = channel
         self.handler = handler
+        self.taskExecutor = EventLoopTaskExecutor(channel.eventLoop)
     }
 
     /// Connects to the daemon's socket.

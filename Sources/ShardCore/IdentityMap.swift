@@ -41,20 +41,20 @@ package struct IdentityMap: Sendable {
     /// Puts or refreshes a row. Returns the keys dropped to stay within the limit.
     @discardableResult
     package mutating func put(_ key: IdentityKey, _ values: [Value]) -> [IdentityKey] {
-        if let slot = index[key] {
-            slots[slot].values = values
-            touch(slot)
+        // One hash lookup for a new key (the common case): claim a slot, then look back.
+        let slot = freeSlots.last ?? slots.count
+        if let existing = index.updateValue(slot, forKey: key) {
+            index[key] = existing
+            slots[existing].values = values
+            touch(existing)
             return []
         }
-        let slot: Int
-        if let free = freeSlots.popLast() {
-            slot = free
-            slots[slot] = Slot(key: key, values: values)
-        } else {
-            slot = slots.count
+        if slot == slots.count {
             slots.append(Slot(key: key, values: values))
+        } else {
+            freeSlots.removeLast()
+            slots[slot] = Slot(key: key, values: values)
         }
-        index[key] = slot
         linkNewest(slot)
         var dropped: [IdentityKey] = []
         while index.count > limit, oldest >= 0 {

@@ -26,6 +26,34 @@ package struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertibl
         let (y, m, d) = Timestamp.civil(fromDays: days)
         let secondsOfDay = inDay / 1_000_000
         let fraction = inDay % 1_000_000
+        if (0...9999).contains(y) {
+            // Digits written into one buffer: this runs for every timestamp of every answer.
+            let length = 20 + (fraction == 0 ? 0 : fraction % 1000 == 0 ? 4 : 7)
+            return String(unsafeUninitializedCapacity: length) { bytes in
+                var at = 0
+                func put(_ value: Int64, _ width: Int) {
+                    var value = value
+                    for offset in stride(from: width - 1, through: 0, by: -1) {
+                        bytes[at + offset] = UInt8(48 + value % 10)
+                        value /= 10
+                    }
+                    at += width
+                }
+                func put(_ byte: UInt8) {
+                    bytes[at] = byte
+                    at += 1
+                }
+                put(y, 4); put(UInt8(ascii: "-")); put(m, 2); put(UInt8(ascii: "-")); put(d, 2); put(UInt8(ascii: "T"))
+                put(secondsOfDay / 3600, 2); put(UInt8(ascii: ":")); put(secondsOfDay / 60 % 60, 2); put(UInt8(ascii: ":"))
+                put(secondsOfDay % 60, 2)
+                if fraction != 0 {
+                    put(UInt8(ascii: "."))
+                    if fraction % 1000 == 0 { put(fraction / 1000, 3) } else { put(fraction, 6) }
+                }
+                put(UInt8(ascii: "Z"))
+                return at
+            }
+        }
         var out = pad(y, 4) + "-" + pad(m, 2) + "-" + pad(d, 2) + "T"
         out += pad(secondsOfDay / 3600, 2) + ":" + pad(secondsOfDay / 60 % 60, 2) + ":" + pad(secondsOfDay % 60, 2)
         if fraction != 0 {

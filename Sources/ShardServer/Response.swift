@@ -4,12 +4,21 @@ import ShardCore
 /// `{"id": ..., "ok": false, "error": {"code": ..., "message": ..., ...details}}`.
 enum Response {
     static func success(id: JSONValue?, _ fields: JSONObject, into out: inout [UInt8]) {
-        var object = JSONObject()
-        if let id { object.members.append(("id", id)) }
-        object.members.append(("ok", .bool(true)))
-        object.members.append(contentsOf: fields.members)
-        JSONValue.object(object).write(into: &out)
-        out.append(UInt8(ascii: "\n"))
+        // Written member by member: no merged copy of the fields.
+        out.append(UInt8(ascii: "{"))
+        if let id {
+            out.append(contentsOf: #""id":"#.utf8)
+            id.write(into: &out)
+            out.append(UInt8(ascii: ","))
+        }
+        out.append(contentsOf: #""ok":true"#.utf8)
+        for member in fields.members {
+            out.append(UInt8(ascii: ","))
+            JSONValue.string(member.key).write(into: &out)
+            out.append(UInt8(ascii: ":"))
+            member.value.write(into: &out)
+        }
+        out.append(contentsOf: "}\n".utf8)
     }
 
     /// `hasID` false omits `id`; a request whose JSON could not be read gets `"id": null`.

@@ -1,4 +1,5 @@
 import NIOCore
+import LoopExecutor
 import ShardCore
 import Synchronization
 

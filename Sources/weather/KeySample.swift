@@ -53,6 +53,7 @@ struct KeySample: Sendable {
         switch operation {
         case .get: return reportRanges.isEmpty ? "no reports to get" : nil
         case .query, .add, .aggregate: return locations.isEmpty ? "no locations to \(operation.rawValue)" : nil
+        case .ping: return nil
         }
     }
 

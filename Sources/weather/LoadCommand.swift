@@ -6,7 +6,7 @@ import ShardClient
 struct LoadCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "load",
-        abstract: "Runs a closed-loop load of get, query, add and aggregate requests and reports throughput and latency.",
+        abstract: "Runs a closed-loop load of get, query, add, aggregate and ping requests and reports throughput and latency.",
         discussion: """
             Each client is one session (one connection) with --pipeline requests in flight: as \
             soon as one is answered the next is sent, until --duration has passed. Before it \
@@ -25,6 +25,8 @@ struct LoadCommand: AsyncParsableCommand {
                          commit (both timed; one add at a time per client)
               aggregate  avg(temperature) and count(*) grouped by location_id
                          for 5 locations of one shard, on that shard
+              ping       the round trip with no database behind it: the
+                         floor of the others on the same connections
 
             At the end: per operation the count, throughput and p50/p90/p99/max latency in \
             microseconds (HdrHistogram), and the errors by code. Live progress goes to standard \
@@ -92,7 +94,8 @@ struct LoadCommand: AsyncParsableCommand {
             for (client, session) in sessions.enumerated() {
                 for lane in 0..<pipeline {
                     let generator = SeededGenerator(seed: seed &+ UInt64(client * pipeline + lane))
-                    group.addTask {
+                    // On the session's own thread: each answer resumes its lane there.
+                    group.addTask(executorPreference: session.taskExecutor) {
                         await Self.loop(session: session, sample: sample, mix: mix, recorder: recorders[client],
                                         writeTurn: turns[client], deadline: deadline, generator: generator)
                     }

@@ -14,12 +14,14 @@ import ShardClient
 ///   location's shard), then `commit`; the latency covers both.
 /// - `aggregate`: `aggregate Report select avg(temperature), count(*) where location_id in
 ///   (5 locations of one shard) group_by location_id shards=[s]`.
+/// - `ping`: `ping`, no database: the floor of the others on the same connections.
 enum LoadRequest: Sendable {
     case get(shard: String, id: Int64)
     case locationsOfContinent(continent: String, fromID: Int64)
     case latestReports(location: KeySample.Location)
     case add(Report, shard: String)
     case averageTemperature(shard: String, locations: [Int64])
+    case ping
 
     /// Locations per `aggregate`.
     static let locationsPerAggregate = 5
@@ -43,6 +45,8 @@ enum LoadRequest: Sendable {
             let (shard, locations) = sample.locationsByShard.randomElement(using: &generator)!
             let ids = (0..<Self.locationsPerAggregate).map { _ in locations.randomElement(using: &generator)!.id }
             self = .averageTemperature(shard: shard, locations: Array(Set(ids)).sorted())
+        case .ping:
+            self = .ping
         }
     }
 
@@ -71,6 +75,8 @@ enum LoadRequest: Sendable {
             _ = try await session.aggregate(Report.self, [.avg("temperature"), .count()],
                                             where: Column("location_id").in(locations),
                                             groupBy: ["location_id"], shards: [shard])
+        case .ping:
+            try await session.ping()
         }
     }
 }

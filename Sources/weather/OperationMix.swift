@@ -11,6 +11,8 @@ enum LoadOperation: String, CaseIterable, Sendable {
     case add
     /// Average temperature and count per location, for a few locations of one shard.
     case aggregate
+    /// `ping`: the round trip with no database behind it, the floor of the others.
+    case ping
 }
 
 /// How often each operation runs: `get=50,query=20,add=20,aggregate=10` (relative weights).
@@ -22,7 +24,7 @@ struct OperationMix: Sendable, CustomStringConvertible {
     let weights: [(operation: LoadOperation, weight: Int)]
     private let total: Int
 
-    /// Reads `name=weight,...`; names are get, query, add, aggregate; weights are integers >= 0,
+    /// Reads `name=weight,...`; names are get, query, add, aggregate, ping; weights are integers >= 0,
     /// not all zero. Operations left out do not run.
     init(parsing text: String) throws(ValidationError) {
         var byOperation: [LoadOperation: Int] = [:]

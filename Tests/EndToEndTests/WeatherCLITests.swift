@@ -113,6 +113,14 @@ import Testing
         #expect(second["pipeline"] == .int(8))
         #expect(second["ops"]?["add"] == nil)
         if case .int(let gets)? = second["ops"]?["get"]?["count"] { #expect(gets > 0) } else { Issue.record("\(pipelined.stdout)") }
+        // ping: the floor on the same connections, with no database behind it.
+        let pings = try Self.weather(["load", "--clients", "2", "--pipeline", "4", "--duration", "1", "--mix", "ping=1", "--json"],
+                                     socket: daemon.socketPath)
+        #expect(pings.status == 0, "\(pings.output)")
+        let third = try JSONValue.parse(pings.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(third["ops"]?["get"] == nil)
+        if case .int(let count)? = third["ops"]?["ping"]?["count"] { #expect(count > 0) } else { Issue.record("\(pings.stdout)") }
+        if case .object(let errors)? = third["errors"] { #expect(errors.members.isEmpty, "\(pings.stdout)") } else { Issue.record("\(pings.stdout)") }
         #expect(daemon.stop() == 0)
     }
 

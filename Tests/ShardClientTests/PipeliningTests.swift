@@ -36,6 +36,38 @@ import Testing
         try await session.commit()
     }
 
+    /// Tasks on the session's own executor (as `weather load` runs them): pipelined lanes all
+    /// get their own answers, and each task resumes there after every answer.
+    @Test func tasksOnTheSessionsExecutorGetTheirOwnAnswers() async throws {
+        let daemon = try Daemon()
+        defer { daemon.stop() }
+        let session = try await ShardSession.connect(socketPath: daemon.socketPath)
+        var added: [IdentityKey] = []
+        for index in 0..<8 {
+            added.append(try await session.add(WeatherLocation(continent: "Asia", city: "City \(index)")).key)
+        }
+        try await session.commit()
+        let keys = added
+        let executor = session.taskExecutor
+        let failures = await withTaskGroup(of: Int.self) { group in
+            for lane in 0..<16 {
+                group.addTask(executorPreference: executor) {
+                    var failures = 0
+                    for round in 0..<50 {
+                        let index = (lane + round) % keys.count
+                        let got = try? await session.get(keys[index], as: WeatherLocation.self)
+                        if got?.city != "City \(index)" { failures += 1 }
+                        // swift_task_getPreferredTaskExecutor: the lane stays on the session's executor.
+                        if withUnsafeCurrentTask(body: { $0?.unownedTaskExecutor }) != executor.asUnownedTaskExecutor() { failures += 1 }
+                    }
+                    return failures
+                }
+            }
+            return await group.reduce(0, +)
+        }
+        #expect(failures == 0)
+    }
+
     @Test func cancelledWaitsLeaveTheConnectionInStep() async throws {
         let daemon = try Daemon()
         defer { daemon.stop() }

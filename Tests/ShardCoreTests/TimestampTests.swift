@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import ShardCore
 
@@ -28,6 +29,27 @@ import Testing
         #expect(Timestamp(microseconds: -62_135_596_800_000_000).description == "0001-01-01T00:00:00Z")
     }
 
+    /// The digit-by-digit formatting against Foundation's calendar, over random instants of
+    /// years 1583 to 9999 with each fraction form (none, milliseconds, microseconds). Earlier
+    /// years are not compared: Foundation's calendar is Julian before 1582, RFC 3339's is not.
+    @Test func formatsLikeTheGregorianCalendar() throws {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        var generator = SystemRandomNumberGenerator()
+        let first = try Timestamp(rfc3339: "1583-01-01T00:00:00Z").microseconds, last: Int64 = 253_402_300_799_999_999
+        for round in 0..<3000 {
+            var micros = Int64.random(in: first...last, using: &generator)
+            micros -= micros.remainderTowardNegativeInfinity(1_000_000) - [0, 250_000, 123_456][round % 3]
+            let seconds = micros.dividedTowardNegativeInfinity(1_000_000)
+            let fields = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second],
+                                                 from: Date(timeIntervalSince1970: Double(seconds)))
+            let fraction = ["", ".250", ".123456"][round % 3]
+            let expected = String(format: "%04d-%02d-%02dT%02d:%02d:%02d", fields.year!, fields.month!, fields.day!,
+                                  fields.hour!, fields.minute!, fields.second!) + fraction + "Z"
+            #expect(Timestamp(microseconds: micros).description == expected, "\(micros)")
+        }
+    }
+
     @Test func offsetsBecomeUTC() throws {
         let a = try Timestamp(rfc3339: "2026-11-21T10:30:00+01:00")
         let b = try Timestamp(rfc3339: "2026-11-21T04:00:00-05:30")
@@ -48,5 +70,16 @@ import Testing
     ])
     func refusesMalformed(text: String) {
         #expect(throws: InvalidValue.self) { try Timestamp(rfc3339: text) }
+    }
+}
+
+extension Int64 {
+    fileprivate func dividedTowardNegativeInfinity(_ d: Int64) -> Int64 {
+        let q = self / d
+        return self % d != 0 && self < 0 ? q - 1 : q
+    }
+
+    fileprivate func remainderTowardNegativeInfinity(_ d: Int64) -> Int64 {
+        self - dividedTowardNegativeInfinity(d) * d
     }
 }
