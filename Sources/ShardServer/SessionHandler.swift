@@ -11,7 +11,7 @@ final class SessionHandler: ChannelInboundHandler {
     typealias InboundIn = Frame
 
     private let context: ServerContext
-    private var frames: AsyncStream<SessionInput>.Continuation?
+    private var inbox: SessionInbox?
     /// Frames read but not yet answered; past `pauseReadingAt` the socket is not read until
     /// the session catches up (a client that never reads its answers stalls itself only).
     private let queued = ManagedQueueCount()
@@ -43,8 +43,8 @@ final class SessionHandler: ChannelInboundHandler {
             return
         }
         admitted = true
-        let (stream, continuation) = AsyncStream<SessionInput>.makeStream()
-        frames = continuation
+        let inbox = SessionInbox()
+        self.inbox = inbox
         let credentials = PeerCredentials.of(channel)
         let queued = self.queued
         Task(executorPreference: EventLoopTaskExecutor(channel.eventLoop)) {
@@ -57,18 +57,18 @@ final class SessionHandler: ChannelInboundHandler {
                 await SessionHandler.answerThenClose(channel, channel.allocator.buffer(bytes: out))
                 return
             }
-            let session = Session(context: serverContext, peer: peer, stop: { continuation.finish() })
+            let session = Session(context: serverContext, peer: peer, stop: { inbox.finish() })
             serverContext.logger.debug("session \(session.id) opened (pid \(peer.pid), uid \(peer.uid))")
             var out: [UInt8] = []
             let idleTimer = IdleTimer(limit: .milliseconds(serverContext.configuration.server.idleTransactionTimeoutMs)) { mark in
-                continuation.yield(.idleCheck(after: mark))
+                inbox.yield(.idleCheck(after: mark))
             }
             defer { idleTimer.disarm() }
             var requests = 0
             var unflushed = 0
             let flush = DeferredFlush(channel)
             let stallLimit = Duration.milliseconds(serverContext.configuration.server.requestTimeoutMs)
-            for await input in stream {
+            while let input = await inbox.next() {
                 let frame: Frame
                 switch input {
                 case .frame(let received):
@@ -143,7 +143,7 @@ final class SessionHandler: ChannelInboundHandler {
         if queued.increment() == SessionHandler.pauseReadingAt {
             context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
         }
-        frames?.yield(.frame(unwrapInboundIn(data)))
+        inbox?.yield(.frame(unwrapInboundIn(data)))
     }
 
     /// True once the channel can take writes again; false after `limit`.
@@ -162,8 +162,8 @@ final class SessionHandler: ChannelInboundHandler {
         // The socket is gone: its place counts free now, even while its session cleans up.
         if admitted { self.context.connectionClosed() }
         admitted = false
-        frames?.finish()
-        frames = nil
+        inbox?.finish()
+        inbox = nil
         context.fireChannelInactive()
     }
 
