@@ -150,6 +150,10 @@ def floor_section(w):
         pings[layout] = find(records, layout=layout, case="floor", workload="ping")
     rows.append(["`ping` over the socket, 1 client, no pipelining (Python loop)"]
                 + [cell(pings[l], latency=True) for l in LAYOUTS] + ["1.0x"] * 0)
+    ping16 = [find(records, layout=l, case="floor-ping16", pipeline=w.get("settings", {}).get("pipeline", 16)) for l in LAYOUTS]
+    if any(ping16):
+        rows.append(["`ping`, 16 clients, pipelined (weather load, as (2)): no database"]
+                    + [cell(r) if r else "-" for r in ping16])
     for case, label in (("floor-sqlite", "get with shard, SQLite shards only (same loop)"),
                         ("floor-postgres", "get with shard, PostgreSQL shards only (same loop)")):
         cells = []
@@ -316,7 +320,10 @@ def targets_section(results):
         best = best16(layout)
         if not best:
             return ["not measured", "-"]
-        return ["%s gets/s (%s)" % (num(best["per_second"]), describe(best)), verdict(best["per_second"], lambda v: v >= 100_000)]
+        ping = find(records, layout=layout, case="floor-ping16", pipeline=pipeline)
+        floor = "; `ping` the same way (weather load, no database): %s/s" % num(ping["per_second"]) if ok(ping) else ""
+        return ["%s gets/s (%s)%s" % (num(best["per_second"]), describe(best), floor),
+                verdict(best["per_second"], lambda v: v >= 100_000)]
 
     def t2b(layout):
         best = best16(layout)

@@ -758,13 +758,15 @@ class Bench:
         return self.measure(base, command, python_result, timeout=(duration or 0) * 3 + 900,
                             what="%s %s shardd-python c=%d p=%d" % (layout.name, workload, clients, pipeline))
 
-    def weather(self, layout, case, clients=1, pipeline=1, duration=5):
-        command = [self.bin("weather"), "load", "--socket", layout.socket, "--mix", "get=1", "--clients", str(clients),
+    def weather(self, layout, case, clients=1, pipeline=1, duration=5, op="get"):
+        """weather load of one op: get (get_shard_known) or ping (the floor on the same connections)."""
+        command = [self.bin("weather"), "load", "--socket", layout.socket, "--mix", op + "=1", "--clients", str(clients),
                    "--pipeline", str(pipeline), "--duration", str(duration), "--seed", str(SEED), "--json"]
-        base = {"layout": layout.name, "case": case, "system": "shardd-weather", "workload": "get_shard_known",
+        workload = "get_shard_known" if op == "get" else op
+        base = {"layout": layout.name, "case": case, "system": "shardd-weather", "workload": workload,
                 "clients": clients, "pipeline": pipeline, "shards": len(layout.shards)}
-        return self.measure(base, command, weather_result, timeout=duration * 3 + 300,
-                            what="%s get_shard_known shardd-weather c=%d p=%d" % (layout.name, clients, pipeline))
+        return self.measure(base, command, lambda out: weather_result(out, op), timeout=duration * 3 + 300,
+                            what="%s %s shardd-weather c=%d p=%d" % (layout.name, workload, clients, pipeline))
 
     def rawloop(self, layout, case, op, shards=(), duration=5):
         command = [sys.executable, RAWLOOP, "--socket", layout.socket, "--op", op, "--duration", str(duration)]
@@ -870,6 +872,8 @@ class Bench:
             self.weather(layout, "2", 16, 1, duration)
             self.pyclient(layout, "2", "get_shard_known", 16, args.pipeline, duration)
             self.weather(layout, "2", 16, args.pipeline, duration)
+            # (2)'s floor: the same 16 pipelined clients sending ping (no database)
+            self.weather(layout, "floor-ping16", 16, args.pipeline, args.floor_duration, op="ping")
             # (3)-(6) one client each
             for case, workload in (("3", "get_any_shard"), ("4", "query_one_shard"), ("5", "query_top10"),
                                    ("6", "aggregate_avg")):
@@ -1033,9 +1037,9 @@ def python_result(out):
     return result
 
 
-def weather_result(out):
+def weather_result(out, op="get"):
     doc = json.loads(out)
-    get = doc["ops"]["get"]
+    get = doc["ops"][op]
     result = {"per_second": get["throughput_per_s"], "p50_us": get["latency_us"]["p50"],
               "p99_us": get["latency_us"]["p99"], "count": get["count"], "seconds": doc["duration_s"]}
     if doc.get("errors"):
