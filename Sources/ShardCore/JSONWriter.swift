@@ -47,7 +47,14 @@ extension JSONObject {
     /// Appends `{"key":value,...}` with the members in their order.
     package func write(into output: inout [UInt8]) {
         output.append(UInt8(ascii: "{"))
-        var first = true
+        writeMembers(into: &output, afterOthers: false)
+        output.append(UInt8(ascii: "}"))
+    }
+
+    /// Appends `"key":value,...` without the braces, led by a comma when `afterOthers` (for
+    /// members written behind others into the same object).
+    package func writeMembers(into output: inout [UInt8], afterOthers: Bool) {
+        var first = !afterOthers
         for member in members {
             if !first { output.append(UInt8(ascii: ",")) }
             first = false
@@ -55,7 +62,6 @@ extension JSONObject {
             output.append(UInt8(ascii: ":"))
             member.value.write(into: &output)
         }
-        output.append(UInt8(ascii: "}"))
     }
 }
 

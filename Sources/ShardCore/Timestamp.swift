@@ -26,40 +26,35 @@ package struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertibl
         let (y, m, d) = Timestamp.civil(fromDays: days)
         let secondsOfDay = inDay / 1_000_000
         let fraction = inDay % 1_000_000
-        if (0...9999).contains(y) {
-            // Digits written into one buffer: this runs for every timestamp of every answer.
-            let length = 20 + (fraction == 0 ? 0 : fraction % 1000 == 0 ? 4 : 7)
-            return String(unsafeUninitializedCapacity: length) { bytes in
-                var at = 0
-                func put(_ value: Int64, _ width: Int) {
-                    var value = value
-                    for offset in stride(from: width - 1, through: 0, by: -1) {
-                        bytes[at + offset] = UInt8(48 + value % 10)
-                        value /= 10
-                    }
-                    at += width
+        // A year outside 0000-9999 (a raw integer read from a shard) as `pad` writes it; the
+        // rest digit by digit into one buffer: this runs for every timestamp of every answer.
+        let oddYear = Timestamp.yearRange.contains(Int(y)) ? nil : Array(pad(y, 4).utf8)
+        let length = (oddYear?.count ?? 4) + 16 + (fraction == 0 ? 0 : fraction % 1000 == 0 ? 4 : 7)
+        return String(unsafeUninitializedCapacity: length) { bytes in
+            var at = 0
+            func put(_ value: Int64, _ width: Int) {
+                var value = value
+                for offset in stride(from: width - 1, through: 0, by: -1) {
+                    bytes[at + offset] = UInt8(48 + value % 10)
+                    value /= 10
                 }
-                func put(_ byte: UInt8) {
-                    bytes[at] = byte
-                    at += 1
-                }
-                put(y, 4); put(UInt8(ascii: "-")); put(m, 2); put(UInt8(ascii: "-")); put(d, 2); put(UInt8(ascii: "T"))
-                put(secondsOfDay / 3600, 2); put(UInt8(ascii: ":")); put(secondsOfDay / 60 % 60, 2); put(UInt8(ascii: ":"))
-                put(secondsOfDay % 60, 2)
-                if fraction != 0 {
-                    put(UInt8(ascii: "."))
-                    if fraction % 1000 == 0 { put(fraction / 1000, 3) } else { put(fraction, 6) }
-                }
-                put(UInt8(ascii: "Z"))
-                return at
+                at += width
             }
+            func put(_ byte: UInt8) {
+                bytes[at] = byte
+                at += 1
+            }
+            if let oddYear { oddYear.forEach(put) } else { put(y, 4) }
+            put(UInt8(ascii: "-")); put(m, 2); put(UInt8(ascii: "-")); put(d, 2); put(UInt8(ascii: "T"))
+            put(secondsOfDay / 3600, 2); put(UInt8(ascii: ":")); put(secondsOfDay / 60 % 60, 2); put(UInt8(ascii: ":"))
+            put(secondsOfDay % 60, 2)
+            if fraction != 0 {
+                put(UInt8(ascii: "."))
+                if fraction % 1000 == 0 { put(fraction / 1000, 3) } else { put(fraction, 6) }
+            }
+            put(UInt8(ascii: "Z"))
+            return at
         }
-        var out = pad(y, 4) + "-" + pad(m, 2) + "-" + pad(d, 2) + "T"
-        out += pad(secondsOfDay / 3600, 2) + ":" + pad(secondsOfDay / 60 % 60, 2) + ":" + pad(secondsOfDay % 60, 2)
-        if fraction != 0 {
-            out += fraction % 1000 == 0 ? "." + pad(fraction / 1000, 3) : "." + pad(fraction, 6)
-        }
-        return out + "Z"
     }
 
     /// Parses RFC 3339 (`T` or space, `Z` or an offset, up to 6 fraction digits).

@@ -12,12 +12,7 @@ enum Response {
             out.append(UInt8(ascii: ","))
         }
         out.append(contentsOf: #""ok":true"#.utf8)
-        for member in fields.members {
-            out.append(UInt8(ascii: ","))
-            JSONValue.string(member.key).write(into: &out)
-            out.append(UInt8(ascii: ":"))
-            member.value.write(into: &out)
-        }
+        fields.writeMembers(into: &out, afterOthers: true)
         out.append(contentsOf: "}\n".utf8)
     }
 

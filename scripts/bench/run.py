@@ -1039,9 +1039,9 @@ def python_result(out):
 
 def weather_result(out, op="get"):
     doc = json.loads(out)
-    get = doc["ops"][op]
-    result = {"per_second": get["throughput_per_s"], "p50_us": get["latency_us"]["p50"],
-              "p99_us": get["latency_us"]["p99"], "count": get["count"], "seconds": doc["duration_s"]}
+    stats = doc["ops"][op]
+    result = {"per_second": stats["throughput_per_s"], "p50_us": stats["latency_us"]["p50"],
+              "p99_us": stats["latency_us"]["p99"], "count": stats["count"], "seconds": doc["duration_s"]}
     if doc.get("errors"):
         result["errors"] = doc["errors"]
     return result
