@@ -17,6 +17,11 @@ package final class ServerContext: Sendable {
     let allowedUIDs: Set<UInt32>
     let adminUIDs: Set<UInt32>
     let stats = ServerStats()
+    /// How long a request's reads may run on the session's own thread before the rest moves
+    /// to the connections' queues (`Session.readEach(inline:)`). Other sessions of the same
+    /// event loop wait that long at most, while a hop to a queue and back costs tens of
+    /// microseconds. Zero: every read hops.
+    let inlineReadBudget: Duration
     private let nextSession = Mutex(1)
     private let liveSessions = Mutex<[Int: SessionRecord]>([:])
     /// Accepted connections, authenticated or not (for max_connections).
@@ -39,8 +44,9 @@ package final class ServerContext: Sendable {
     package static let serverName = "shardd"
     package static let version = "0.1.0"
 
-    package init(configuration: Configuration, shards: ShardSet, logger: Logger) {
+    package init(configuration: Configuration, shards: ShardSet, logger: Logger, inlineReadBudget: Duration = .microseconds(500)) {
         self.configuration = configuration
+        self.inlineReadBudget = inlineReadBudget
         self.shards = shards
         self.logger = logger
         shardChooser = ShardChooser(configuration: configuration)

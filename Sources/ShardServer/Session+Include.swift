@@ -61,7 +61,7 @@ extension Session {
         let shards = try shardNames.map { name throws(RequestError) in try shard(named: name) }
         let maxRows = configuration.server.maxResultRows
         let linksToLoad = linksByShard
-        let found = try await readEach(shards) { shard, connection -> [[Value]] in
+        let found = try await readEach(shards, inline: true) { shard, connection -> [[Value]] in
             var rows: [[Value]] = []
             // In chunks, well below every backend's limit of bound parameters.
             let links = linksToLoad[shard.name] ?? []

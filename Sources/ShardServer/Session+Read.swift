@@ -24,7 +24,6 @@ extension Session {
             if known.count > 1 { throw ambiguous(model, key, known) }
         }
         let shards = try candidates.map { name throws(RequestError) in try shard(named: name) }
-        // A point read by primary key: inline on SQLite (no thread hop).
         let found = try await readEach(shards, inline: true) { shard, connection in
             (shard.name, try connection.run(shard.pointSelects.statement(model, key)).rows.first)
         }
@@ -66,7 +65,7 @@ extension Session {
         let perShard = offset + needed
         let shards = try routing.shards.map { name throws(RequestError) in try shard(named: name) }
         let tiebreak = model.primaryKey.filter { key in !order.contains { $0.column == key } }.map { SortKey(column: $0) }
-        let perShardRows = try await readEach(shards) { shard, connection in
+        let perShardRows = try await readEach(shards, inline: true) { shard, connection in
             var parameters: [Value] = []
             var sql = shard.dialect.selectAll(model)
             if let filter { sql += " WHERE " + shard.dialect.whereClause(filter, model: model, parameters: &parameters) }
@@ -103,7 +102,7 @@ extension Session {
 
         let routing = try route(model, filter, explicit)
         let shards = try routing.shards.map { name throws(RequestError) in try shard(named: name) }
-        let counts = try await readEach(shards) { shard, connection -> Int64 in
+        let counts = try await readEach(shards, inline: true) { shard, connection -> Int64 in
             var parameters: [Value] = []
             var sql = "SELECT count(*) FROM \(SQLDialect.quote(model.table))"
             if let filter { sql += " WHERE " + shard.dialect.whereClause(filter, model: model, parameters: &parameters) }

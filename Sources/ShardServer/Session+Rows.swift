@@ -1,3 +1,4 @@
+import Dispatch
 import ShardCore
 import ShardStore
 
@@ -98,25 +99,45 @@ extension Session {
         }
     }
 
-    /// Runs `body` on each shard concurrently (reads), results in the given order.
-    /// - Parameter inline: short point reads (see `Session.read(on:lease:inline:_:)`).
+    /// Runs `body` on each shard, results in the given order. Shards whose reads hop to a
+    /// connection's queue run concurrently.
+    /// - Parameter inline: `body` only reads, and may be run again. On SQLite shards outside
+    ///   the session's transaction it then runs on the session's thread, one shard after
+    ///   another, within the context's `inlineReadBudget`; a shard still reading when the
+    ///   budget runs out, and the shards after it, go to the queues at once.
     func readEach<T: Sendable>(_ shards: [Shard], inline: Bool = false, _ body: @escaping @Sendable (Shard, any ShardConnection) throws -> T) async throws -> [T] {
+        let deadline = inline ? DispatchTime.now().uptimeNanoseconds + context.inlineReadBudget.wholeNanoseconds : nil
         if shards.count == 1 {
             let shard = shards[0]
-            return [try await Session.read(on: shard, lease: transaction?.lease(for: shard), inline: inline) { try body(shard, $0) }]
+            return [try await Session.read(on: shard, lease: transaction?.lease(for: shard), inlineUntil: deadline) { try body(shard, $0) }]
         }
-        // Leases are picked here, on the session's task, before fanning out.
-        let tasks = shards.map { shard in
-            let lease = transaction?.lease(for: shard)
-            return Task { try await Session.read(on: shard, lease: lease, inline: inline) { try body(shard, $0) } }
+        // Leases are picked here, on the session's task. The reads that hop start first, so
+        // that they run while the inline ones run here.
+        let leases = shards.map { transaction?.lease(for: $0) }
+        let inlined = shards.indices.map { deadline != nil && leases[$0] == nil && shards[$0].dialect.backend == .sqlite }
+        var tasks: [Int: Task<T, Error>] = [:]
+        func hop(_ index: Int) {
+            let shard = shards[index], lease = leases[index]
+            tasks[index] = Task { try await Session.read(on: shard, lease: lease) { try body(shard, $0) } }
         }
-        var results: [T] = []
-        var firstError: Error?
-        for task in tasks {
-            do { results.append(try await task.value) } catch { if firstError == nil { firstError = error } }
+        for index in shards.indices where !inlined[index] { hop(index) }
+        var results: [Int: Result<T, Error>] = [:]
+        for index in shards.indices where inlined[index] {
+            let shard = shards[index]
+            do {
+                if let value = try await shard.readInline(until: deadline!, { try body(shard, $0) }) {
+                    results[index] = .success(value)
+                } else {
+                    hop(index)
+                }
+            } catch {
+                results[index] = .failure(error)
+            }
         }
-        if let firstError { throw firstError }
-        return results
+        for (index, task) in tasks {
+            do { results[index] = .success(try await task.value) } catch { results[index] = .failure(error) }
+        }
+        return try shards.indices.map { try results[$0]!.get() }
     }
 }
 

@@ -97,12 +97,13 @@ extension Session {
         try await Session.read(on: shard, lease: transaction?.lease(for: shard), body)
     }
 
-    /// - Parameter inline: a short point read, run on the calling thread on SQLite (see
-    ///   `Shard.withConnection(inline:)`); only outside the transaction's connection.
+    /// - Parameter inlineUntil: on SQLite, first try the read on the calling thread until this
+    ///   deadline (`Shard.withConnection(inlineUntil:_:)`); only outside the transaction's connection.
     static func read<T: Sendable>(
-        on shard: Shard, lease: ConnectionLease?, inline: Bool = false, _ body: @escaping @Sendable (any ShardConnection) throws -> T
+        on shard: Shard, lease: ConnectionLease?, inlineUntil deadline: UInt64? = nil,
+        _ body: @escaping @Sendable (any ShardConnection) throws -> T
     ) async throws -> T {
-        guard let lease else { return try await shard.withConnection(inline: inline, body) }
+        guard let lease else { return try await shard.withConnection(inlineUntil: deadline, body) }
         guard shard.dialect.backend == .postgres else { return try await lease.run(body) }
         return try await lease.run { connection in
             try connection.savepoint(WriteScope.savepoint)

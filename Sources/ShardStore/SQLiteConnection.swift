@@ -24,6 +24,10 @@ final class SQLiteConnection: ShardConnection {
     /// When the running statement must stop, in DispatchTime nanoseconds; read by the
     /// progress handler on this connection's own thread.
     fileprivate var deadline: UInt64 = .max
+    /// When work run on a borrower's thread must give way (`limitInlineWork`); .max: never.
+    fileprivate var inlineDeadline: UInt64 = .max
+    /// Set by the progress handler when it interrupted a statement for `inlineDeadline`.
+    fileprivate var inlineLimitHit = false
 
     private init(db: OpaquePointer, shard: String, statementTimeoutMs: Int?) {
         self.db = db
@@ -47,14 +51,18 @@ final class SQLiteConnection: ShardConnection {
         }
         let connection = SQLiteConnection(db: handle, shard: shard, statementTimeoutMs: statementTimeoutMs)
         sqlite3_busy_timeout(handle, min(busyTimeoutMs, Int32(clamping: statementTimeoutMs ?? Int(busyTimeoutMs))))
-        if statementTimeoutMs != nil {
-            // Every 1000 virtual-machine steps: past the deadline, interrupt (SQLITE_INTERRUPT).
-            sqlite3_progress_handler(handle, 1000, { context in
-                guard let context else { return 0 }
-                let connection = Unmanaged<SQLiteConnection>.fromOpaque(context).takeUnretainedValue()
-                return DispatchTime.now().uptimeNanoseconds > connection.deadline ? 1 : 0
-            }, Unmanaged.passUnretained(connection).toOpaque())
-        }
+        // Every 1000 virtual-machine steps: past either deadline, interrupt (SQLITE_INTERRUPT).
+        sqlite3_progress_handler(handle, 1000, { context in
+            guard let context else { return 0 }
+            let connection = Unmanaged<SQLiteConnection>.fromOpaque(context).takeUnretainedValue()
+            guard connection.deadline != .max || connection.inlineDeadline != .max else { return 0 }
+            let now = DispatchTime.now().uptimeNanoseconds
+            if now > connection.inlineDeadline {
+                connection.inlineLimitHit = true
+                return 1
+            }
+            return now > connection.deadline ? 1 : 0
+        }, Unmanaged.passUnretained(connection).toOpaque())
         sqlite3_extended_result_codes(handle, 1)
         do throws(ShardError) {
             // journal_mode answers with the mode in force: a read-only or odd file says so.
@@ -111,6 +119,12 @@ final class SQLiteConnection: ShardConnection {
         guard rc == SQLITE_OK else { throw error(rc, sql: sql) }
     }
 
+    func limitInlineWork(until deadline: UInt64?) -> Bool {
+        defer { inlineLimitHit = false }
+        inlineDeadline = deadline ?? .max
+        return inlineLimitHit
+    }
+
     func releaseMemory() {
         if let db { sqlite3_db_release_memory(db) }
     }
@@ -154,6 +168,8 @@ final class SQLiteConnection: ShardConnection {
         switch extended & 0xff {
         case SQLITE_CONSTRAINT:
             code = .constraintViolation
+        case SQLITE_INTERRUPT where inlineLimitHit:
+            code = .inlineLimit
         case SQLITE_BUSY, SQLITE_LOCKED, SQLITE_INTERRUPT:
             code = .timeout
         case SQLITE_MISMATCH, SQLITE_TOOBIG, SQLITE_RANGE:

@@ -42,24 +42,38 @@ package final class Shard: Sendable {
     /// Lends a pooled connection to `body` for one call, then returns it to the pool.
     /// A transaction the body leaves open is rolled back before anyone else gets the connection.
     ///
-    /// - Parameter inline: on SQLite, run `body` on the caller's thread instead of hopping to
-    ///   the connection's queue and back (two cross-thread wake-ups, tens of microseconds).
-    ///   Only for short reads outside a transaction: in WAL mode they never wait for a lock,
-    ///   so they cannot hold the caller's thread for long. PostgreSQL always hops.
+    /// - Parameter inlineUntil: first try `readInline(until:_:)` with this deadline; if that
+    ///   does not finish the read, run it on the connection's queue.
     package func withConnection<T: Sendable>(
-        inline: Bool = false, _ body: @escaping @Sendable (any ShardConnection) throws -> T
+        inlineUntil deadline: UInt64? = nil, _ body: @escaping @Sendable (any ShardConnection) throws -> T
     ) async throws -> T {
+        if let deadline, let value = try await readInline(until: deadline, body) { return value }
         let slot = try await acquire()
-        if inline && dialect.backend == .sqlite {
-            // The pool lent the connection to this caller alone: using it here is as
-            // exclusive as using it on its queue.
-            let result = Result { try body(slot.connection) }
-            giveBack(slot, reusable: slot.clean())
-            return try result.get()
-        }
         let (result, reusable) = await slot.runAndClean(body)
         giveBack(slot, reusable: reusable)
         return try result.get()
+    }
+
+    /// Runs a read on the caller's thread instead of hopping to a connection's queue and back
+    /// (two cross-thread wake-ups, tens of microseconds), if it finishes by `deadline`
+    /// (DispatchTime uptime nanoseconds). Only on SQLite: in WAL mode a read outside a
+    /// transaction never waits for a lock. PostgreSQL always hops.
+    ///
+    /// - Returns: nil, with nothing of the read left behind, when the shard is not SQLite, the
+    ///   deadline has passed, or a statement was still running at the deadline (it is
+    ///   interrupted). `body` must therefore only read, so that it may run again elsewhere.
+    package func readInline<T>(
+        until deadline: UInt64, _ body: (any ShardConnection) throws -> T
+    ) async throws -> T? {
+        guard dialect.backend == .sqlite, DispatchTime.now().uptimeNanoseconds < deadline else { return nil }
+        let slot = try await acquire()
+        // The pool lent the connection to this caller alone: using it here is as exclusive
+        // as using it on its queue.
+        _ = slot.connection.limitInlineWork(until: deadline)
+        let result = Result { try body(slot.connection) }
+        let interrupted = slot.connection.limitInlineWork(until: nil)
+        giveBack(slot, reusable: slot.clean())
+        return interrupted ? nil : try result.get()
     }
 
     /// Keeps one connection for several calls (a transaction spanning requests).
@@ -355,6 +369,10 @@ package final class StatementCounter: Sendable {
         count.add(1, ordering: .relaxed)
     }
 
+    func withdraw() {
+        count.subtract(1, ordering: .relaxed)
+    }
+
     func failed() {
         failures.add(1, ordering: .relaxed)
     }
@@ -377,7 +395,8 @@ final class CountingConnection: ShardConnection {
         do {
             return try inner.run(statement)
         } catch {
-            counter.failed()
+            // Stopped to be run again on the connection's queue: that run is the one counted.
+            if error.code == .inlineLimit { counter.withdraw() } else { counter.failed() }
             throw error
         }
     }
@@ -387,6 +406,7 @@ final class CountingConnection: ShardConnection {
     var isInTransaction: Bool { inner.isInTransaction }
     func close() { inner.close() }
     func releaseMemory() { inner.releaseMemory() }
+    func limitInlineWork(until deadline: UInt64?) -> Bool { inner.limitInlineWork(until: deadline) }
 }
 
 extension ShardConnection {

@@ -18,9 +18,16 @@ package protocol ShardConnection: AnyObject {
     /// Frees what the connection caches and can read again (SQLite's page cache); called by
     /// the pool on idle connections so that an idle daemon gives its memory back.
     func releaseMemory()
+    /// Bounds the work of the next calls, run on a borrower's thread rather than on the
+    /// connection's queue: past `deadline` (DispatchTime uptime nanoseconds) a statement is
+    /// interrupted. nil lifts the bound. Returns whether a statement was interrupted for the
+    /// bound being lifted or replaced. PostgreSQL connections never run inline: no bound.
+    func limitInlineWork(until deadline: UInt64?) -> Bool
 }
 
 extension ShardConnection {
+    package func limitInlineWork(until deadline: UInt64?) -> Bool { false }
+
     package func begin(_ dialect: SQLDialect) throws(ShardError) { try execute(dialect.beginTransaction) }
     package func commit() throws(ShardError) { try execute("COMMIT") }
     package func rollback() throws(ShardError) { try execute("ROLLBACK") }

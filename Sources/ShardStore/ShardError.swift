@@ -19,6 +19,9 @@ package struct ShardError: Error, Sendable, CustomStringConvertible {
         package static let invalidValue = Code(rawValue: "invalid_value")
         /// Any other statement error (bad SQL, missing table): a bug or a schema mismatch.
         package static let statementFailed = Code(rawValue: "statement_failed")
+        /// A statement run on a borrower's thread outlived its bound (`Shard.withConnection`
+        /// runs it again on the connection's queue); never reaches a client.
+        package static let inlineLimit = Code(rawValue: "inline_limit")
     }
 
     package var code: Code

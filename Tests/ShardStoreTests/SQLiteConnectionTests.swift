@@ -123,6 +123,29 @@ import Testing
         #expect(shard.poolUse.inUse == 0)
     }
 
+    @Test func aReadPastItsInlineDeadlineIsInterruptedAndRunsAgainOnTheQueue() async throws {
+        let shard = shard()
+        // Some tens of milliseconds of work in one statement, far past a 1 ms deadline.
+        let slow = Statement("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 300000) SELECT count(*) FROM c",
+                             resultTypes: [.int])
+        let soon = { DispatchTime.now().uptimeNanoseconds + 1_000_000 }
+        // Run to its end, it would return its row: nil says it was interrupted at the deadline.
+        let inline = try await shard.readInline(until: soon()) { try $0.run(slow).rows }
+        #expect(inline == nil)
+
+        let rows = try await shard.withConnection(inlineUntil: soon()) { try $0.run(slow).rows }
+        #expect(rows == [[.int(300_000)]])
+        let quick = try await shard.readInline(until: soon() + 1_000_000_000) { try $0.run(Statement("SELECT 7", resultTypes: [.int])).rows }
+        #expect(quick == [[.int(7)]])
+        // The interrupted attempts are neither statements nor errors in the shard's stats.
+        #expect(shard.statements.value == 2)
+        #expect(shard.statements.errors == 0)
+        // The connections are fit for use again, with no bound left on them.
+        let again = try await shard.withConnection { try $0.run(slow).rows }
+        #expect(again == [[.int(300_000)]])
+        #expect(shard.poolUse.inUse == 0)
+    }
+
     @Test func writersWaitForTheLockInsteadOfFailing() async throws {
         let shard = shard(poolSize: 2)
         try await shard.withConnection { try $0.execute("CREATE TABLE t (v INTEGER) STRICT") }
