@@ -29,10 +29,14 @@ final class SQLiteConnection: ShardConnection {
     /// Set by the progress handler when it interrupted a statement for `inlineDeadline`.
     fileprivate var inlineLimitHit = false
 
+    /// How long a statement waits for another connection's lock, in milliseconds.
+    private let lockWaitMs: Int32
+
     private init(db: OpaquePointer, shard: String, statementTimeoutMs: Int?) {
         self.db = db
         self.shard = shard
         self.statementTimeoutNs = statementTimeoutMs.map { UInt64($0) * 1_000_000 }
+        self.lockWaitMs = min(SQLiteConnection.busyTimeoutMs, Int32(clamping: statementTimeoutMs ?? Int(SQLiteConnection.busyTimeoutMs)))
     }
 
     /// Opens (creating it and its directory if missing) the SQLite file at `path`.
@@ -50,7 +54,7 @@ final class SQLiteConnection: ShardConnection {
                              backendCode: SQLiteConnection.codeName(rc))
         }
         let connection = SQLiteConnection(db: handle, shard: shard, statementTimeoutMs: statementTimeoutMs)
-        sqlite3_busy_timeout(handle, min(busyTimeoutMs, Int32(clamping: statementTimeoutMs ?? Int(busyTimeoutMs))))
+        sqlite3_busy_timeout(handle, connection.lockWaitMs)
         // Every 1000 virtual-machine steps: past either deadline, interrupt (SQLITE_INTERRUPT).
         sqlite3_progress_handler(handle, 1000, { context in
             guard let context else { return 0 }
@@ -121,6 +125,10 @@ final class SQLiteConnection: ShardConnection {
 
     func limitInlineWork(until deadline: UInt64?) -> Bool {
         defer { inlineLimitHit = false }
+        // A read that would wait for a lock (WAL recovery, another process's exclusive lock)
+        // must not sleep on a borrower's thread: it gives up at once and waits on the queue.
+        let bounded = deadline != nil
+        if bounded != (inlineDeadline != .max) { sqlite3_busy_timeout(db, bounded ? 0 : lockWaitMs) }
         inlineDeadline = deadline ?? .max
         return inlineLimitHit
     }
@@ -169,6 +177,9 @@ final class SQLiteConnection: ShardConnection {
         case SQLITE_CONSTRAINT:
             code = .constraintViolation
         case SQLITE_INTERRUPT where inlineLimitHit:
+            code = .inlineLimit
+        case SQLITE_BUSY where inlineDeadline != .max:
+            inlineLimitHit = true
             code = .inlineLimit
         case SQLITE_BUSY, SQLITE_LOCKED, SQLITE_INTERRUPT:
             code = .timeout

@@ -146,6 +146,26 @@ import Testing
         #expect(shard.poolUse.inUse == 0)
     }
 
+    @Test func workUnderAnInlineBoundGivesUpOnALockInsteadOfWaiting() async throws {
+        let path = directory.path + "/shard.db"
+        let holder = LockHolder(try SQLiteConnection.open(path: path, shard: "asia"))
+        let other = try SQLiteConnection.open(path: path, shard: "asia")
+        try holder.connection.execute("CREATE TABLE t (v INTEGER) STRICT")
+        try holder.connection.execute("BEGIN IMMEDIATE")
+        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(500)) { try? holder.connection.execute("COMMIT") }
+
+        // Waiting for the lock (as it would on a connection's queue) would insert once the
+        // holder commits; under the bound the statement fails at once, marked for a retry.
+        _ = other.limitInlineWork(until: DispatchTime.now().uptimeNanoseconds + 60_000_000_000)
+        let refused = #expect(throws: ShardError.self) { try other.run(Statement("INSERT INTO t VALUES (1)")) }
+        #expect(refused?.code == .inlineLimit)
+        #expect(other.limitInlineWork(until: nil), "reported as stopped for the bound")
+
+        // Unbounded again, the connection waits for the lock as before.
+        _ = try other.run(Statement("INSERT INTO t VALUES (2)"))
+        #expect(try other.run(Statement("SELECT v FROM t", resultTypes: [.int])).rows == [[.int(2)]])
+    }
+
     @Test func writersWaitForTheLockInsteadOfFailing() async throws {
         let shard = shard(poolSize: 2)
         try await shard.withConnection { try $0.execute("CREATE TABLE t (v INTEGER) STRICT") }
@@ -188,4 +208,10 @@ import Testing
         #expect(error?.code == .shardUnavailable)
         #expect(error?.message.contains("plainfile") == true)
     }
+}
+
+/// A connection handed to another thread once, to end its transaction there.
+private final class LockHolder: @unchecked Sendable {
+    let connection: SQLiteConnection
+    init(_ connection: SQLiteConnection) { self.connection = connection }
 }
