@@ -21,7 +21,8 @@ extension Session {
         let maxRows = configuration.server.maxResultRows
         let perShard: [[[Value]]]
         do {
-            perShard = try await readEach(shards, inline: true) { shard, connection in
+            // Without a where or groups it reads whole tables: never short (see `count`).
+            perShard = try await readEach(shards, inline: filter != nil || !plan.groupBy.isEmpty) { shard, connection in
                 try connection.run(shard.dialect.aggregateStatement(plan, where: filter, limit: maxRows + 1)).rows
             }
         } catch let error as ShardError where error.message.lowercased().contains("overflow") || error.code == .invalidValue {

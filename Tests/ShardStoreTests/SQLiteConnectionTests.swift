@@ -146,6 +146,21 @@ import Testing
         #expect(shard.poolUse.inUse == 0)
     }
 
+    /// Why `count` and `aggregate` without a where never run inline: SQLite counts a whole
+    /// table in one step of its machine, and the progress handler cannot stop it.
+    @Test func aBareCountRunsPastItsInlineDeadline() async throws {
+        let shard = shard()
+        try await shard.withConnection { connection in
+            try connection.execute("CREATE TABLE t (v INTEGER) STRICT")
+            try connection.execute("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 300000) INSERT INTO t SELECT x FROM c")
+        }
+        let soon = { DispatchTime.now().uptimeNanoseconds + 300_000 }
+        let counted = try await shard.readInline(until: soon()) { try $0.run(Statement("SELECT count(*) FROM t", resultTypes: [.int])).rows }
+        #expect(counted == [[.int(300_000)]], "counted to the end: not interruptible")
+        let scanned = try await shard.readInline(until: soon()) { try $0.run(Statement("SELECT count(*) FROM t WHERE v % 7 = 0", resultTypes: [.int])).rows }
+        #expect(scanned == nil, "a scan row by row stops at the deadline")
+    }
+
     @Test func workUnderAnInlineBoundGivesUpOnALockInsteadOfWaiting() async throws {
         let path = directory.path + "/shard.db"
         let holder = LockHolder(try SQLiteConnection.open(path: path, shard: "asia"))
