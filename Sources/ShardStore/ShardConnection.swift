@@ -20,8 +20,10 @@ package protocol ShardConnection: AnyObject {
     func releaseMemory()
     /// Bounds the work of the next calls, run on a borrower's thread rather than on the
     /// connection's queue: past `deadline` (DispatchTime uptime nanoseconds) a statement is
-    /// interrupted. nil lifts the bound. Returns whether a statement was interrupted for the
-    /// bound being lifted or replaced. PostgreSQL connections never run inline: no bound.
+    /// interrupted, and one that would wait for another connection's lock fails at once
+    /// (both with `ShardError.Code.inlineLimit`). nil lifts the bound. Returns whether the
+    /// bound being lifted or replaced stopped a statement. PostgreSQL connections never run
+    /// inline: no bound.
     func limitInlineWork(until deadline: UInt64?) -> Bool
 }
 
