@@ -76,11 +76,15 @@ as_pg() {
 # outlives the script: a caller's pipe or socket left open in it would make the caller wait
 # for the server to exit (Foundation's Process does exactly that).
 without_inherited_fds() {
-    local fd
+    local fd closes=""
     for fd in /proc/$BASHPID/fd/*; do
         fd=${fd##*/}
-        if ((fd > 2)); then { eval "exec $fd>&-"; } 2>/dev/null || true; fi
+        if ((fd > 2)); then closes+=" $fd>&-"; fi
     done
+    # One exec with no redirection of its own: a `2>/dev/null` per descriptor made bash keep
+    # stderr on a high descriptor meanwhile, which the loop then closed ("Bad file descriptor").
+    # Callers must not redirect the call itself, for the same reason.
+    eval "exec$closes"
     "$@"
 }
 
@@ -157,7 +161,9 @@ cmd_start() {
         log "starting PostgreSQL on 127.0.0.1:$PG_PORT and $SOCKET_DIR"
         # The port is given here rather than in postgresql.conf so that SHARDD_PG_PORT is honoured
         # by an existing cluster too.
-        if ! (without_inherited_fds as_pg "$BIN/pg_ctl" start -D "$DATA_DIR" -l "$LOG_FILE" -o "-p $PG_PORT" -w -t "$START_TIMEOUT" >&2); then
+        # stdout to stderr first, not on the call: bash would keep the old stdout on a high
+        # descriptor meanwhile, which without_inherited_fds closes.
+        if ! (exec >&2; without_inherited_fds as_pg "$BIN/pg_ctl" start -D "$DATA_DIR" -l "$LOG_FILE" -o "-p $PG_PORT" -w -t "$START_TIMEOUT"); then
             fail_with_log "PostgreSQL did not start"
         fi
     fi
