@@ -56,12 +56,14 @@ package final class Shard: Sendable {
 
     /// Runs a read on the caller's thread instead of hopping to a connection's queue and back
     /// (two cross-thread wake-ups, tens of microseconds), if it finishes by `deadline`
-    /// (DispatchTime uptime nanoseconds). Only on SQLite: in WAL mode a read outside a
-    /// transaction never waits for a lock. PostgreSQL always hops.
+    /// (DispatchTime uptime nanoseconds). Only on SQLite, where a read outside a transaction
+    /// rarely meets a lock in WAL mode, and gives up rather than wait here when it does.
+    /// PostgreSQL always hops.
     ///
     /// - Returns: nil, with nothing of the read left behind, when the shard is not SQLite, the
-    ///   deadline has passed, or a statement was still running at the deadline (it is
-    ///   interrupted). `body` must therefore only read, so that it may run again elsewhere.
+    ///   deadline has passed, a statement was still running at the deadline (it is
+    ///   interrupted), or one met a lock. `body` must therefore only read, so that it may run
+    ///   again elsewhere.
     package func readInline<T>(
         until deadline: UInt64, _ body: (any ShardConnection) throws -> T
     ) async throws -> T? {
