@@ -30,23 +30,26 @@ let package = Package(
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
         ),
+        // The wire, shared by the daemon and its clients: JSON, values, timestamps, identity
+        // keys, error codes, the envelope. The standard library and Foundation only.
+        .target(name: "ShardProtocol"),
+        // The NIO pieces both sides of the socket use: line framing, a task executor on an event loop.
+        .target(
+            name: "ShardTransport",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")]
+        ),
         .target(
             name: "ShardCore",
-            dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]
+            dependencies: ["ShardProtocol", .product(name: "TOMLKit", package: "TOMLKit")]
         ),
         .target(
             name: "ShardStore",
-            dependencies: ["ShardCore", "CSQLite", "CLibPQ", .product(name: "Logging", package: "swift-log")]
-        ),
-        // One type shared by the daemon and the client: a task executor on a NIO event loop.
-        .target(
-            name: "LoopExecutor",
-            dependencies: [.product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["ShardProtocol", "ShardCore", "CSQLite", "CLibPQ", .product(name: "Logging", package: "swift-log")]
         ),
         .target(
             name: "ShardServer",
             dependencies: [
-                "ShardCore", "ShardStore", "LoopExecutor",
+                "ShardProtocol", "ShardCore", "ShardStore", "ShardTransport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -58,7 +61,7 @@ let package = Package(
         .target(
             name: "ShardClient",
             dependencies: [
-                "ShardCore", "LoopExecutor",
+                "ShardProtocol", "ShardTransport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
@@ -66,7 +69,7 @@ let package = Package(
         .executableTarget(
             name: "shardd",
             dependencies: [
-                "ShardCore", "ShardStore", "ShardServer",
+                "ShardProtocol", "ShardCore", "ShardStore", "ShardServer",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -88,26 +91,31 @@ let package = Package(
         .executableTarget(
             name: "storebench",
             dependencies: [
-                "ShardCore", "ShardStore",
+                "ShardProtocol", "ShardCore", "ShardStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // Fixtures shared by the test targets: temp directories, the test PostgreSQL, a shard of either backend.
-        .target(name: "ShardTestSupport", dependencies: ["ShardCore", "ShardStore"], path: "Tests/ShardTestSupport"),
-        .testTarget(name: "ShardCoreTests", dependencies: ["ShardCore"]),
-        .testTarget(name: "ShardStoreTests", dependencies: ["ShardStore", "ShardCore", "ShardTestSupport"]),
+        .target(name: "ShardTestSupport", dependencies: ["ShardProtocol", "ShardCore", "ShardStore"], path: "Tests/ShardTestSupport"),
+        .testTarget(name: "ShardProtocolTests", dependencies: ["ShardProtocol", "ShardCore"]),
+        .testTarget(
+            name: "ShardTransportTests",
+            dependencies: ["ShardTransport", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio")]
+        ),
+        .testTarget(name: "ShardCoreTests", dependencies: ["ShardProtocol", "ShardCore"]),
+        .testTarget(name: "ShardStoreTests", dependencies: ["ShardProtocol", "ShardStore", "ShardCore", "ShardTestSupport"]),
         .testTarget(
             name: "ShardServerTests",
             dependencies: [
-                "ShardServer", "ShardCore", "ShardStore", "ShardTestSupport",
+                "ShardProtocol", "ShardServer", "ShardCore", "ShardStore", "ShardTransport", "ShardTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
         // Runs the built binaries (shardd) as processes; `swift build --build-tests` builds them first.
-        .testTarget(name: "EndToEndTests", dependencies: ["ShardCore", "ShardTestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["ShardProtocol", "ShardCore", "ShardTestSupport"]),
         // The client library against the real daemon (started from the built binary).
-        .testTarget(name: "ShardClientTests", dependencies: ["ShardClient", "ShardCore", "ShardTestSupport"]),
+        .testTarget(name: "ShardClientTests", dependencies: ["ShardClient", "ShardProtocol", "ShardCore", "ShardTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -42,10 +42,10 @@ public struct Aggregate: Sendable, Hashable, CustomStringConvertible {
     public static func avg(_ column: String, as alias: String? = nil) -> Aggregate { Aggregate(.avg, column, as: alias) }
 
     /// The protocol form, `["avg","temperature"]` or `["max","temperature","hottest"]`.
-    public var description: String { JSONValue(core: core).description }
+    public var description: String { requestJSON.description }
 
-    var core: CoreJSON {
-        var parts: [CoreJSON] = [.string(function.rawValue), .string(column)]
+    var requestJSON: JSONValue {
+        var parts: [JSONValue] = [.string(function.rawValue), .string(column)]
         if let alias { parts.append(.string(alias)) }
         return .array(parts)
     }
@@ -57,19 +57,19 @@ public struct AggregateResult: Sendable {
     public let rows: [ShardRow]
     /// The shards that were asked.
     public let shards: [String]
-    let coreRows: [CoreObject]
+    let answerRows: [JSONObject]
 
-    init(_ answer: CoreObject) throws(ShardError) {
-        guard case .array(let elements)? = answer["rows"], let shards = answer["shards"]?.coreStrings else {
+    init(_ answer: JSONObject) throws(ShardError) {
+        guard case .array(let elements)? = answer["rows"], let shards = answer["shards"]?.stringsValue else {
             throw ShardError.invalidResponse("to aggregate lacks rows or shards")
         }
-        var coreRows: [CoreObject] = []
+        var answerRows: [JSONObject] = []
         for element in elements {
             guard case .object(let row) = element else { throw ShardError.invalidResponse("to aggregate has a row that is not an object") }
-            coreRows.append(row)
+            answerRows.append(row)
         }
-        self.coreRows = coreRows
-        self.rows = coreRows.map(ShardRow.init(core:))
+        self.answerRows = answerRows
+        self.rows = answerRows.map(ShardRow.init(answer:))
         self.shards = shards
     }
 
@@ -77,8 +77,8 @@ public struct AggregateResult: Sendable {
     /// - Throws: `ShardError` `decoding_failed` when a row does not fit `Row`.
     public func decode<Row: Decodable>(as type: Row.Type = Row.self) throws(ShardError) -> [Row] {
         var decoded: [Row] = []
-        decoded.reserveCapacity(coreRows.count)
-        for row in coreRows { decoded.append(try ModelDecoder.decode(Row.self, from: row)) }
+        decoded.reserveCapacity(answerRows.count)
+        for row in answerRows { decoded.append(try ModelDecoder.decode(Row.self, from: row)) }
         return decoded
     }
 }

@@ -1,13 +1,13 @@
 /// The members of a request after `op`, in order.
-typealias Arguments = [(key: String, value: CoreJSON)]
+typealias Arguments = [(key: String, value: JSONValue)]
 
 /// Argument lists: members added only when present.
-extension Array where Element == (key: String, value: CoreJSON) {
-    mutating func append(_ key: String, _ value: CoreJSON) {
+extension Array where Element == (key: String, value: JSONValue) {
+    mutating func append(_ key: String, _ value: JSONValue) {
         append((key: key, value: value))
     }
 
-    mutating func append(_ key: String, ifPresent value: CoreJSON?) {
+    mutating func append(_ key: String, ifPresent value: JSONValue?) {
         if let value { append((key: key, value: value)) }
     }
 
@@ -17,7 +17,7 @@ extension Array where Element == (key: String, value: CoreJSON) {
         if shards.count == 1 {
             append("shard", .string(shards[0]))
         } else {
-            append("shards", .array(shards.map(CoreJSON.string)))
+            append("shards", .array(shards.map(JSONValue.string)))
         }
     }
 }

@@ -7,15 +7,15 @@ public struct CountResult: Sendable, Hashable {
     /// The shards the request ran on.
     public let shards: [String]
 
-    init(_ answer: CoreObject) throws(ShardError) {
-        guard let count = answer["count"]?.coreInt, let shards = answer["shards"]?.coreStrings,
+    init(_ answer: JSONObject) throws(ShardError) {
+        guard let count = answer["count"]?.intValue, let shards = answer["shards"]?.stringsValue,
               case .object(let perShard)? = answer["per_shard"]
         else {
             throw ShardError.invalidResponse("lacks count, per_shard or shards")
         }
         var counts: [String: Int] = [:]
         for member in perShard.members {
-            counts[member.key] = member.value.coreInt.map { Int($0) } ?? 0
+            counts[member.key] = member.value.intValue.map { Int($0) } ?? 0
         }
         self.count = Int(count)
         self.perShard = counts

@@ -21,7 +21,7 @@ public struct DynamicSession: Sendable {
     /// Sends any op with any arguments, as JSON: the escape hatch for ops of newer daemons.
     @discardableResult
     public func request(_ op: String, _ arguments: JSONValue.Object = [:]) async throws -> JSONValue {
-        try await send(op, arguments.members.map { (key: $0.key, value: $0.value.coreValue) })
+        try await send(op, arguments.members)
     }
 
     private func send(_ op: String, _ arguments: Arguments = []) async throws -> JSONValue {
@@ -33,7 +33,7 @@ public struct DynamicSession: Sendable {
     /// `hello`: server, version, protocol, session, shards, models.
     public func hello(client: String? = nil) async throws -> JSONValue {
         var arguments: Arguments = []
-        arguments.append("client", ifPresent: client.map(CoreJSON.string))
+        arguments.append("client", ifPresent: client.map(JSONValue.string))
         return try await send("hello", arguments)
     }
 
@@ -46,18 +46,18 @@ public struct DynamicSession: Sendable {
     /// `add` of one row: `{"objects":[...]}`.
     @discardableResult
     public func add(model: String, values: ShardRow, shard: String? = nil) async throws -> JSONValue {
-        var arguments: Arguments = [("model", .string(model)), ("values", .object(try values.coreObject()))]
-        arguments.append("shard", ifPresent: shard.map(CoreJSON.string))
+        var arguments: Arguments = [("model", .string(model)), ("values", .object(try values.requestObject()))]
+        arguments.append("shard", ifPresent: shard.map(JSONValue.string))
         return try await send("add", arguments)
     }
 
     /// `add` of several rows: `{"objects":[...]}` in input order.
     @discardableResult
     public func add(model: String, rows: [ShardRow], shard: String? = nil) async throws -> JSONValue {
-        var coreRows: [CoreJSON] = []
-        for row in rows { coreRows.append(.object(try row.coreObject())) }
-        var arguments: Arguments = [("model", .string(model)), ("rows", .array(coreRows))]
-        arguments.append("shard", ifPresent: shard.map(CoreJSON.string))
+        var encoded: [JSONValue] = []
+        for row in rows { encoded.append(.object(try row.requestObject())) }
+        var arguments: Arguments = [("model", .string(model)), ("rows", .array(encoded))]
+        arguments.append("shard", ifPresent: shard.map(JSONValue.string))
         return try await send("add", arguments)
     }
 
@@ -71,11 +71,11 @@ public struct DynamicSession: Sendable {
     public func query(model: String, where predicate: Predicate? = nil, orderBy: [Ordering] = [], limit: Int? = nil,
                       offset: Int? = nil, include: [String] = [], shards: [String]? = nil) async throws -> JSONValue {
         var arguments: Arguments = [("model", .string(model))]
-        arguments.append("where", ifPresent: try predicate?.coreValue())
-        if !orderBy.isEmpty { arguments.append("order_by", Ordering.core(orderBy)) }
+        arguments.append("where", ifPresent: try predicate?.requestJSON())
+        if !orderBy.isEmpty { arguments.append("order_by", Ordering.requestJSON(orderBy)) }
         arguments.append("limit", ifPresent: limit.map { .int(Int64($0)) })
         arguments.append("offset", ifPresent: offset.map { .int(Int64($0)) })
-        if !include.isEmpty { arguments.append("include", .array(include.map(CoreJSON.string))) }
+        if !include.isEmpty { arguments.append("include", .array(include.map(JSONValue.string))) }
         arguments.appendShards(shards)
         return try await send("query", arguments)
     }
@@ -83,7 +83,7 @@ public struct DynamicSession: Sendable {
     /// `count`: `{"count":n,"per_shard":{...},"shards":[...]}`.
     public func count(model: String, where predicate: Predicate? = nil, shards: [String]? = nil) async throws -> JSONValue {
         var arguments: Arguments = [("model", .string(model))]
-        arguments.append("where", ifPresent: try predicate?.coreValue())
+        arguments.append("where", ifPresent: try predicate?.requestJSON())
         arguments.appendShards(shards)
         return try await send("count", arguments)
     }
@@ -98,13 +98,13 @@ public struct DynamicSession: Sendable {
     /// `update` of one row by key: `{"object":...}`.
     @discardableResult
     public func update(key: IdentityKey, values: ShardRow) async throws -> JSONValue {
-        try await send("update", [("key", try key.coreValue()), ("values", .object(try values.coreObject()))])
+        try await send("update", [("key", try key.requestJSON()), ("values", .object(try values.requestObject()))])
     }
 
     /// `delete` of one row by key: `{"deleted":true}`.
     @discardableResult
     public func delete(key: IdentityKey) async throws -> JSONValue {
-        try await send("delete", [("key", try key.coreValue())])
+        try await send("delete", [("key", try key.requestJSON())])
     }
 
     /// `update_where`: `{"count":n,"per_shard":{...},"shards":[...]}`.
@@ -112,8 +112,8 @@ public struct DynamicSession: Sendable {
     public func updateWhere(model: String, where predicate: Predicate? = nil, values: ShardRow,
                             shards: [String]? = nil) async throws -> JSONValue {
         var arguments: Arguments = [("model", .string(model))]
-        arguments.append("where", ifPresent: try predicate?.coreValue())
-        arguments.append("values", .object(try values.coreObject()))
+        arguments.append("where", ifPresent: try predicate?.requestJSON())
+        arguments.append("values", .object(try values.requestObject()))
         arguments.appendShards(shards)
         return try await send("update_where", arguments)
     }
@@ -122,19 +122,19 @@ public struct DynamicSession: Sendable {
     @discardableResult
     public func deleteWhere(model: String, where predicate: Predicate? = nil, shards: [String]? = nil) async throws -> JSONValue {
         var arguments: Arguments = [("model", .string(model))]
-        arguments.append("where", ifPresent: try predicate?.coreValue())
+        arguments.append("where", ifPresent: try predicate?.requestJSON())
         arguments.appendShards(shards)
         return try await send("delete_where", arguments)
     }
 
     /// `load` of a relationship: `{"objects":[...]}` (to-many) or `{"object":...}` (to-one).
     public func load(key: IdentityKey, relationship: String) async throws -> JSONValue {
-        try await send("load", [("key", try key.coreValue()), ("relationship", .string(relationship))])
+        try await send("load", [("key", try key.requestJSON()), ("relationship", .string(relationship))])
     }
 
     /// `refresh`: `{"object":...}`.
     public func refresh(key: IdentityKey) async throws -> JSONValue {
-        try await send("refresh", [("key", try key.coreValue())])
+        try await send("refresh", [("key", try key.requestJSON())])
     }
 
     /// `begin`: `{"shards":[...]}`.
@@ -158,7 +158,7 @@ public struct DynamicSession: Sendable {
     /// `expunge`: `{"expunged":true|false}`.
     @discardableResult
     public func expunge(key: IdentityKey) async throws -> JSONValue {
-        try await send("expunge", [("key", try key.coreValue())])
+        try await send("expunge", [("key", try key.requestJSON())])
     }
 
     /// `expunge_all`: `{"expunged":n}`.
@@ -170,7 +170,7 @@ public struct DynamicSession: Sendable {
     /// `identity_keys` of this session: `{"keys":[...]}`.
     public func identityKeys(model: String? = nil) async throws -> JSONValue {
         var arguments: Arguments = []
-        arguments.append("model", ifPresent: model.map(CoreJSON.string))
+        arguments.append("model", ifPresent: model.map(JSONValue.string))
         return try await send("identity_keys", arguments)
     }
 
@@ -194,8 +194,8 @@ public struct DynamicSession: Sendable {
     /// `keys`: identity keys across live sessions, optionally of one session or model.
     public func keys(session: Int64? = nil, model: String? = nil, limit: Int? = nil) async throws -> JSONValue {
         var arguments: Arguments = []
-        arguments.append("session", ifPresent: session.map(CoreJSON.int))
-        arguments.append("model", ifPresent: model.map(CoreJSON.string))
+        arguments.append("session", ifPresent: session.map(JSONValue.int))
+        arguments.append("model", ifPresent: model.map(JSONValue.string))
         arguments.append("limit", ifPresent: limit.map { .int(Int64($0)) })
         return try await send("keys", arguments)
     }

@@ -3,7 +3,7 @@ import Foundation
 /// Reads a `Decodable` model from the column values of an object the daemon sent: integers
 /// exactly, a `real` into `Double`/`Float`, RFC 3339 text into `Date`, `null` into optionals.
 enum ModelDecoder {
-    static func decode<Model: Decodable>(_ type: Model.Type, from values: CoreObject, key: IdentityKey? = nil) throws(ShardError) -> Model {
+    static func decode<Model: Decodable>(_ type: Model.Type, from values: JSONObject, key: IdentityKey? = nil) throws(ShardError) -> Model {
         do {
             return try Model(from: RowDecoder(values: values))
         } catch {
@@ -28,34 +28,34 @@ enum ModelDecoder {
     }
 
     /// One column value as `T`, for the types a column can hold and those that decode from one.
-    static func value<T: Decodable>(_ type: T.Type, from json: CoreJSON, codingPath: [any CodingKey]) throws -> T {
+    static func value<T: Decodable>(_ type: T.Type, from json: JSONValue, codingPath: [any CodingKey]) throws -> T {
         if T.self == Date.self {
-            guard case .string(let text) = json, let date = RFC3339.date(from: text) else {
+            guard case .string(let text) = json, let date = (try? Timestamp(rfc3339: text))?.date else {
                 throw DecodingError.typeMismatch(Date.self, .init(codingPath: codingPath, debugDescription: "expected an RFC 3339 timestamp, found \(json.serialized)"))
             }
             return date as! T
         }
         if T.self == ShardValue.self {
-            return ShardValue(core: json) as! T
+            return ShardValue(answer: json) as! T
         }
         return try T(from: ValueDecoder(json: json, codingPath: codingPath))
     }
 
-    static func mismatch<T>(_ type: T.Type, _ json: CoreJSON, _ codingPath: [any CodingKey]) -> DecodingError {
+    static func mismatch<T>(_ type: T.Type, _ json: JSONValue, _ codingPath: [any CodingKey]) -> DecodingError {
         DecodingError.typeMismatch(T.self, .init(codingPath: codingPath, debugDescription: "expected \(T.self), found \(json.serialized)"))
     }
 
-    static func bool(_ json: CoreJSON, _ codingPath: [any CodingKey]) throws -> Bool {
+    static func bool(_ json: JSONValue, _ codingPath: [any CodingKey]) throws -> Bool {
         guard case .bool(let flag) = json else { throw mismatch(Bool.self, json, codingPath) }
         return flag
     }
 
-    static func string(_ json: CoreJSON, _ codingPath: [any CodingKey]) throws -> String {
+    static func string(_ json: JSONValue, _ codingPath: [any CodingKey]) throws -> String {
         guard case .string(let text) = json else { throw mismatch(String.self, json, codingPath) }
         return text
     }
 
-    static func double(_ json: CoreJSON, _ codingPath: [any CodingKey]) throws -> Double {
+    static func double(_ json: JSONValue, _ codingPath: [any CodingKey]) throws -> Double {
         switch json {
         case .double(let number): return number
         case .int(let number): return Double(number)
@@ -63,7 +63,7 @@ enum ModelDecoder {
         }
     }
 
-    static func integer<T: FixedWidthInteger>(_ type: T.Type, _ json: CoreJSON, _ codingPath: [any CodingKey]) throws -> T {
+    static func integer<T: FixedWidthInteger>(_ type: T.Type, _ json: JSONValue, _ codingPath: [any CodingKey]) throws -> T {
         switch json {
         case .int(let number):
             guard let value = T(exactly: number) else {
@@ -78,7 +78,7 @@ enum ModelDecoder {
 
 /// The top-level decoder: a keyed container over the object's values.
 private struct RowDecoder: Decoder {
-    let values: CoreObject
+    let values: JSONObject
     var codingPath: [any CodingKey] { [] }
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
@@ -96,19 +96,19 @@ private struct RowDecoder: Decoder {
 }
 
 private struct RowContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
-    let values: CoreObject
+    let values: JSONObject
     var codingPath: [any CodingKey] { [] }
     var allKeys: [Key] { values.members.compactMap { Key(stringValue: $0.key) } }
 
     func contains(_ key: Key) -> Bool { values[key.stringValue] != nil }
 
-    private func json(_ key: Key) throws -> CoreJSON {
+    private func json(_ key: Key) throws -> JSONValue {
         let name = key.stringValue
         for member in values.members where member.key == name { return member.value }
         throw DecodingError.keyNotFound(key, .init(codingPath: [], debugDescription: "no column \"\(name)\""))
     }
 
-    private func present(_ key: Key) throws -> CoreJSON {
+    private func present(_ key: Key) throws -> JSONValue {
         let value = try json(key)
         if case .null = value {
             throw DecodingError.valueNotFound(Any.self, .init(codingPath: [key], debugDescription: "the column is null; make the property optional"))
@@ -142,7 +142,7 @@ private struct RowContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     }
 
     // Optionals, with one lookup each instead of the default's three.
-    private func optional(_ key: Key) -> CoreJSON? {
+    private func optional(_ key: Key) -> JSONValue? {
         let name = key.stringValue
         for member in values.members where member.key == name {
             if case .null = member.value { return nil }
@@ -174,7 +174,7 @@ private struct RowContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
 
 /// Decodes one column value through a single-value container (enums, wrappers).
 private struct ValueDecoder: Decoder, SingleValueDecodingContainer {
-    let json: CoreJSON
+    let json: JSONValue
     let codingPath: [any CodingKey]
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
@@ -196,7 +196,7 @@ private struct ValueDecoder: Decoder, SingleValueDecodingContainer {
         return false
     }
 
-    private func present() throws -> CoreJSON {
+    private func present() throws -> JSONValue {
         if case .null = json {
             throw DecodingError.valueNotFound(Any.self, .init(codingPath: codingPath, debugDescription: "the column is null; make the property optional"))
         }

@@ -4,7 +4,7 @@ import Foundation
 /// key, `nil` as `null` (so an update can clear a column), `Date` as RFC 3339 UTC with
 /// microseconds, integers exactly.
 enum ModelEncoder {
-    static func encode<Model: Encodable>(_ value: Model) throws(ShardError) -> CoreObject {
+    static func encode<Model: Encodable>(_ value: Model) throws(ShardError) -> JSONObject {
         let encoder = RowEncoder()
         do {
             try value.encode(to: encoder)
@@ -14,7 +14,7 @@ enum ModelEncoder {
             throw ShardError(.encodingFailed, "cannot encode \(Model.self) as column values: \(Self.describe(error))")
         }
         if let failure = encoder.failure { throw failure }
-        return CoreObject(encoder.members)
+        return JSONObject(encoder.members)
     }
 
     static func describe(_ error: any Error) -> String {
@@ -29,14 +29,14 @@ enum ModelEncoder {
     }
 
     /// The JSON of one column value, for the types a column can hold.
-    static func value<T: Encodable>(_ value: T, column: String, codingPath: [any CodingKey]) throws -> CoreJSON {
+    static func value<T: Encodable>(_ value: T, column: String, codingPath: [any CodingKey]) throws -> JSONValue {
         switch value {
         case let date as Date:
-            return try ShardValue.timestamp(date).coreValue(column: column)
+            return try ShardValue.timestamp(date).requestJSON(column: column)
         case let shardValue as ShardValue:
-            return try shardValue.coreValue(column: column)
+            return try shardValue.requestJSON(column: column)
         case let number as Double:
-            return try ShardValue.real(number).coreValue(column: column)
+            return try ShardValue.real(number).requestJSON(column: column)
         case let text as String:
             return .string(text)
         case let number as Int64:
@@ -60,7 +60,7 @@ enum ModelEncoder {
 private final class RowEncoder: Encoder {
     var codingPath: [any CodingKey] = []
     var userInfo: [CodingUserInfoKey: Any] = [:]
-    var members: [(key: String, value: CoreJSON)] = []
+    var members: [(key: String, value: JSONValue)] = []
     var failure: ShardError?
 
     init() {
@@ -81,7 +81,7 @@ private final class RowEncoder: Encoder {
         return FailingSingleValueContainer(codingPath: codingPath)
     }
 
-    func set(_ key: String, _ value: CoreJSON) {
+    func set(_ key: String, _ value: JSONValue) {
         if let index = members.firstIndex(where: { $0.key == key }) {
             members[index].value = value
         } else {
@@ -98,7 +98,7 @@ private struct RowContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     mutating func encode(_ value: Bool, forKey key: Key) throws { encoder.set(key.stringValue, .bool(value)) }
     mutating func encode(_ value: String, forKey key: Key) throws { encoder.set(key.stringValue, .string(value)) }
     mutating func encode(_ value: Double, forKey key: Key) throws {
-        encoder.set(key.stringValue, try ShardValue.real(value).coreValue(column: key.stringValue))
+        encoder.set(key.stringValue, try ShardValue.real(value).requestJSON(column: key.stringValue))
     }
     mutating func encode(_ value: Float, forKey key: Key) throws { try encode(Double(value), forKey: key) }
     mutating func encode(_ value: Int, forKey key: Key) throws { encoder.set(key.stringValue, .int(Int64(value))) }
@@ -170,7 +170,7 @@ private final class SingleValueEncoder: Encoder, SingleValueEncodingContainer {
     let column: String
     var codingPath: [any CodingKey]
     var userInfo: [CodingUserInfoKey: Any] = [:]
-    var value: CoreJSON?
+    var value: JSONValue?
 
     init(column: String, codingPath: [any CodingKey]) {
         self.column = column
@@ -187,7 +187,7 @@ private final class SingleValueEncoder: Encoder, SingleValueEncodingContainer {
     func encodeNil() throws { value = .null }
     func encode(_ value: Bool) throws { self.value = .bool(value) }
     func encode(_ value: String) throws { self.value = .string(value) }
-    func encode(_ value: Double) throws { self.value = try ShardValue.real(value).coreValue(column: column) }
+    func encode(_ value: Double) throws { self.value = try ShardValue.real(value).requestJSON(column: column) }
     func encode(_ value: Float) throws { try encode(Double(value)) }
     func encode(_ value: Int) throws { self.value = .int(Int64(value)) }
     func encode(_ value: Int8) throws { self.value = .int(Int64(value)) }

@@ -30,7 +30,7 @@ public struct Ordering: Sendable, Hashable, ExpressibleByStringLiteral, CustomSt
     /// The protocol form: `"city"` or `"-temperature"`.
     public var description: String { descending ? "-" + column : column }
 
-    static func core(_ orderings: [Ordering]) -> CoreJSON {
+    static func requestJSON(_ orderings: [Ordering]) -> JSONValue {
         .array(orderings.map { .string($0.description) })
     }
 }

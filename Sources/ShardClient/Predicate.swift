@@ -76,42 +76,42 @@ public struct Predicate: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The expression as protocol JSON: `[">=","temperature",80]`.
-    public var json: JSONValue { JSONValue(core: (try? coreValue()) ?? .null) }
+    public var json: JSONValue { ((try? requestJSON()) ?? .null) }
 
     /// Compact protocol JSON.
     public var description: String { json.description }
 
-    func coreValue() throws(ShardError) -> CoreJSON {
+    func requestJSON() throws(ShardError) -> JSONValue {
         try Self.core(node)
     }
 
-    private static func core(_ node: Node) throws(ShardError) -> CoreJSON {
+    private static func core(_ node: Node) throws(ShardError) -> JSONValue {
         switch node {
         case .compare(let op, let column, let value):
-            return .array([.string(op), .string(column), try value.coreValue(column: column)])
+            return .array([.string(op), .string(column), try value.requestJSON(column: column)])
         case .list(let op, let column, let values):
-            var elements: [CoreJSON] = []
+            var elements: [JSONValue] = []
             elements.reserveCapacity(values.count)
-            for value in values { elements.append(try value.coreValue(column: column)) }
+            for value in values { elements.append(try value.requestJSON(column: column)) }
             return .array([.string(op), .string(column), .array(elements)])
         case .between(let column, let low, let high):
-            return .array([.string("between"), .string(column), try low.coreValue(column: column), try high.coreValue(column: column)])
+            return .array([.string("between"), .string(column), try low.requestJSON(column: column), try high.requestJSON(column: column)])
         case .unary(let op, let column):
             return .array([.string(op), .string(column)])
         case .and(let terms):
-            var elements: [CoreJSON] = [.string("and")]
+            var elements: [JSONValue] = [.string("and")]
             for term in terms { elements.append(try core(term)) }
             return .array(elements)
         case .or(let terms):
-            var elements: [CoreJSON] = [.string("or")]
+            var elements: [JSONValue] = [.string("or")]
             for term in terms { elements.append(try core(term)) }
             return .array(elements)
         case .not(let term):
             return .array([.string("not"), try core(term)])
         case .equalities(let row):
-            return .object(try row.coreObject())
+            return .object(try row.requestObject())
         case .json(let json):
-            return json.coreValue
+            return json
         }
     }
 }

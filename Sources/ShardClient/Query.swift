@@ -97,14 +97,14 @@ public struct Query<Model: ShardModel>: Sendable {
     /// The matching objects and the shards that were asked (`query`).
     public func fetch() async throws -> QueryResult<Model> {
         var arguments: Arguments = [("model", .string(Model.modelName))]
-        arguments.append("where", ifPresent: try predicate?.coreValue())
-        if !orderings.isEmpty { arguments.append("order_by", Ordering.core(orderings)) }
+        arguments.append("where", ifPresent: try predicate?.requestJSON())
+        if !orderings.isEmpty { arguments.append("order_by", Ordering.requestJSON(orderings)) }
         arguments.append("limit", ifPresent: limitCount.map { .int(Int64($0)) })
         arguments.append("offset", ifPresent: offsetCount.map { .int(Int64($0)) })
-        if !includes.isEmpty { arguments.append("include", .array(includes.map(CoreJSON.string))) }
+        if !includes.isEmpty { arguments.append("include", .array(includes.map(JSONValue.string))) }
         arguments.appendShards(shardNames)
         let answer = try await session.perform("query", arguments)
-        guard let shards = answer["shards"]?.coreStrings else { throw ShardError.invalidResponse("to query has no shards") }
+        guard let shards = answer["shards"]?.stringsValue else { throw ShardError.invalidResponse("to query has no shards") }
         return QueryResult(objects: try Stored<Model>.list(answer["objects"]), shards: shards)
     }
 
@@ -124,7 +124,7 @@ public struct Query<Model: ShardModel>: Sendable {
     public func countPerShard() async throws -> CountResult {
         try checkNoWindow("count")
         var arguments: Arguments = [("model", .string(Model.modelName))]
-        arguments.append("where", ifPresent: try predicate?.coreValue())
+        arguments.append("where", ifPresent: try predicate?.requestJSON())
         arguments.appendShards(shardNames)
         return try CountResult(try await session.perform("count", arguments))
     }

@@ -1,7 +1,7 @@
 /// The relationships of an object that were loaded with `include`, read as model types:
 /// `location.related.many("reports", as: Report.self)`.
 public struct RelatedObjects: Sendable {
-    let members: CoreObject
+    let members: JSONObject
 
     /// The names of the loaded relationships.
     public var names: [String] { members.keys }
@@ -18,9 +18,9 @@ public struct RelatedObjects: Sendable {
         case .array(let elements):
             var objects: [Stored<Related>] = []
             objects.reserveCapacity(elements.count)
-            for element in elements { objects.append(try Stored(core: element)) }
+            for element in elements { objects.append(try Stored(answer: element)) }
             return objects
-        case let object: return [try Stored(core: object)]
+        case let object: return [try Stored(answer: object)]
         }
     }
 
@@ -31,14 +31,14 @@ public struct RelatedObjects: Sendable {
         switch try value(name) {
         case .null: return nil
         case .array: throw ShardError(.unknownRelationship, "\(name) is a to-many relationship; read it with many(\"\(name)\", as:)")
-        case let object: return try Stored(core: object)
+        case let object: return try Stored(answer: object)
         }
     }
 
     /// A loaded relationship as JSON (`null`, an object, or a list of objects).
-    public subscript(name: String) -> JSONValue? { members[name].map(JSONValue.init(core:)) }
+    public subscript(name: String) -> JSONValue? { members[name] }
 
-    private func value(_ name: String) throws(ShardError) -> CoreJSON {
+    private func value(_ name: String) throws(ShardError) -> JSONValue {
         guard let value = members[name] else {
             throw ShardError(.unknownRelationship, "\(name) was not loaded with this object; add include(\"\(name)\") to the query or get, or use session.load")
         }

@@ -1,11 +1,12 @@
 import NIOCore
+import ShardTransport
 
 /// The end of a connection's pipeline: writes requests and hands each answer line to the
 /// oldest waiting request (the daemon answers in order, protocol.md 1).
 ///
 /// Lives on its channel's event loop; the connection reaches it through `NIOLoopBound`.
 final class ResponseHandler: ChannelInboundHandler {
-    typealias InboundIn = ByteBuffer
+    typealias InboundIn = Frame
     typealias OutboundOut = ByteBuffer
 
     private let socketPath: String
@@ -52,7 +53,8 @@ final class ResponseHandler: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let line = unwrapInboundIn(data)
+        // Answers have no length limit, so every frame is a line.
+        guard case .line(let line) = unwrapInboundIn(data) else { return }
         if let slot = pending.popFirst() {
             slot.resume(.success(line))
         } else {

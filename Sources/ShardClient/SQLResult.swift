@@ -7,14 +7,14 @@ public struct SQLResult: Sendable, Hashable {
     /// The shards the statement ran on.
     public let shards: [String]
 
-    init(_ answer: CoreObject) throws(ShardError) {
-        guard let columns = answer["columns"]?.coreStrings, case .array(let rows)? = answer["rows"],
-              let shards = answer["shards"]?.coreStrings
+    init(_ answer: JSONObject) throws(ShardError) {
+        guard let columns = answer["columns"]?.stringsValue, case .array(let rows)? = answer["rows"],
+              let shards = answer["shards"]?.stringsValue
         else {
             throw ShardError.invalidResponse("to sql lacks columns, rows or shards")
         }
         self.columns = columns
-        self.rows = rows.map { $0.coreArray?.map(ShardValue.init(core:)) ?? [] }
+        self.rows = rows.map { $0.arrayValue?.map(ShardValue.init(answer:)) ?? [] }
         self.shards = shards
     }
 }

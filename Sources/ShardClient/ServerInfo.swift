@@ -13,10 +13,10 @@ public struct ServerInfo: Sendable, Hashable {
     /// The models, in shards.conf order.
     public let models: [String]
 
-    init(hello: CoreObject) throws(ShardError) {
-        guard let server = hello["server"]?.coreString, let version = hello["version"]?.coreString,
-              let protocolVersion = hello["protocol"]?.coreInt, let session = hello["session"]?.coreInt,
-              let shards = hello["shards"]?.coreStrings, let models = hello["models"]?.coreStrings
+    init(hello: JSONObject) throws(ShardError) {
+        guard let server = hello["server"]?.stringValue, let version = hello["version"]?.stringValue,
+              let protocolVersion = hello["protocol"]?.intValue, let session = hello["session"]?.intValue,
+              let shards = hello["shards"]?.stringsValue, let models = hello["models"]?.stringsValue
         else {
             throw ShardError.invalidResponse("to hello lacks server, version, protocol, session, shards or models")
         }

@@ -1,4 +1,4 @@
-import LoopExecutor
+import ShardTransport
 import NIOCore
 import NIOPosix
 import Synchronization
@@ -42,7 +42,7 @@ final class ShardConnection: Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let handler = ResponseHandler(socketPath: socketPath)
-                    try channel.pipeline.syncOperations.addHandlers([ByteToMessageHandler(LineDecoder()), handler])
+                    try channel.pipeline.syncOperations.addHandlers([ByteToMessageHandler(LineFrameDecoder()), handler])
                     made.withLock { $0 = NIOLoopBound(handler, eventLoop: channel.eventLoop) }
                 }
             }

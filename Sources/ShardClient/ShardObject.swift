@@ -27,15 +27,11 @@ public struct ShardObject: Sendable, Hashable {
     /// Reads `{"key": ..., "values": {...}, "related"?: {...}}` (protocol.md 3).
     /// - Throws: `ShardError` `invalid_response` for another shape.
     public init(json: JSONValue) throws(ShardError) {
-        try self.init(core: json.coreValue)
-    }
-
-    init(core: CoreJSON) throws(ShardError) {
-        guard case .object(let object) = core, let key = object["key"], case .object(let values)? = object["values"] else {
-            throw ShardError.invalidResponse("has \(core.serialized) where an object {\"key\":...,\"values\":{...}} belongs")
+        guard case .object(let object) = json, let key = object["key"], case .object(let values)? = object["values"] else {
+            throw ShardError.invalidResponse("has \(json.serialized) where an object {\"key\":...,\"values\":{...}} belongs")
         }
-        self.key = try IdentityKey(core: key)
-        self.values = ShardRow(core: values)
+        self.key = try IdentityKey(json: key)
+        self.values = ShardRow(answer: values)
         var related: [String: Related] = [:]
         if case .object(let relationships)? = object["related"] {
             for member in relationships.members {
@@ -43,9 +39,9 @@ public struct ShardObject: Sendable, Hashable {
                 case .null: related[member.key] = .one(nil)
                 case .array(let elements):
                     var objects: [ShardObject] = []
-                    for element in elements { objects.append(try ShardObject(core: element)) }
+                    for element in elements { objects.append(try ShardObject(json: element)) }
                     related[member.key] = .many(objects)
-                default: related[member.key] = .one(try ShardObject(core: member.value))
+                default: related[member.key] = .one(try ShardObject(json: member.value))
                 }
             }
         }

@@ -29,8 +29,8 @@ public struct ShardRow: Sendable, Hashable, Sequence, ExpressibleByDictionaryLit
         self.columns = columns
     }
 
-    init(core: CoreObject) {
-        columns = core.members.map { (name: $0.key, value: ShardValue(core: $0.value)) }
+    init(answer: JSONObject) {
+        columns = answer.members.map { (name: $0.key, value: ShardValue(answer: $0.value)) }
     }
 
     /// The value of `column` (nil when the row has no such column); setting replaces or appends.
@@ -84,12 +84,12 @@ public struct ShardRow: Sendable, Hashable, Sequence, ExpressibleByDictionaryLit
     /// The row as compact JSON.
     public var description: String { json.description }
 
-    func coreObject() throws(ShardError) -> CoreObject {
-        var members: [(key: String, value: CoreJSON)] = []
+    func requestObject() throws(ShardError) -> JSONObject {
+        var members: [(key: String, value: JSONValue)] = []
         members.reserveCapacity(columns.count)
         for column in columns {
-            members.append((key: column.name, value: try column.value.coreValue(column: column.name)))
+            members.append((key: column.name, value: try column.value.requestJSON(column: column.name)))
         }
-        return CoreObject(members)
+        return JSONObject(members)
     }
 }

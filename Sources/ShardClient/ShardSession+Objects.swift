@@ -8,7 +8,7 @@ extension ShardSession {
     @discardableResult
     public func add<Model: ShardModel>(_ object: Model, shard: String? = nil) async throws -> Stored<Model> {
         var arguments: Arguments = [("model", .string(Model.modelName)), ("values", .object(try ModelEncoder.encode(object)))]
-        arguments.append("shard", ifPresent: shard.map(CoreJSON.string))
+        arguments.append("shard", ifPresent: shard.map(JSONValue.string))
         let answer = try await perform("add", arguments)
         let objects = try Stored<Model>.list(answer["objects"])
         guard objects.count == 1 else { throw ShardError.invalidResponse("to add has \(objects.count) objects for one row") }
@@ -20,11 +20,11 @@ extension ShardSession {
     /// - Returns: the stored objects in input order (nothing is sent for an empty sequence).
     @discardableResult
     public func add<Model: ShardModel, Objects: Sequence<Model>>(contentsOf objects: Objects, shard: String? = nil) async throws -> [Stored<Model>] {
-        var rows: [CoreJSON] = []
+        var rows: [JSONValue] = []
         for object in objects { rows.append(.object(try ModelEncoder.encode(object))) }
         guard !rows.isEmpty else { return [] }
         var arguments: Arguments = [("model", .string(Model.modelName)), ("rows", .array(rows))]
-        arguments.append("shard", ifPresent: shard.map(CoreJSON.string))
+        arguments.append("shard", ifPresent: shard.map(JSONValue.string))
         let answer = try await perform("add", arguments)
         return try Stored<Model>.list(answer["objects"])
     }
@@ -50,7 +50,7 @@ extension ShardSession {
         let answer = try await perform("get", try Self.getArguments(Model.modelName, primaryKey, shard, fresh, include))
         guard let object = answer["object"] else { throw ShardError.invalidResponse("to get has no object") }
         if case .null = object { return nil }
-        return try Stored<Model>(core: object)
+        return try Stored<Model>(answer: object)
     }
 
     /// The row of an identity key (`get` on the key's shard), or nil when it no longer exists.
@@ -61,12 +61,12 @@ extension ShardSession {
     }
 
     static func getArguments(_ model: String, _ primaryKey: [ShardValue], _ shard: String?, _ fresh: Bool, _ include: [String]) throws(ShardError) -> Arguments {
-        var values: [CoreJSON] = []
-        for value in primaryKey { values.append(try value.coreValue()) }
+        var values: [JSONValue] = []
+        for value in primaryKey { values.append(try value.requestJSON()) }
         var arguments: Arguments = [("model", .string(model)), ("pk", values.count == 1 ? values[0] : .array(values))]
-        arguments.append("shard", ifPresent: shard.map(CoreJSON.string))
+        arguments.append("shard", ifPresent: shard.map(JSONValue.string))
         if fresh { arguments.append("fresh", .bool(true)) }
-        if !include.isEmpty { arguments.append("include", .array(include.map(CoreJSON.string))) }
+        if !include.isEmpty { arguments.append("include", .array(include.map(JSONValue.string))) }
         return arguments
     }
 
@@ -83,11 +83,11 @@ extension ShardSession {
     /// - Throws: `ShardError` `unknown_relationship`, `not_found` when the object's row is gone.
     public func load<Model: ShardModel, Related: ShardModel>(_ relationship: String, of object: Stored<Model>,
                                                              as type: Related.Type = Related.self) async throws -> [Stored<Related>] {
-        let answer = try await perform("load", [("key", try object.key.coreValue()), ("relationship", .string(relationship))])
+        let answer = try await perform("load", [("key", try object.key.requestJSON()), ("relationship", .string(relationship))])
         if let objects = answer["objects"] { return try Stored<Related>.list(objects) }
         guard let one = answer["object"] else { throw ShardError.invalidResponse("to load has neither objects nor object") }
         if case .null = one { return [] }
-        return [try Stored<Related>(core: one)]
+        return [try Stored<Related>(answer: one)]
     }
 
     /// The object of a to-one relationship of `object` (`load`), nil when there is none.
@@ -99,9 +99,9 @@ extension ShardSession {
     /// The object's row as it is now on its shard (`refresh`).
     /// - Throws: `ShardError` `not_found` when the row no longer exists.
     public func refresh<Model: ShardModel>(_ object: Stored<Model>) async throws -> Stored<Model> {
-        let answer = try await perform("refresh", [("key", try object.key.coreValue())])
+        let answer = try await perform("refresh", [("key", try object.key.requestJSON())])
         guard let one = answer["object"] else { throw ShardError.invalidResponse("to refresh has no object") }
-        return try Stored<Model>(core: one)
+        return try Stored<Model>(answer: one)
     }
 
     // MARK: - Writing
@@ -118,20 +118,20 @@ extension ShardSession {
         // What the model encoded when it was read: the daemon's text of a timestamp may differ
         // from ours for the same instant, so compare encodings, not texts.
         let before = try ModelEncoder.encode(try ModelDecoder.decode(Model.self, from: object.loaded, key: object.key))
-        var changes: [(key: String, value: CoreJSON)] = []
+        var changes: [(key: String, value: JSONValue)] = []
         for member in current.members where before[member.key] != member.value {
             changes.append(member)
         }
         guard !changes.isEmpty else { return object }
-        return try await update(object, set: ShardRow(core: CoreObject(changes)))
+        return try await update(object, set: ShardRow(answer: JSONObject(changes)))
     }
 
     /// Sets these columns of `object`'s row (`update` on its shard) and returns the row as it is now.
     @discardableResult
     public func update<Model: ShardModel>(_ object: Stored<Model>, set values: ShardRow) async throws -> Stored<Model> {
-        let answer = try await perform("update", [("key", try object.key.coreValue()), ("values", .object(try values.coreObject()))])
+        let answer = try await perform("update", [("key", try object.key.requestJSON()), ("values", .object(try values.requestObject()))])
         guard let one = answer["object"] else { throw ShardError.invalidResponse("to update has no object") }
-        return try Stored<Model>(core: one)
+        return try Stored<Model>(answer: one)
     }
 
     /// Deletes `object`'s row (`delete` on its shard).
@@ -142,7 +142,7 @@ extension ShardSession {
 
     /// Deletes the row of `key` (`delete` on the key's shard).
     public func delete(_ key: IdentityKey) async throws {
-        _ = try await perform("delete", [("key", try key.coreValue())])
+        _ = try await perform("delete", [("key", try key.requestJSON())])
     }
 
     /// Sets columns of every row of `type` that matches (`update_where`); the identity map
@@ -151,8 +151,8 @@ extension ShardSession {
     public func updateWhere<Model: ShardModel>(_ type: Model.Type, _ predicate: Predicate? = nil, set values: ShardRow,
                                                shards: [String]? = nil) async throws -> CountResult {
         var arguments: Arguments = [("model", .string(Model.modelName))]
-        arguments.append("where", ifPresent: try predicate?.coreValue())
-        arguments.append("values", .object(try values.coreObject()))
+        arguments.append("where", ifPresent: try predicate?.requestJSON())
+        arguments.append("values", .object(try values.requestObject()))
         arguments.appendShards(shards)
         return try CountResult(try await perform("update_where", arguments))
     }
@@ -162,7 +162,7 @@ extension ShardSession {
     public func deleteWhere<Model: ShardModel>(_ type: Model.Type, _ predicate: Predicate? = nil,
                                                shards: [String]? = nil) async throws -> CountResult {
         var arguments: Arguments = [("model", .string(Model.modelName))]
-        arguments.append("where", ifPresent: try predicate?.coreValue())
+        arguments.append("where", ifPresent: try predicate?.requestJSON())
         arguments.appendShards(shards)
         return try CountResult(try await perform("delete_where", arguments))
     }
@@ -184,11 +184,11 @@ extension ShardSession {
 
     static func aggregateArguments(_ model: String, _ select: [Aggregate], _ predicate: Predicate?, _ groupBy: [String],
                                    _ having: Predicate?, _ orderBy: [Ordering], _ limit: Int?, _ shards: [String]?) throws(ShardError) -> Arguments {
-        var arguments: Arguments = [("model", .string(model)), ("select", .array(select.map(\.core)))]
-        arguments.append("where", ifPresent: try predicate?.coreValue())
-        if !groupBy.isEmpty { arguments.append("group_by", .array(groupBy.map(CoreJSON.string))) }
-        arguments.append("having", ifPresent: try having?.coreValue())
-        if !orderBy.isEmpty { arguments.append("order_by", Ordering.core(orderBy)) }
+        var arguments: Arguments = [("model", .string(model)), ("select", .array(select.map(\.requestJSON)))]
+        arguments.append("where", ifPresent: try predicate?.requestJSON())
+        if !groupBy.isEmpty { arguments.append("group_by", .array(groupBy.map(JSONValue.string))) }
+        arguments.append("having", ifPresent: try having?.requestJSON())
+        if !orderBy.isEmpty { arguments.append("order_by", Ordering.requestJSON(orderBy)) }
         arguments.append("limit", ifPresent: limit.map { .int(Int64($0)) })
         arguments.appendShards(shards)
         return arguments
@@ -206,7 +206,7 @@ extension ShardSession {
     /// Forgets `key` in the session's identity map (`expunge`).
     @discardableResult
     public func expunge(_ key: IdentityKey) async throws -> Bool {
-        let answer = try await perform("expunge", [("key", try key.coreValue())])
+        let answer = try await perform("expunge", [("key", try key.requestJSON())])
         guard case .bool(let expunged)? = answer["expunged"] else { throw ShardError.invalidResponse("to expunge has no expunged") }
         return expunged
     }
@@ -216,7 +216,7 @@ extension ShardSession {
     @discardableResult
     public func expungeAll() async throws -> Int {
         let answer = try await perform("expunge_all")
-        guard let count = answer["expunged"]?.coreInt else { throw ShardError.invalidResponse("to expunge_all has no count") }
+        guard let count = answer["expunged"]?.intValue else { throw ShardError.invalidResponse("to expunge_all has no count") }
         return Int(count)
     }
 
@@ -233,12 +233,12 @@ extension ShardSession {
     /// The keys of the model named `model` (every model when nil) in the session's identity map.
     public func identityKeys(model: String?) async throws -> [IdentityKey] {
         var arguments: Arguments = []
-        arguments.append("model", ifPresent: model.map(CoreJSON.string))
+        arguments.append("model", ifPresent: model.map(JSONValue.string))
         let answer = try await perform("identity_keys", arguments)
         guard case .array(let keys)? = answer["keys"] else { throw ShardError.invalidResponse("to identity_keys has no keys") }
         var result: [IdentityKey] = []
         result.reserveCapacity(keys.count)
-        for key in keys { result.append(try IdentityKey(core: key)) }
+        for key in keys { result.append(try IdentityKey(json: key)) }
         return result
     }
 

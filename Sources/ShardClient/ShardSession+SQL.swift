@@ -9,8 +9,8 @@ extension ShardSession {
     static func sqlArguments(_ sql: String, _ parameters: [ShardValue], _ shards: [String]) throws(ShardError) -> Arguments {
         var arguments: Arguments = [("sql", .string(sql))]
         if !parameters.isEmpty {
-            var values: [CoreJSON] = []
-            for parameter in parameters { values.append(try parameter.coreValue()) }
+            var values: [JSONValue] = []
+            for parameter in parameters { values.append(try parameter.requestJSON()) }
             arguments.append("params", .array(values))
         }
         arguments.appendShards(shards)

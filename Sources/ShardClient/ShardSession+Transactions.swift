@@ -46,7 +46,7 @@ extension ShardSession {
 
     private func shards(of op: String) async throws -> [String] {
         let answer = try await perform(op)
-        guard let shards = answer["shards"]?.coreStrings else { throw ShardError.invalidResponse("to \(op) has no shards") }
+        guard let shards = answer["shards"]?.stringsValue else { throw ShardError.invalidResponse("to \(op) has no shards") }
         return shards
     }
 }

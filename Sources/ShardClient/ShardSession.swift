@@ -96,42 +96,15 @@ public final class ShardSession: Sendable {
 
     /// Sends `{"op": op, ...arguments}` and returns the answer's object.
     /// - Throws: the daemon's error as `ShardError`, `connection_lost`, or `CancellationError`.
-    func perform(_ op: String, _ arguments: [(key: String, value: CoreJSON)] = []) async throws -> CoreObject {
+    func perform(_ op: String, _ arguments: [(key: String, value: JSONValue)] = []) async throws -> JSONObject {
         try await Self.perform(on: connection, op, arguments)
     }
 
-    private static func perform(on connection: ShardConnection, _ op: String, _ arguments: [(key: String, value: CoreJSON)]) async throws -> CoreObject {
-        var members: [(key: String, value: CoreJSON)] = [(key: "op", value: .string(op))]
-        members.append(contentsOf: arguments)
+    private static func perform(on connection: ShardConnection, _ op: String, _ arguments: [(key: String, value: JSONValue)]) async throws -> JSONObject {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(128)
-        CoreObject(members).write(into: &bytes)
-        bytes.append(UInt8(ascii: "\n"))
+        RequestEnvelope.write(op: op, arguments: arguments, into: &bytes)
         let line = try await connection.request(ByteBuffer(bytes: bytes))
-        return try answer(line, op: op)
-    }
-
-    /// The object of a successful answer, or its error thrown.
-    private static func answer(_ line: ByteBuffer, op: String) throws(ShardError) -> CoreObject {
-        let parsed: CoreJSON
-        do {
-            parsed = try line.withUnsafeReadableBytes { bytes in try CoreJSON.parse(bytes) }
-        } catch {
-            throw ShardError.invalidResponse("to \(op) is not JSON: \(error)")
-        }
-        guard case .object(let object) = parsed else {
-            throw ShardError.invalidResponse("to \(op) is not a JSON object")
-        }
-        switch object["ok"] {
-        case .bool(true)?:
-            return object
-        case .bool(false)?:
-            guard case .object(let error)? = object["error"] else {
-                throw ShardError.invalidResponse("to \(op) failed without an error object")
-            }
-            throw ShardError(answer: error)
-        default:
-            throw ShardError.invalidResponse("to \(op) has no ok member")
-        }
+        return try line.withUnsafeReadableBytes { (bytes) throws(ShardError) in try ResponseLine.read(bytes, op: op) }
     }
 }

@@ -12,9 +12,9 @@ public struct Stored<Model: ShardModel>: Sendable {
     /// Relationships loaded eagerly (`include`), by name.
     public let related: RelatedObjects
     /// The column values as the daemon sent them, to find what `update` must send.
-    let loaded: CoreObject
+    let loaded: JSONObject
 
-    init(key: IdentityKey, value: Model, related: RelatedObjects, loaded: CoreObject) {
+    init(key: IdentityKey, value: Model, related: RelatedObjects, loaded: JSONObject) {
         self.key = key
         self.value = value
         self.related = related
@@ -24,23 +24,23 @@ public struct Stored<Model: ShardModel>: Sendable {
     /// Reads an object of the dynamic API as this model.
     /// - Throws: `ShardError` `decoding_failed` when the values do not fit `Model`.
     public init(_ object: ShardObject) throws(ShardError) {
-        var values: [(key: String, value: CoreJSON)] = []
+        var values: [(key: String, value: JSONValue)] = []
         for column in object.values.columns {
-            values.append((key: column.name, value: try column.value.coreValue(column: column.name)))
+            values.append((key: column.name, value: try column.value.requestJSON(column: column.name)))
         }
-        let loaded = CoreObject(values)
-        var related: [(key: String, value: CoreJSON)] = []
+        let loaded = JSONObject(values)
+        var related: [(key: String, value: JSONValue)] = []
         for (name, objects) in object.related.sorted(by: { $0.key < $1.key }) {
             switch objects {
-            case .one(let one): related.append((key: name, value: try one?.coreValue() ?? .null))
+            case .one(let one): related.append((key: name, value: try one?.requestJSON() ?? .null))
             case .many(let many):
-                var elements: [CoreJSON] = []
-                for element in many { elements.append(try element.coreValue()) }
+                var elements: [JSONValue] = []
+                for element in many { elements.append(try element.requestJSON()) }
                 related.append((key: name, value: .array(elements)))
             }
         }
         self.init(key: object.key, value: try ModelDecoder.decode(Model.self, from: loaded, key: object.key),
-                  related: RelatedObjects(members: CoreObject(related)), loaded: loaded)
+                  related: RelatedObjects(members: JSONObject(related)), loaded: loaded)
     }
 
     /// A property of the model.
@@ -55,28 +55,28 @@ public struct Stored<Model: ShardModel>: Sendable {
     }
 
     /// Reads `{"key": ..., "values": {...}, "related"?: {...}}`.
-    init(core: CoreJSON) throws(ShardError) {
-        guard case .object(let object) = core, let keyJSON = object["key"], case .object(let values)? = object["values"] else {
-            throw ShardError.invalidResponse("has \(core.serialized) where an object {\"key\":...,\"values\":{...}} belongs")
+    init(answer: JSONValue) throws(ShardError) {
+        guard case .object(let object) = answer, let keyJSON = object["key"], case .object(let values)? = object["values"] else {
+            throw ShardError.invalidResponse("has \(answer.serialized) where an object {\"key\":...,\"values\":{...}} belongs")
         }
-        let key = try IdentityKey(core: keyJSON)
+        let key = try IdentityKey(json: keyJSON)
         guard key.model == Model.modelName else {
             throw ShardError(.decodingFailed, "\(key) is a \(key.model), not a \(Model.modelName) (\(Model.self))")
         }
-        let related: CoreObject
-        if case .object(let relationships)? = object["related"] { related = relationships } else { related = CoreObject() }
+        let related: JSONObject
+        if case .object(let relationships)? = object["related"] { related = relationships } else { related = JSONObject() }
         self.init(key: key, value: try ModelDecoder.decode(Model.self, from: values, key: key),
                   related: RelatedObjects(members: related), loaded: values)
     }
 
     /// Reads a list of objects.
-    static func list(_ core: CoreJSON?) throws(ShardError) -> [Stored<Model>] {
-        guard case .array(let elements)? = core else {
+    static func list(_ answer: JSONValue?) throws(ShardError) -> [Stored<Model>] {
+        guard case .array(let elements)? = answer else {
             throw ShardError.invalidResponse("has no list of objects")
         }
         var objects: [Stored<Model>] = []
         objects.reserveCapacity(elements.count)
-        for element in elements { objects.append(try Stored(core: element)) }
+        for element in elements { objects.append(try Stored(answer: element)) }
         return objects
     }
 }
@@ -94,21 +94,21 @@ extension Stored: CustomStringConvertible {
 }
 
 extension ShardObject {
-    func coreValue() throws(ShardError) -> CoreJSON {
-        var members: [(key: String, value: CoreJSON)] = [("key", try key.coreValue()), ("values", .object(try values.coreObject()))]
+    func requestJSON() throws(ShardError) -> JSONValue {
+        var members: [(key: String, value: JSONValue)] = [("key", try key.requestJSON()), ("values", .object(try values.requestObject()))]
         if !related.isEmpty {
-            var relationships: [(key: String, value: CoreJSON)] = []
+            var relationships: [(key: String, value: JSONValue)] = []
             for (name, objects) in related.sorted(by: { $0.key < $1.key }) {
                 switch objects {
-                case .one(let one): relationships.append((key: name, value: try one?.coreValue() ?? .null))
+                case .one(let one): relationships.append((key: name, value: try one?.requestJSON() ?? .null))
                 case .many(let many):
-                    var elements: [CoreJSON] = []
-                    for element in many { elements.append(try element.coreValue()) }
+                    var elements: [JSONValue] = []
+                    for element in many { elements.append(try element.requestJSON()) }
                     relationships.append((key: name, value: .array(elements)))
                 }
             }
-            members.append((key: "related", value: .object(CoreObject(relationships))))
+            members.append((key: "related", value: .object(JSONObject(relationships))))
         }
-        return .object(CoreObject(members))
+        return .object(JSONObject(members))
     }
 }

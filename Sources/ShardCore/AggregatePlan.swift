@@ -1,9 +1,11 @@
+import ShardProtocol
+
 /// An `aggregate` request (protocol.md 8) planned for shards: which partials each shard
 /// computes in SQL, and how the daemon combines them exactly.
 ///
 /// Each shard returns one row per group: the group columns, then the partials. `avg` is
 /// computed from a sum and a count (never an average of averages); sums of ints stay ints
-/// and refuse to overflow; `min`/`max` combine with `Value`'s order (text by UTF-8 bytes).
+/// and refuse to overflow; `min`/`max` combine with `ShardValue`'s order (text by UTF-8 bytes).
 package struct AggregatePlan: Sendable {
     package enum Function: String, Sendable, CaseIterable {
         case count, sum, min, max, avg
@@ -37,7 +39,7 @@ package struct AggregatePlan: Sendable {
     package let partials: [Partial]
 
     /// Reads `select` and `group_by` against the model.
-    package init(model: Model, select: JSONValue, groupBy: JSONValue?) throws(RequestError) {
+    package init(model: Model, select: JSONValue, groupBy: JSONValue?) throws(ShardError) {
         self.model = model
         var groups: [Column] = []
         switch groupBy {
@@ -45,16 +47,16 @@ package struct AggregatePlan: Sendable {
             break
         case .array(let names)?:
             for name in names {
-                guard case .string(let name) = name else { throw RequestError(.badRequest, "group_by is a list of column names") }
+                guard case .string(let name) = name else { throw ShardError(.badRequest, "group_by is a list of column names") }
                 let column = try AggregatePlan.column(name, of: model)
-                guard !groups.contains(column) else { throw RequestError(.badRequest, "group_by names \(name) twice") }
+                guard !groups.contains(column) else { throw ShardError(.badRequest, "group_by names \(name) twice") }
                 groups.append(column)
             }
         default:
-            throw RequestError(.badRequest, "group_by is a list of column names, e.g. [\"location_id\"]")
+            throw ShardError(.badRequest, "group_by is a list of column names, e.g. [\"location_id\"]")
         }
         guard case .array(let list) = select, !list.isEmpty else {
-            throw RequestError(.badRequest, "select is a non-empty list of [fn, column] or [fn, column, alias], e.g. [[\"avg\", \"temperature\"], [\"count\", \"*\"]]")
+            throw ShardError(.badRequest, "select is a non-empty list of [fn, column] or [fn, column, alias], e.g. [[\"avg\", \"temperature\"], [\"count\", \"*\"]]")
         }
         var items: [Item] = []
         var partials: [Partial] = []
@@ -67,21 +69,21 @@ package struct AggregatePlan: Sendable {
             guard case .array(let parts) = entry, parts.count == 2 || parts.count == 3,
                   case .string(let fn) = parts[0], case .string(let columnName) = parts[1]
             else {
-                throw RequestError(.badRequest, "each select item is [fn, column] or [fn, column, alias] with strings, e.g. [\"sum\", \"temperature\", \"total\"]")
+                throw ShardError(.badRequest, "each select item is [fn, column] or [fn, column, alias] with strings, e.g. [\"sum\", \"temperature\", \"total\"]")
             }
             guard let function = Function(rawValue: fn) else {
-                throw RequestError(.badRequest, "\"\(fn)\" is not an aggregate function (functions: count, sum, min, max, avg)")
+                throw ShardError(.badRequest, "\"\(fn)\" is not an aggregate function (functions: count, sum, min, max, avg)")
             }
             var alias: String
             if parts.count == 3 {
-                guard case .string(let given) = parts[2], !given.isEmpty else { throw RequestError(.badRequest, "an alias is a non-empty string") }
+                guard case .string(let given) = parts[2], !given.isEmpty else { throw ShardError(.badRequest, "an alias is a non-empty string") }
                 alias = given
             } else {
                 alias = columnName == "*" ? "count" : "\(fn)_\(columnName)"
             }
             let item: Item
             if columnName == "*" {
-                guard function == .count else { throw RequestError(.badRequest, "\"*\" only goes with count; \(fn) needs a column") }
+                guard function == .count else { throw ShardError(.badRequest, "\"*\" only goes with count; \(fn) needs a column") }
                 item = Item(function: .count, column: nil, alias: alias, type: .int,
                             partialIndexes: [partial(Partial(kind: .countRows, column: nil, type: .int))])
             } else {
@@ -92,7 +94,7 @@ package struct AggregatePlan: Sendable {
                                 partialIndexes: [partial(Partial(kind: .count, column: column, type: .int))])
                 case .sum, .avg:
                     guard column.type == .int || column.type == .real else {
-                        throw RequestError(.badRequest, "\(fn) needs a number column; \(column.name) is \(column.type.rawValue)")
+                        throw ShardError(.badRequest, "\(fn) needs a number column; \(column.name) is \(column.type.rawValue)")
                     }
                     let sum = partial(Partial(kind: .sum, column: column, type: column.type))
                     if function == .sum {
@@ -107,7 +109,7 @@ package struct AggregatePlan: Sendable {
                 }
             }
             guard !items.contains(where: { $0.alias == alias }), !groups.contains(where: { $0.name == alias }) else {
-                throw RequestError(.badRequest, "the answer would have two columns named \"\(alias)\"; give an alias as the third element")
+                throw ShardError(.badRequest, "the answer would have two columns named \"\(alias)\"; give an alias as the third element")
             }
             items.append(item)
         }
@@ -116,9 +118,9 @@ package struct AggregatePlan: Sendable {
         self.partials = partials
     }
 
-    private static func column(_ name: String, of model: Model) throws(RequestError) -> Column {
+    private static func column(_ name: String, of model: Model) throws(ShardError) -> Column {
         guard let column = model.column(named: name) else {
-            throw RequestError(.unknownColumn, "\(model.name) has no column \"\(name)\" (columns: \(model.columns.map(\.name).joined(separator: ", ")))",
+            throw ShardError(.unknownColumn, "\(model.name) has no column \"\(name)\" (columns: \(model.columns.map(\.name).joined(separator: ", ")))",
                                details: [("column", .string(name))])
         }
         return column
@@ -143,9 +145,9 @@ package struct AggregatePlan: Sendable {
     /// Combines the shards' rows (group columns, then partials) into one row per group
     /// (group columns, then items), groups in order of first appearance.
     /// - Throws: `invalid_value` when a sum of ints leaves the signed 64-bit range.
-    package func combine(_ shards: [[[Value]]]) throws(RequestError) -> [[Value]] {
-        var order: [[Value]] = []
-        var groups: [[Value]: [Accumulator]] = [:]
+    package func combine(_ shards: [[[ShardValue]]]) throws(ShardError) -> [[ShardValue]] {
+        var order: [[ShardValue]] = []
+        var groups: [[ShardValue]: [Accumulator]] = [:]
         let width = groupBy.count
         for rows in shards {
             for row in rows {
@@ -164,7 +166,7 @@ package struct AggregatePlan: Sendable {
             order = [[]]
             groups[[]] = partials.map { Accumulator(kind: $0.kind, type: $0.type) }
         }
-        return try order.map { key throws(RequestError) -> [Value] in
+        return try order.map { key throws(ShardError) -> [ShardValue] in
             let accumulators = groups[key]!
             var out = key
             for item in items {
@@ -174,7 +176,7 @@ package struct AggregatePlan: Sendable {
         }
     }
 
-    private func finish(_ item: Item, _ accumulators: [Accumulator]) throws(RequestError) -> Value {
+    private func finish(_ item: Item, _ accumulators: [Accumulator]) throws(ShardError) -> ShardValue {
         let first = accumulators[item.partialIndexes[0]]
         switch item.function {
         case .count:
@@ -185,7 +187,7 @@ package struct AggregatePlan: Sendable {
             guard first.seen else { return .null }
             if item.type == .real { return .real(first.realSum) }
             guard let sum = Int64(exactly: first.intSum) else {
-                throw RequestError(.invalidValue, "sum(\(item.column!.name)) is \(first.intSum), outside the signed 64-bit range of an int",
+                throw ShardError(.invalidValue, "sum(\(item.column!.name)) is \(first.intSum), outside the signed 64-bit range of an int",
                                    details: [("column", .string(item.column!.name))])
             }
             return .int(sum)
@@ -204,14 +206,14 @@ package struct AggregatePlan: Sendable {
         var intSum: Int128 = 0
         var realSum: Double = 0
         var seen = false
-        var extreme: Value = .null
+        var extreme: ShardValue = .null
 
         init(kind: Partial.Kind, type: ColumnType) {
             self.kind = kind
             self.type = type
         }
 
-        mutating func add(_ value: Value) throws(RequestError) {
+        mutating func add(_ value: ShardValue) throws(ShardError) {
             switch (kind, value) {
             case (_, .null):
                 return
@@ -228,7 +230,7 @@ package struct AggregatePlan: Sendable {
             case (.max, _):
                 if extreme == .null || extreme < value { extreme = value }
             default:
-                throw RequestError(.internal, "a shard returned \(value) for a \(kind) partial")
+                throw ShardError(.internal, "a shard returned \(value.messageText) for a \(kind) partial")
             }
         }
     }

@@ -1,3 +1,4 @@
+import ShardProtocol
 import TOMLKit
 
 extension ConfigLoader {

@@ -1,3 +1,4 @@
+import ShardProtocol
 import TOMLKit
 
 extension ConfigLoader.Validator {
@@ -46,6 +47,11 @@ extension ConfigLoader.Validator {
                 if let s = nonEmptyString(item, at: keyPath) {
                     settings.socket = ConfigLoader.resolve(s, against: baseDirectory)
                     checkSocketLength(settings.socket, at: keyPath, explicit: true)
+                    if socketAsClientsReadIt != s {
+                        // Clients find the socket without a TOML parser (SocketPath); a file
+                        // they would misread sends them to another path.
+                        report(keyPath, "write it as socket = \"...\" on one line of [server] (a basic or literal string): clients read the socket path from shards.conf by that rule, and would read \(socketAsClientsReadIt.map { ConfigLoader.quoted($0) } ?? "none (so they would use shardd.sock)")")
+                    }
                 }
             case "state_dir":
                 if let s = nonEmptyString(item, at: keyPath) {

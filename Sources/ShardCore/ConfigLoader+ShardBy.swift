@@ -1,3 +1,4 @@
+import ShardProtocol
 import TOMLKit
 
 extension ConfigLoader.Validator {
@@ -83,15 +84,15 @@ extension ConfigLoader.Validator {
             report(mapPath, "is empty; give at least one entry such as { \"value\" = \"\(shardNames.first ?? "shard")\" }")
             return nil
         }
-        var result: [Value: String] = [:]
-        var firstKey: [Value: String] = [:]
+        var result: [ShardValue: String] = [:]
+        var firstKey: [ShardValue: String] = [:]
         for key in keys {
             guard let item = map[key] else { continue }
             let entryPath = mapPath.key(key)
             let shard = shardReference(item, at: entryPath, shardNames: shardNames)
             guard let converted = mapKey(key, for: column, at: entryPath) else { continue }
             if let earlier = firstKey[converted] {
-                report(entryPath, "is the same \(column.type.rawValue) value as \(ConfigLoader.quoted(earlier)) (\(converted))")
+                report(entryPath, "is the same \(column.type.rawValue) value as \(ConfigLoader.quoted(earlier)) (\(converted.messageText))")
                 continue
             }
             firstKey[converted] = key
@@ -105,7 +106,7 @@ extension ConfigLoader.Validator {
     }
 
     /// A map key (always a TOML string) converted to the column's type.
-    private mutating func mapKey(_ key: String, for column: Column, at path: ConfigPath) -> Value? {
+    private mutating func mapKey(_ key: String, for column: Column, at path: ConfigPath) -> ShardValue? {
         let columnNote = "column \(column.name) is \(column.type.rawValue)"
         switch column.type {
         case .text:
@@ -172,13 +173,13 @@ extension ConfigLoader.Validator {
             let shard = shardReference(triple[2], at: entryPath.index(2), shardNames: shardNames)
             guard let lower, let upper, let shard else { valid = false; continue }
             guard lower < upper else {
-                report(entryPath, "lo \(lower) is not below hi \(upper) (a range is [lo, hi), lo < hi)")
+                report(entryPath, "lo \(lower.messageText) is not below hi \(upper.messageText) (a range is [lo, hi), lo < hi)")
                 valid = false
                 continue
             }
             let range = ShardRange(lower: lower, upper: upper, shard: shard)
             for earlier in ranges where earlier.range.lower < upper && lower < earlier.range.upper {
-                report(entryPath, "[\(lower), \(upper)) overlaps ranges[\(earlier.index)] [\(earlier.range.lower), \(earlier.range.upper))")
+                report(entryPath, "[\(lower.messageText), \(upper.messageText)) overlaps ranges[\(earlier.index)] [\(earlier.range.lower.messageText), \(earlier.range.upper.messageText))")
                 valid = false
             }
             ranges.append((i, range))
@@ -187,7 +188,7 @@ extension ConfigLoader.Validator {
     }
 
     /// One bound of a range, of the column's type.
-    private mutating func rangeBound(_ value: TOMLValueConvertible, for column: Column, at path: ConfigPath) -> Value? {
+    private mutating func rangeBound(_ value: TOMLValueConvertible, for column: Column, at path: ConfigPath) -> ShardValue? {
         let columnNote = "column \(column.name) is \(column.type.rawValue)"
         switch (column.type, value.type) {
         case (.int, .int):

@@ -1,3 +1,4 @@
+import ShardProtocol
 import TOMLKit
 
 extension ConfigLoader {
@@ -52,12 +53,15 @@ extension ConfigLoader {
         let order: TOMLKeyOrder
         let baseDirectory: String
         let environment: [String: String]
+        /// `[server] socket` as clients read it (`SocketPath`'s rule), which must agree.
+        let socketAsClientsReadIt: String?
         var issues: [ConfigError.Issue] = []
 
-        init(order: TOMLKeyOrder, baseDirectory: String, environment: [String: String]) {
+        init(order: TOMLKeyOrder, baseDirectory: String, environment: [String: String], socketAsClientsReadIt: String? = nil) {
             self.order = order
             self.baseDirectory = baseDirectory
             self.environment = environment
+            self.socketAsClientsReadIt = socketAsClientsReadIt
         }
 
         mutating func report(_ path: ConfigPath, _ message: String) {

@@ -5,6 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import ShardProtocol
 import TOMLKit
 
 /// Reads shards.conf (config.md) into a validated, immutable `Configuration`.
@@ -102,7 +103,8 @@ package enum ConfigLoader {
             throw ConfigError(file: file, issues: [.init(path: "", message: "not valid TOML: \(error)")])
         }
         var validator = Validator(
-            order: TOMLKeyOrder(text: text), baseDirectory: normalize(baseDirectory), environment: environment)
+            order: TOMLKeyOrder(text: text), baseDirectory: normalize(baseDirectory), environment: environment,
+            socketAsClientsReadIt: SocketPath.serverSocket(inTOML: text))
         let configuration = validator.configuration(from: root, file: file)
         guard validator.issues.isEmpty, let configuration else {
             throw ConfigError(file: file, issues: validator.issues)

@@ -1,3 +1,5 @@
+import ShardProtocol
+
 /// A validated, immutable shards.conf (config.md). Built only by `ConfigLoader`.
 package struct Configuration: Sendable {
     /// The file it was read from, as given (used in messages).
@@ -215,7 +217,7 @@ package enum IdStrategy: String, Sendable, Equatable, CaseIterable {
 /// The placement rule of a model (config.md `shard_by`).
 package enum ShardBy: Sendable, Equatable {
     /// A lookup of the column's value; `defaultShard` when the value is not in the map.
-    case map(column: String, map: [Value: String], defaultShard: String?)
+    case map(column: String, map: [ShardValue: String], defaultShard: String?)
     /// A stable hash of the column's value over the shards in file order (`ShardHash`).
     case hash(column: String)
     /// Half-open ranges `[lo, hi)`, in file order.
@@ -234,17 +236,17 @@ package enum ShardBy: Sendable, Equatable {
 
 /// One `[lo, hi, "shard"]` entry of `shard_by.ranges`.
 package struct ShardRange: Sendable, Equatable {
-    package var lower: Value
-    package var upper: Value
+    package var lower: ShardValue
+    package var upper: ShardValue
     package var shard: String
 
-    package init(lower: Value, upper: Value, shard: String) {
+    package init(lower: ShardValue, upper: ShardValue, shard: String) {
         self.lower = lower
         self.upper = upper
         self.shard = shard
     }
 
-    package func contains(_ value: Value) -> Bool {
+    package func contains(_ value: ShardValue) -> Bool {
         !(value < lower) && value < upper
     }
 }

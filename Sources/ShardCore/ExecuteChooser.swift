@@ -1,3 +1,5 @@
+import ShardProtocol
+
 /// The shards a `query`, `count`, `aggregate`, `update_where` or `delete_where` runs on.
 package struct Routing: Sendable, Equatable {
     /// In file order, without repeats. Empty when the request cannot match any row (the
@@ -70,8 +72,8 @@ package struct ExecuteChooser: Sendable {
     /// - Throws: `unknown_shard` for an explicit name that is not a shard.
     package func route(
         model: Model, where expression: Expression?, explicitShards: [String]? = nil,
-        parentShards: (_ parentModel: String, _ keys: [Value]) -> [String]? = { _, _ in nil }
-    ) throws(RequestError) -> Routing {
+        parentShards: (_ parentModel: String, _ keys: [ShardValue]) -> [String]? = { _, _ in nil }
+    ) throws(ShardError) -> Routing {
         if let explicitShards {
             return Routing(shards: try shards.checked(explicitShards), narrowed: true)
         }
@@ -124,14 +126,14 @@ package struct ExecuteChooser: Sendable {
 /// Values without repeats, in first-seen order (so that parent keys reach `parentShards` in
 /// a stable order).
 private struct ValueSet {
-    private(set) var values: [Value] = []
-    private var members: Set<Value> = []
+    private(set) var values: [ShardValue] = []
+    private var members: Set<ShardValue> = []
 
-    init(_ values: [Value]) {
+    init(_ values: [ShardValue]) {
         for value in values { insert(value) }
     }
 
-    mutating func insert(_ value: Value) {
+    mutating func insert(_ value: ShardValue) {
         if members.insert(value).inserted { values.append(value) }
     }
 

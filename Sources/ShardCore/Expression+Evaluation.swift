@@ -1,3 +1,5 @@
+import ShardProtocol
+
 extension Expression {
     /// SQL's three-valued result of this expression on one row (column name -> value):
     /// true, false, or nil for unknown. A row is kept when the result is true.
@@ -5,7 +7,7 @@ extension Expression {
     /// The same rows as the SQL of `SQLDialect.whereClause` on SQLite and PostgreSQL, so that
     /// an expression means the same in a `where` and in a `having`:
     /// - a column missing from `row` is null;
-    /// - comparisons use `Value`'s one order (text by UTF-8 bytes, an int against a real
+    /// - comparisons use `ShardValue`'s one order (text by UTF-8 bytes, an int against a real
     ///   numerically); a null on either side is unknown;
     /// - `in` is an `or` of equalities and `not_in` its negation, except that an empty list is
     ///   false for `in` and true for `not_in` whatever the column holds (`1 = 0` / `1 = 1`);
@@ -16,7 +18,7 @@ extension Expression {
     ///   value that is not text (the parser only allows them on text columns);
     /// - `is_null` / `not_null` are never unknown;
     /// - `and`, `or`, `not` follow Kleene's logic; `and []` is true and `or []` false.
-    package func evaluate(_ row: [String: Value]) -> Bool? {
+    package func evaluate(_ row: [String: ShardValue]) -> Bool? {
         switch self {
         case .compare(let comparison, let column, let operand):
             guard let order = ExpressionOrder(row[column] ?? .null, operand) else { return nil }
@@ -76,7 +78,7 @@ extension Expression {
 
     /// SQL's `value IN (values)` for a non-empty list: true on an equal element, else unknown
     /// if `value` (or an element) is null, else false.
-    private static func contains(_ values: [Value], _ value: Value) -> Bool? {
+    private static func contains(_ values: [ShardValue], _ value: ShardValue) -> Bool? {
         guard !value.isNull else { return nil }
         var unknown = false
         for element in values {
@@ -127,14 +129,14 @@ extension Expression {
     }
 }
 
-/// How two non-null values compare in `Value`'s order; nil (unknown) when either is null.
+/// How two non-null values compare in `ShardValue`'s order; nil (unknown) when either is null.
 ///
 /// Equal means neither is less: for text that is byte equality, and an int equals the real
-/// of the same number (which `Value.==` keeps apart).
+/// of the same number (which `ShardValue.==` keeps apart).
 private enum ExpressionOrder {
     case less, equal, greater
 
-    init?(_ lhs: Value, _ rhs: Value) {
+    init?(_ lhs: ShardValue, _ rhs: ShardValue) {
         if lhs.isNull || rhs.isNull { return nil }
         if lhs < rhs {
             self = .less

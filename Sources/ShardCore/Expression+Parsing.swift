@@ -1,3 +1,5 @@
+import ShardProtocol
+
 extension Expression {
     /// How deep `and`/`or`/`not` may nest; deeper is refused so that a hostile request
     /// cannot exhaust the stack here or in the SQL it would become.
@@ -17,7 +19,7 @@ extension Expression {
     /// - Throws: `unknown_column` for a name the model does not have, `invalid_value` for a
     ///   value that does not fit its column (or a null where no comparison can be true),
     ///   `bad_request` for anything not shaped like an expression.
-    package init(where json: JSONValue, model: Model) throws(RequestError) {
+    package init(where json: JSONValue, model: Model) throws(ShardError) {
         self = try ExpressionParser(model: model).parse(json, depth: 1)
     }
 }
@@ -26,7 +28,7 @@ extension Expression {
 private struct ExpressionParser {
     let model: Model
 
-    func parse(_ json: JSONValue, depth: Int) throws(RequestError) -> Expression {
+    func parse(_ json: JSONValue, depth: Int) throws(ShardError) -> Expression {
         guard depth <= Expression.maximumDepth else {
             throw badRequest("the where expression nests deeper than \(Expression.maximumDepth) levels")
         }
@@ -43,7 +45,7 @@ private struct ExpressionParser {
     }
 
     /// `{"a": 1, "b": 2}`: `a = 1 AND b = 2`.
-    private func parseEqualities(_ object: JSONObject) throws(RequestError) -> Expression {
+    private func parseEqualities(_ object: JSONObject) throws(ShardError) -> Expression {
         var terms: [Expression] = []
         var seen: Set<String> = []
         for (name, json) in object.members {
@@ -55,7 +57,7 @@ private struct ExpressionParser {
         return terms.count == 1 ? terms[0] : .and(terms)
     }
 
-    private func parsePrefix(_ elements: [JSONValue], depth: Int) throws(RequestError) -> Expression {
+    private func parsePrefix(_ elements: [JSONValue], depth: Int) throws(ShardError) -> Expression {
         guard let head = elements.first else {
             throw badRequest("an expression array starts with an operator, e.g. [\"=\", \"column\", value]; got []")
         }
@@ -83,7 +85,7 @@ private struct ExpressionParser {
             guard case .array(let list) = operands[1] else {
                 throw badRequest("\"\(op)\" expects an array of values as its third element, got \(operands[1].summary)")
             }
-            var values: [Value] = []
+            var values: [ShardValue] = []
             values.reserveCapacity(list.count)
             for json in list { values.append(try nonNullValue(json, for: column, op)) }
             return op == "in" ? .isIn(column: column.name, values) : .notIn(column: column.name, values)
@@ -103,8 +105,8 @@ private struct ExpressionParser {
             guard case .string = operands[1] else {
                 throw badRequest("\"\(op)\" expects a string \(what) as its third element, got \(operands[1].summary)")
             }
-            // Through Value so that text rules (no NUL) apply to patterns too.
-            guard case .text(let text) = try Value(json: operands[1], for: column, nullable: false) else {
+            // Through ShardValue so that text rules (no NUL) apply to patterns too.
+            guard case .text(let text) = try ShardValue(json: operands[1], for: column, nullable: false) else {
                 preconditionFailure("a string for a text column is text")
             }
             return op == "like" ? .like(column: column.name, pattern: text) : .startsWith(column: column.name, prefix: text)
@@ -131,18 +133,18 @@ private struct ExpressionParser {
     // MARK: - Operands
 
     /// `column = json`, with `= null` meaning `is_null`.
-    private func equality(_ column: Column, _ json: JSONValue) throws(RequestError) -> Expression {
+    private func equality(_ column: Column, _ json: JSONValue) throws(ShardError) -> Expression {
         let value = try value(json, for: column)
         return value.isNull ? .isNull(column: column.name) : .compare(.equal, column: column.name, value)
     }
 
     /// A filter value: null is allowed whatever the column's nullability (it just matches nothing).
-    private func value(_ json: JSONValue, for column: Column) throws(RequestError) -> Value {
-        try Value(json: json, for: column, nullable: true)
+    private func value(_ json: JSONValue, for column: Column) throws(ShardError) -> ShardValue {
+        try ShardValue(json: json, for: column, nullable: true)
     }
 
     /// A value where null could never match (an ordering bound, a list member).
-    private func nonNullValue(_ json: JSONValue, for column: Column, _ op: String) throws(RequestError) -> Value {
+    private func nonNullValue(_ json: JSONValue, for column: Column, _ op: String) throws(ShardError) -> ShardValue {
         let value = try value(json, for: column)
         guard !value.isNull else {
             let instead = switch op {
@@ -150,7 +152,7 @@ private struct ExpressionParser {
             case "not_in": "; leave it out of the list"
             default: "; use is_null or not_null to test for null"
             }
-            throw RequestError(
+            throw ShardError(
                 .invalidValue,
                 "column \(column.name): null cannot be used with \"\(op)\" because a comparison with null is never true\(instead)",
                 details: [("column", .string(column.name))])
@@ -158,18 +160,18 @@ private struct ExpressionParser {
         return value
     }
 
-    private func columnOperand(_ op: String, _ json: JSONValue) throws(RequestError) -> Column {
+    private func columnOperand(_ op: String, _ json: JSONValue) throws(ShardError) -> Column {
         guard case .string(let name) = json else {
             throw badRequest("\"\(op)\" expects a column name as its second element, got \(json.summary)")
         }
         return try column(name)
     }
 
-    private func column(_ name: String) throws(RequestError) -> Column {
+    private func column(_ name: String) throws(ShardError) -> Column {
         try model.filterColumn(named: name)
     }
 
-    private func arity(_ op: String, _ operands: [JSONValue], _ count: Int, _ shape: String) throws(RequestError) {
+    private func arity(_ op: String, _ operands: [JSONValue], _ count: Int, _ shape: String) throws(ShardError) {
         guard operands.count == count else {
             throw badRequest("\"\(op)\" expects \(shape): \(count + 1) elements, got \(operands.count + 1)")
         }
@@ -179,16 +181,16 @@ private struct ExpressionParser {
         Expression.operators.map { "\"\($0)\"" }.joined(separator: ", ")
     }
 
-    private func badRequest(_ message: String) -> RequestError {
-        RequestError(.badRequest, message)
+    private func badRequest(_ message: String) -> ShardError {
+        ShardError(.badRequest, message)
     }
 }
 
 extension Model {
     /// The column `name` for a `where` or `order_by`, or `unknown_column` listing the columns.
-    func filterColumn(named name: String) throws(RequestError) -> Column {
+    func filterColumn(named name: String) throws(ShardError) -> Column {
         guard let column = column(named: name) else {
-            throw RequestError(
+            throw ShardError(
                 .unknownColumn,
                 "model \(self.name) has no column \"\(name)\"; its columns are "
                     + columns.map(\.name).joined(separator: ", "),

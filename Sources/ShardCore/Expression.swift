@@ -1,12 +1,14 @@
+import ShardProtocol
+
 /// A parsed `where` (protocol.md 7), its columns checked against a model and its values
 /// checked against their columns' types.
 package indirect enum Expression: Sendable, Equatable {
     /// `=`, `!=`, `<`, `<=`, `>`, `>=` against a non-null value (`= null` parses to `isNull`).
-    case compare(Comparison, column: String, Value)
-    case isIn(column: String, [Value])
-    case notIn(column: String, [Value])
+    case compare(Comparison, column: String, ShardValue)
+    case isIn(column: String, [ShardValue])
+    case notIn(column: String, [ShardValue])
     /// `lo <= column <= hi`, as SQL BETWEEN.
-    case between(column: String, Value, Value)
+    case between(column: String, ShardValue, ShardValue)
     /// SQL LIKE with `%` and `_`, case-sensitive on every backend.
     case like(column: String, pattern: String)
     case startsWith(column: String, prefix: String)

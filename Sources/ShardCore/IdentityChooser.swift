@@ -1,3 +1,5 @@
+import ShardProtocol
+
 /// The identity chooser of protocol.md 5.2: the shards a `get` by primary key asks (after
 /// the session's identity map, which the caller consults first).
 ///
@@ -18,7 +20,7 @@ package struct IdentityChooser: Sendable {
 
     /// The shards to ask, in file order.
     /// - Throws: `unknown_shard` when `explicitShard` is not a shard.
-    package func shards(explicitShard: String?) throws(RequestError) -> [String] {
+    package func shards(explicitShard: String?) throws(ShardError) -> [String] {
         if let explicitShard { return [try shards.checked(explicitShard)] }
         return shards.names
     }

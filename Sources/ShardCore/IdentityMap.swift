@@ -1,3 +1,5 @@
+import ShardProtocol
+
 /// One session's identity map (protocol.md 4): identity key -> the latest known values of
 /// the row (in the model's column order), bounded by dropping the least recently used keys.
 ///
@@ -14,7 +16,7 @@ package struct IdentityMap: Sendable {
 
     private struct Slot: Sendable {
         var key: IdentityKey
-        var values: [Value]
+        var values: [ShardValue]
         var older = -1
         var newer = -1
     }
@@ -27,7 +29,7 @@ package struct IdentityMap: Sendable {
     package var count: Int { index.count }
 
     /// The row's values, marking the key as just used.
-    package mutating func values(for key: IdentityKey) -> [Value]? {
+    package mutating func values(for key: IdentityKey) -> [ShardValue]? {
         guard let slot = index[key] else { return nil }
         touch(slot)
         return slots[slot].values
@@ -40,7 +42,7 @@ package struct IdentityMap: Sendable {
 
     /// Puts or refreshes a row. Returns the keys dropped to stay within the limit.
     @discardableResult
-    package mutating func put(_ key: IdentityKey, _ values: [Value]) -> [IdentityKey] {
+    package mutating func put(_ key: IdentityKey, _ values: [ShardValue]) -> [IdentityKey] {
         // One hash lookup for a new key (the common case): claim a slot, then look back.
         let slot = freeSlots.last ?? slots.count
         if let existing = index.updateValue(slot, forKey: key) {

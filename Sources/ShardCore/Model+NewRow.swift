@@ -1,3 +1,5 @@
+import ShardProtocol
+
 /// Why a new row was refused; `code` is a protocol error code (protocol.md 10).
 package struct RowError: Error, Sendable, Equatable, CustomStringConvertible {
     package enum Code: String, Sendable {
@@ -21,13 +23,13 @@ extension Model {
     /// and `shard_local` the key is made by the daemon or the shard, so a given one is
     /// refused: an id chosen outside the counter could later be handed out again.
     /// The returned row has no entry for a key that is still to be made.
-    package func newRow(_ values: [String: Value]) throws(RowError) -> [String: Value] {
+    package func newRow(_ values: [String: ShardValue]) throws(RowError) -> [String: ShardValue] {
         for name in values.keys.sorted() where column(named: name) == nil {
             throw RowError(code: .unknownColumn, column: name,
                            message: "\(self.name) has no column \"\(name)\" (columns: \(columns.map(\.name).joined(separator: ", ")))")
         }
         let madeKey = id != .client
-        var row: [String: Value] = [:]
+        var row: [String: ShardValue] = [:]
         for column in columns {
             let isKey = primaryKey.contains(column.name)
             let given = values[column.name]

@@ -1,3 +1,5 @@
+import ShardProtocol
+
 /// One sort key of a merge: a column position in the rows, ascending or descending.
 package struct MergeKey: Sendable, Equatable {
     /// The position of the column in every row.
@@ -14,7 +16,7 @@ package struct MergeKey: Sendable, Equatable {
 /// already sorted by `keys`, merged into one stream in that order, with `offset` and
 /// `limit` applied once to the merged stream.
 ///
-/// The order is protocol.md's one order: `Value`'s `<` per key (null first ascending, last
+/// The order is protocol.md's one order: `ShardValue`'s `<` per key (null first ascending, last
 /// descending; text by UTF-8 bytes), then the earlier stream (shards.conf order), then each
 /// stream's own order. So the result equals a stable sort of the streams concatenated in
 /// order, sliced by `offset` and `limit`, provided each stream is sorted by `keys`.
@@ -24,7 +26,7 @@ package struct MergeKey: Sendable, Equatable {
 /// stream is read before the first `next()`, and none after the last row `limit` allows,
 /// so a streaming reader behind a stream fetches no more than the merge needs. Rows are
 /// passed through, not copied (arrays share their storage).
-package struct OrderedMerge<Stream: IteratorProtocol<[Value]>>: IteratorProtocol, Sequence {
+package struct OrderedMerge<Stream: IteratorProtocol<[ShardValue]>>: IteratorProtocol, Sequence {
     private var streams: [Stream]
     private let keys: [MergeKey]
     /// Rows still to drop before the first one returned.
@@ -38,7 +40,7 @@ package struct OrderedMerge<Stream: IteratorProtocol<[Value]>>: IteratorProtocol
     private var toRefill: Int?
 
     private struct Head {
-        var row: [Value]
+        var row: [ShardValue]
         var stream: Int
     }
 
@@ -58,7 +60,7 @@ package struct OrderedMerge<Stream: IteratorProtocol<[Value]>>: IteratorProtocol
     }
 
     /// The next merged row, or nil when the merge (or its limit) is done.
-    package mutating func next() -> [Value]? {
+    package mutating func next() -> [ShardValue]? {
         while true {
             if remaining == 0 { return nil }
             if !started {
@@ -131,10 +133,10 @@ package struct OrderedMerge<Stream: IteratorProtocol<[Value]>>: IteratorProtocol
     }
 }
 
-extension OrderedMerge where Stream == IndexingIterator<[[Value]]> {
+extension OrderedMerge where Stream == IndexingIterator<[[ShardValue]]> {
     /// A merge of rows already in memory: one array per shard, in shards.conf order, each
     /// sorted by `keys`; `Array(OrderedMerge(rows, keys: ...))` is the merged result.
-    package init(_ shards: [[[Value]]], keys: [MergeKey], offset: Int = 0, limit: Int? = nil) {
+    package init(_ shards: [[[ShardValue]]], keys: [MergeKey], offset: Int = 0, limit: Int? = nil) {
         self.init(shards.map { $0.makeIterator() }, keys: keys, offset: offset, limit: limit)
     }
 }

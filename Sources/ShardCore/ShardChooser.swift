@@ -1,3 +1,5 @@
+import ShardProtocol
+
 /// Where a new row goes (protocol.md 5.1), as `ShardChooser` decides it.
 package enum Placement: Sendable, Equatable {
     /// On this shard.
@@ -5,7 +7,7 @@ package enum Placement: Sendable, Equatable {
     /// With its parent: the `model` row whose primary key is `key`. The caller finds the
     /// parent's shard in the session's identity map, else looks it up like `get`; when there
     /// is none, `ShardChooser.parentNotFound` is the error.
-    case parent(model: String, key: Value)
+    case parent(model: String, key: ShardValue)
 }
 
 /// The shard chooser of protocol.md 5.1: the shard a new row of an `add` is placed on.
@@ -36,25 +38,25 @@ package struct ShardChooser: Sendable {
     ///   - explicitShard: the request's `shard`; it overrides the rule.
     /// - Throws: `unknown_shard` when `explicitShard` is not a shard; `no_shard` when no shard
     ///   can be chosen.
-    package func place(_ row: [String: Value], of model: Model, explicitShard: String?) throws(RequestError) -> Placement {
+    package func place(_ row: [String: ShardValue], of model: Model, explicitShard: String?) throws(ShardError) -> Placement {
         if let explicitShard {
             return .shard(try shards.checked(explicitShard))
         }
         guard let rule = model.shardBy else {
-            throw RequestError(.noShard,
+            throw ShardError(.noShard,
                 "\(model.name) has no shard_by, so its rows go only where the request says: give shard (\(shards.listing)), or add shard_by to models.\(model.name)")
         }
         let column = rule.column
         let value = row[column] ?? .null
         if case .parent(let parent, _) = rule {
             guard !value.isNull else {
-                throw RequestError(.noShard,
+                throw ShardError(.noShard,
                     "\(model.name).\(column) is \(row[column] == nil ? "missing" : "null"), and a \(model.name) lives with its \(parent) (models.\(model.name).shard_by): give \(column), or give shard")
             }
             return .parent(model: parent, key: value)
         }
         guard !value.isNull else {
-            throw RequestError(.noShard,
+            throw ShardError(.noShard,
                 "\(model.name).\(column) is \(row[column] == nil ? "missing" : "null"), and models.\(model.name).shard_by places rows by it: give \(column) a value, or give shard")
         }
         if let shard = rule.shard(for: value, shards: shards) {
@@ -65,29 +67,29 @@ package struct ShardChooser: Sendable {
 
     /// The `no_shard` error for a child row whose parent exists neither in the session nor
     /// on any shard.
-    package static func parentNotFound(model: Model, parentModel: String, key: Value) -> RequestError {
-        RequestError(.noShard,
-            "\(model.name).\(model.shardBy?.column ?? "?") \(key) names no \(parentModel) in this session or on any shard: add the \(parentModel) first, or give shard")
+    package static func parentNotFound(model: Model, parentModel: String, key: ShardValue) -> ShardError {
+        ShardError(.noShard,
+            "\(model.name).\(model.shardBy?.column ?? "?") \(key.messageText) names no \(parentModel) in this session or on any shard: add the \(parentModel) first, or give shard")
     }
 
     /// Why a non-null key value has no shard under a map or ranges rule.
-    private static func unplaceable(_ value: Value, model: Model, rule: ShardBy) -> RequestError {
+    private static func unplaceable(_ value: ShardValue, model: Model, rule: ShardBy) -> ShardError {
         let name = model.name
         switch rule {
         case .map(let column, let map, _):
             let known = map.keys.sorted()
-            let shown = known.prefix(10).map(\.description).joined(separator: ", ") + (known.count > 10 ? ", ..." : "")
-            return RequestError(.noShard,
-                "\(name).\(column) \(value) is not in models.\(name).shard_by.map (values: \(shown)), which has no default: give shard, or add the value or a default to models.\(name).shard_by")
+            let shown = known.prefix(10).map(\.messageText).joined(separator: ", ") + (known.count > 10 ? ", ..." : "")
+            return ShardError(.noShard,
+                "\(name).\(column) \(value.messageText) is not in models.\(name).shard_by.map (values: \(shown)), which has no default: give shard, or add the value or a default to models.\(name).shard_by")
         case .ranges(let column, let ranges):
-            let shown = ranges.map { "[\($0.lower), \($0.upper)) -> \($0.shard)" }.joined(separator: ", ")
-            return RequestError(.noShard,
-                "\(name).\(column) \(value) is outside every range of models.\(name).shard_by.ranges (\(shown)): give shard, or add a range that holds it")
+            let shown = ranges.map { "[\($0.lower.messageText), \($0.upper.messageText)) -> \($0.shard)" }.joined(separator: ", ")
+            return ShardError(.noShard,
+                "\(name).\(column) \(value.messageText) is outside every range of models.\(name).shard_by.ranges (\(shown)): give shard, or add a range that holds it")
         case .hash(let column):
             // Only a real value has no hash, and the configuration refuses hash on a real column.
-            return RequestError(.noShard, "\(name).\(column) \(value) cannot be hashed (hash needs int, text, bool or timestamp): give shard")
+            return ShardError(.noShard, "\(name).\(column) \(value.messageText) cannot be hashed (hash needs int, text, bool or timestamp): give shard")
         case .parent(let parent, let via):
-            return RequestError(.noShard, "\(name).\(via) \(value): place the row with its \(parent), or give shard")
+            return ShardError(.noShard, "\(name).\(via) \(value.messageText): place the row with its \(parent), or give shard")
         }
     }
 }
@@ -96,7 +98,7 @@ extension ShardBy {
     /// The shard a non-null key value maps to under a map, hash or ranges rule: the map's
     /// entry, else its default; `ShardHash`'s shard; the range holding it. Nil when the value
     /// has none (unmapped without default, outside every range, null) and for a parent rule.
-    package func shard(for value: Value, shards: ShardOrder) -> String? {
+    package func shard(for value: ShardValue, shards: ShardOrder) -> String? {
         guard !value.isNull else { return nil }
         switch self {
         case .map(_, let map, let defaultShard):
@@ -139,16 +141,16 @@ package struct ShardOrder: Sendable, Equatable {
 
     /// `name`, when it is a shard.
     /// - Throws: `unknown_shard`, listing the shards.
-    package func checked(_ name: String) throws(RequestError) -> String {
+    package func checked(_ name: String) throws(ShardError) -> String {
         guard positions[name] != nil else {
-            throw RequestError(.unknownShard, "\(Self.quoted(name)) is not a shard (\(listing)); give one of them")
+            throw ShardError(.unknownShard, "\(Self.quoted(name)) is not a shard (\(listing)); give one of them")
         }
         return name
     }
 
     /// A request's `shard`/`shards`: each checked, without repeats, in file order.
     /// - Throws: `unknown_shard` for the first name (in the request's order) that is not a shard.
-    package func checked(_ requested: [String]) throws(RequestError) -> [String] {
+    package func checked(_ requested: [String]) throws(ShardError) -> [String] {
         for name in requested { _ = try checked(name) }
         return inFileOrder(requested)
     }

@@ -1,3 +1,5 @@
+import ShardProtocol
+
 /// The function of `shard_by = { column = ..., hash = true }` (config.md): which shard a
 /// value belongs to. It is fixed forever; changing it would strand every row already placed.
 ///
@@ -34,7 +36,7 @@ package enum ShardHash {
     package static let prime: UInt64 = 0x0000_0100_0000_01b3
 
     /// The canonical bytes of `value` (step 1), or nil for `null` and `real`.
-    package static func bytes(of value: Value) -> [UInt8]? {
+    package static func bytes(of value: ShardValue) -> [UInt8]? {
         switch value {
         case .int(let i): bigEndianBytes(i)
         case .text(let s): Array(s.utf8)
@@ -66,7 +68,7 @@ package enum ShardHash {
     }
 
     /// The hash of `value` (steps 1 to 3), or nil for `null` and `real`.
-    package static func hash(_ value: Value) -> UInt64? {
+    package static func hash(_ value: ShardValue) -> UInt64? {
         switch value {
         case .text(let s): fmix64(fnv1a64(s.utf8))
         default: bytes(of: value).map { fmix64(fnv1a64($0)) }
@@ -75,7 +77,7 @@ package enum ShardHash {
 
     /// The index of `value`'s shard among `shardCount` shards in file order (step 4), or nil
     /// for `null` and `real`.
-    package static func shardIndex(of value: Value, shardCount: Int) -> Int? {
+    package static func shardIndex(of value: ShardValue, shardCount: Int) -> Int? {
         precondition(shardCount > 0, "a configuration has at least one shard")
         guard let h = hash(value) else { return nil }
         return Int(h % UInt64(shardCount))

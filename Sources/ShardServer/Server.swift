@@ -3,6 +3,8 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import ShardCore
+import ShardProtocol
+import ShardTransport
 
 /// The socket server: binds `[server] socket`, serves one session per connection, and on
 /// graceful shutdown stops accepting, closes connections and removes the socket file.

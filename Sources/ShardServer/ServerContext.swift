@@ -1,6 +1,7 @@
 import Glibc
 import Logging
 import ShardCore
+import ShardProtocol
 import ShardStore
 import Synchronization
 

@@ -1,5 +1,6 @@
 import Histogram
 import ShardCore
+import ShardProtocol
 import Synchronization
 
 /// The daemon's counters for `stats` (protocol.md 9): requests per op, errors per code,
@@ -14,7 +15,7 @@ final class ServerStats: Sendable {
     private let state = Mutex(State())
     let started = ContinuousClock.now
 
-    func record(op: String, error: RequestError.Code?, microseconds: UInt64) {
+    func record(op: String, error: ErrorCode?, microseconds: UInt64) {
         state.withLock { state in
             state.requests[op, default: 0] += 1
             if let error { state.errors[error.rawValue, default: 0] += 1 }

@@ -1,4 +1,5 @@
 import ShardCore
+import ShardProtocol
 import ShardStore
 
 extension Session {
@@ -15,22 +16,22 @@ extension Session {
         switch (single, many) {
         case (let values?, nil): inputs = [values]
         case (nil, .array(let rows)?) where !rows.isEmpty: inputs = rows
-        case (nil, .array?): throw RequestError(.badRequest, "rows must hold at least one row")
-        case (nil, _?): throw RequestError(.badRequest, "rows must be a list of value objects")
-        case (nil, nil): throw RequestError(.badRequest, "add needs values (one row) or rows (a list), e.g. {\"values\": {\"city\": \"Tokyo\"}}")
-        case (_?, _?): throw RequestError(.badRequest, "give values or rows, not both")
+        case (nil, .array?): throw ShardError(.badRequest, "rows must hold at least one row")
+        case (nil, _?): throw ShardError(.badRequest, "rows must be a list of value objects")
+        case (nil, nil): throw ShardError(.badRequest, "add needs values (one row) or rows (a list), e.g. {\"values\": {\"city\": \"Tokyo\"}}")
+        case (_?, _?): throw ShardError(.badRequest, "give values or rows, not both")
         }
 
         // Every row is checked before anything is written or any id is taken.
-        var rows: [[String: Value]] = []
+        var rows: [[String: ShardValue]] = []
         rows.reserveCapacity(inputs.count)
         for input in inputs {
-            var given: [String: Value] = [:]
+            var given: [String: ShardValue] = [:]
             for (column, value) in try columnValues(input, of: model, argument: "values") { given[column.name] = value }
             do {
                 rows.append(try model.newRow(given))
             } catch {
-                throw RequestError(error)
+                throw ShardError(error)
             }
         }
         if model.id == .sequence, let sequence = context.shards.sequences[model.name], let keyColumn = model.primaryKey.first {
@@ -43,7 +44,7 @@ extension Session {
         var decisions: [Placement] = []
         decisions.reserveCapacity(rows.count)
         for row in rows { decisions.append(try context.shardChooser.place(row, of: model, explicitShard: explicitShard)) }
-        let parentShards = try await resolveParents(decisions.compactMap { decision -> (String, Value)? in
+        let parentShards = try await resolveParents(decisions.compactMap { decision -> (String, ShardValue)? in
             if case .parent(let parentModel, let key) = decision { return (parentModel, key) }
             return nil
         }, for: model)
@@ -67,7 +68,7 @@ extension Session {
         // input by primary key, or, for ids the shard makes, by id order (one statement
         // assigns ids in the order of its VALUES).
         let columns = model.columns.map(\.name).filter { name in rows.contains { $0[name] != nil } }
-        let work = batches.map { batch -> (shard: Shard, body: @Sendable (any ShardConnection) throws -> [[Value]]) in
+        let work = batches.map { batch -> (shard: Shard, body: @Sendable (any ShardConnection) throws -> [[ShardValue]]) in
             let values = batch.indexes.map { index in columns.map { rows[index][$0] ?? .null } }
             let statements = batch.shard.dialect.insertMany(model, columns: columns, rows: values)
             let keyIndex = model.columns.firstIndex { $0.name == model.primaryKey.first }!
@@ -75,11 +76,11 @@ extension Session {
             let inputKeys = keyed ? batch.indexes.map { index in model.primaryKey.map { rows[index][$0] ?? .null } } : []
             let keyPositions = model.primaryKey.map { key in model.columns.firstIndex { $0.name == key }! }
             return (batch.shard, { connection in
-                var returned: [[Value]] = []
+                var returned: [[ShardValue]] = []
                 returned.reserveCapacity(values.count)
                 for statement in statements { returned += try connection.run(statement).rows }
                 if keyed {
-                    var byKey: [[Value]: [Value]] = [:]
+                    var byKey: [[ShardValue]: [ShardValue]] = [:]
                     for row in returned { byKey[keyPositions.map { row[$0] }] = row }
                     return inputKeys.map { byKey[$0]! }
                 }
@@ -100,14 +101,14 @@ extension Session {
     /// A parent row named by a child: its model and primary key.
     struct ParentRef: Hashable {
         var model: String
-        var key: Value
+        var key: ShardValue
     }
 
     /// The shard of each parent named by the rows of one request: from the identity map,
     /// else found with one `IN` query per shard and parent model.
-    private func resolveParents(_ refs: [(model: String, key: Value)], for model: Model) async throws -> [ParentRef: String] {
+    private func resolveParents(_ refs: [(model: String, key: ShardValue)], for model: Model) async throws -> [ParentRef: String] {
         var found: [ParentRef: [String]] = [:]
-        var unknown: [String: [Value]] = [:]
+        var unknown: [String: [ShardValue]] = [:]
         for (parentModel, key) in refs {
             let ref = ParentRef(model: parentModel, key: key)
             // Each parent once (a batch often names the same parents many times).
@@ -118,8 +119,8 @@ extension Session {
         }
         for (parentModel, keys) in unknown {
             guard let parent = configuration.model(named: parentModel), let keyColumn = parent.primaryKey.first else { continue }
-            let located = try await readEach(context.shards.shards) { shard, connection -> [Value] in
-                var present: [Value] = []
+            let located = try await readEach(context.shards.shards) { shard, connection -> [ShardValue] in
+                var present: [ShardValue] = []
                 for start in stride(from: 0, to: keys.count, by: 1000) {
                     let chunk = Array(keys[start..<min(start + 1000, keys.count)])
                     let markers = (1...chunk.count).map(shard.dialect.sequentialPlaceholder).joined(separator: ", ")
@@ -137,7 +138,7 @@ extension Session {
             switch shards.count {
             case 1: out[ref] = shards[0]
             case 0: throw ShardChooser.parentNotFound(model: model, parentModel: ref.model, key: ref.key)
-            default: throw RequestError(.noShard, "the \(ref.model) with key \(ref.key) exists on several shards (\(shards.joined(separator: ", "))); give shard")
+            default: throw ShardError(.noShard, "the \(ref.model) with key \(ref.key.messageText) exists on several shards (\(shards.joined(separator: ", "))); give shard")
             }
         }
         return out

@@ -1,5 +1,6 @@
 import Glibc
 import ShardCore
+import ShardProtocol
 import ShardStore
 
 extension Session {
@@ -16,7 +17,7 @@ extension Session {
         }
         try request.checkNoUnknownArguments()
         guard isAdmin else {
-            throw RequestError(.forbidden, "\(op) is an admin op; uid \(peer.map { String($0.uid) } ?? "unknown") is not in admin_uids")
+            throw ShardError(.forbidden, "\(op) is an admin op; uid \(peer.map { String($0.uid) } ?? "unknown") is not in admin_uids")
         }
         switch op {
         case "shards": return JSONObject([("shards", .array(await shardReports()))])
@@ -26,7 +27,7 @@ extension Session {
             for record in context.sessions where sessionFilter == nil || record.id == sessionFilter {
                 for key in record.identityMap.keys(model: modelFilter) {
                     guard keys.count < limit else { break }
-                    keys.append(.object(JSONObject([("session", .int(Int64(record.id))), ("key", key.json)])))
+                    keys.append(.object(JSONObject([("session", .int(Int64(record.id))), ("key", key.responseJSON)])))
                 }
             }
             return JSONObject([("keys", .array(keys))])
@@ -74,7 +75,7 @@ extension Session {
                                 try connection.uncounted.run(Statement("SELECT count(*) FROM \(SQLDialect.quote(model.table))", resultTypes: [.int])).rows.first?.first ?? .null
                             }
                         }
-                        rows = zip(models, counts).map { ($0.name, $1.json) }
+                        rows = zip(models, counts).map { ($0.name, $1.responseJSON) }
                     } catch {
                         status = "down"
                     }

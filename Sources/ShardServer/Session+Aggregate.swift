@@ -1,4 +1,5 @@
 import ShardCore
+import ShardProtocol
 import ShardStore
 
 extension Session {
@@ -8,30 +9,30 @@ extension Session {
         let model = try self.model(&request)
         let plan = try AggregatePlan(model: model, select: try request.required("select", "[[\"avg\", \"temperature\"]]"),
                                      groupBy: request.optional("group_by"))
-        let filter = try request.optional("where").map { json throws(RequestError) in try Expression(where: json, model: model) }
+        let filter = try request.optional("where").map { json throws(ShardError) in try Expression(where: json, model: model) }
         let resultModel = plan.resultModel
-        let having = try request.optional("having").map { json throws(RequestError) in try Expression(where: json, model: resultModel) }
-        let order = try request.optional("order_by").map { json throws(RequestError) in try SortKey.parse(orderBy: json, model: resultModel) } ?? []
+        let having = try request.optional("having").map { json throws(ShardError) in try Expression(where: json, model: resultModel) }
+        let order = try request.optional("order_by").map { json throws(ShardError) in try SortKey.parse(orderBy: json, model: resultModel) } ?? []
         let limit = try request.optionalCount("limit")
         let explicit = try explicitShards(&request)
         try request.checkNoUnknownArguments()
 
         let routing = try route(model, filter, explicit)
-        let shards = try routing.shards.map { name throws(RequestError) in try shard(named: name) }
+        let shards = try routing.shards.map { name throws(ShardError) in try shard(named: name) }
         let maxRows = configuration.server.maxResultRows
-        let perShard: [[[Value]]]
+        let perShard: [[[ShardValue]]]
         do {
             // Without a where or groups it reads whole tables: never short (see `count`).
             perShard = try await readEach(shards, inline: filter != nil || !plan.groupBy.isEmpty) { shard, connection in
                 try connection.run(shard.dialect.aggregateStatement(plan, where: filter, limit: maxRows + 1)).rows
             }
-        } catch let error as ShardError where error.message.lowercased().contains("overflow") || error.code == .invalidValue {
-            throw RequestError(.invalidValue, "a sum leaves the signed 64-bit range of an int on shard \(error.shard): \(error.message)",
+        } catch let error as BackendError where error.message.lowercased().contains("overflow") || error.code == .invalidValue {
+            throw ShardError(.invalidValue, "a sum leaves the signed 64-bit range of an int on shard \(error.shard): \(error.message)",
                                details: [("shard", .string(error.shard))])
         }
         // The combine holds at most max_result_rows groups per shard.
         if perShard.contains(where: { $0.count > maxRows }) {
-            throw RequestError(.resultTooLarge, "a shard has more than \(maxRows) groups (max_result_rows); narrow the where or group by fewer values")
+            throw ShardError(.resultTooLarge, "a shard has more than \(maxRows) groups (max_result_rows); narrow the where or group by fewer values")
         }
         var rows = try plan.combine(perShard)
         let names = plan.resultColumns.map(\.name)
@@ -49,9 +50,9 @@ extension Session {
         }
         if let limit { rows = Array(rows.prefix(limit)) }
         if rows.count > maxRows {
-            throw RequestError(.resultTooLarge, "the aggregate has more than \(maxRows) rows (max_result_rows); give a limit of at most \(maxRows)")
+            throw ShardError(.resultTooLarge, "the aggregate has more than \(maxRows) rows (max_result_rows); give a limit of at most \(maxRows)")
         }
-        let objects = rows.map { row in JSONValue.object(JSONObject(zip(names, row).map { ($0, $1.json) })) }
+        let objects = rows.map { row in JSONValue.object(JSONObject(zip(names, row).map { ($0, $1.responseJSON) })) }
         return JSONObject([("rows", .array(objects)), ("shards", .array(routing.shards.map(JSONValue.string)))])
     }
 }

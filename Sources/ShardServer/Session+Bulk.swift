@@ -1,4 +1,5 @@
 import ShardCore
+import ShardProtocol
 import ShardStore
 
 extension Session {
@@ -7,18 +8,18 @@ extension Session {
     /// shard's token only (SQLAlchemy's synchronize_session with identity tokens).
     func updateWhere(_ request: inout Request) async throws -> JSONObject {
         let model = try self.model(&request)
-        let filter = try request.optional("where").map { json throws(RequestError) in try Expression(where: json, model: model) }
+        let filter = try request.optional("where").map { json throws(ShardError) in try Expression(where: json, model: model) }
         let values = try columnValues(try request.required("values", "{\"temperature\": 86}"), of: model, argument: "values")
         let explicit = try explicitShards(&request)
         try request.checkNoUnknownArguments()
         if let key = model.shardBy?.column, values.contains(where: { $0.column.name == key }) {
-            throw RequestError(.shardKeyChange, "\(model.name).\(key) decides the rows' shards; update_where cannot change it (delete and add the rows instead)",
+            throw ShardError(.shardKeyChange, "\(model.name).\(key) decides the rows' shards; update_where cannot change it (delete and add the rows instead)",
                                details: [("column", .string(key))])
         }
         let changes = try Session.changes(values, of: model, op: "update_where")
         let sets = changes
         let (routing, results) = try await bulk(model, filter, explicit) { shard in
-            var parameters: [Value] = []
+            var parameters: [ShardValue] = []
             let assignments = sets.map { column, value in
                 parameters.append(value)
                 return "\(SQLDialect.quote(column)) = \(shard.dialect.placeholder(parameters.count))"
@@ -44,11 +45,11 @@ extension Session {
     /// leave the identity map under their own shard's token only.
     func deleteWhere(_ request: inout Request) async throws -> JSONObject {
         let model = try self.model(&request)
-        let filter = try request.optional("where").map { json throws(RequestError) in try Expression(where: json, model: model) }
+        let filter = try request.optional("where").map { json throws(ShardError) in try Expression(where: json, model: model) }
         let explicit = try explicitShards(&request)
         try request.checkNoUnknownArguments()
         let (routing, results) = try await bulk(model, filter, explicit) { shard in
-            var parameters: [Value] = []
+            var parameters: [ShardValue] = []
             var sql = "DELETE FROM \(SQLDialect.quote(model.table))"
             if let filter { sql += " WHERE " + shard.dialect.whereClause(filter, model: model, parameters: &parameters) }
             return (sql, parameters)
@@ -63,16 +64,16 @@ extension Session {
     /// session's identity map holds (asked for only when the map holds any of that shard).
     struct BulkResult: Sendable {
         var count: Int
-        var keys: [[Value]]
+        var keys: [[ShardValue]]
     }
 
     /// Runs a bulk statement on each routed shard in one write scope (all or nothing).
     private func bulk(
         _ model: Model, _ filter: Expression?, _ explicit: [String]?,
-        _ statement: @escaping @Sendable (Shard) -> (String, [Value])
+        _ statement: @escaping @Sendable (Shard) -> (String, [ShardValue])
     ) async throws -> (Routing, [BulkResult]) {
         let routing = try route(model, filter, explicit)
-        let shards = try routing.shards.map { name throws(RequestError) in try shard(named: name) }
+        let shards = try routing.shards.map { name throws(ShardError) in try shard(named: name) }
         guard !shards.isEmpty else { return (routing, []) }
         let held = Set(identityMap.keys(model: model.name).map(\.token))
         let keyTypes = model.primaryKeyColumns.map(\.type)

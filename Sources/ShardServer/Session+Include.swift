@@ -1,31 +1,32 @@
 import ShardCore
+import ShardProtocol
 import ShardStore
 
 extension Session {
     /// The relationships named by `include`, checked against the model.
-    func includes(_ request: inout Request, of model: Model) throws(RequestError) -> [Relationship] {
+    func includes(_ request: inout Request, of model: Model) throws(ShardError) -> [Relationship] {
         switch request.optional("include") {
         case nil, .null?:
             return []
         case .array(let names)?:
             var out: [Relationship] = []
             for name in names {
-                guard case .string(let name) = name else { throw RequestError(.badRequest, "include is a list of relationship names, e.g. [\"reports\"]") }
+                guard case .string(let name) = name else { throw ShardError(.badRequest, "include is a list of relationship names, e.g. [\"reports\"]") }
                 guard let relationship = model.relationship(named: name) else {
-                    throw RequestError(.unknownRelationship, "\(model.name) has no relationship \"\(name)\" (relationships: \(model.relationships.isEmpty ? "none" : model.relationships.map(\.name).joined(separator: ", ")))")
+                    throw ShardError(.unknownRelationship, "\(model.name) has no relationship \"\(name)\" (relationships: \(model.relationships.isEmpty ? "none" : model.relationships.map(\.name).joined(separator: ", ")))")
                 }
                 if !out.contains(relationship) { out.append(relationship) }
             }
             return out
         default:
-            throw RequestError(.badRequest, "include is a list of relationship names, e.g. [\"reports\"]")
+            throw ShardError(.badRequest, "include is a list of relationship names, e.g. [\"reports\"]")
         }
     }
 
     /// Objects for rows found on shards, with their `include`d relationships loaded
     /// selectin-style: per relationship, one `IN` query per shard holding parents, run on
     /// that shard only (a related row lives with its parent). Everything enters the map.
-    func objects(_ rows: [(row: [Value], shard: String)], of model: Model, including relationships: [Relationship]) async throws -> [JSONValue] {
+    func objects(_ rows: [(row: [ShardValue], shard: String)], of model: Model, including relationships: [Relationship]) async throws -> [JSONValue] {
         var related: [[(String, JSONValue)]] = Array(repeating: [], count: rows.count)
         for relationship in relationships {
             let loaded = try await load(relationship, for: rows, of: model)
@@ -40,7 +41,7 @@ extension Session {
     }
 
     /// The relationship's value for each parent row: a list (to-many) or an object or null (to-one).
-    private func load(_ relationship: Relationship, for parents: [(row: [Value], shard: String)], of model: Model) async throws -> [JSONValue] {
+    private func load(_ relationship: Relationship, for parents: [(row: [ShardValue], shard: String)], of model: Model) async throws -> [JSONValue] {
         guard let other = configuration.model(named: relationship.model) else { return parents.map { _ in .null } }
         // The parent's column holding the link, and the other model's column it matches.
         let parentColumn: String
@@ -51,18 +52,18 @@ extension Session {
         }
         let parentIndex = model.columns.firstIndex { $0.name == parentColumn }!
         let otherIndex = other.columns.firstIndex { $0.name == otherColumn }!
-        var linksByShard: [String: [Value]] = [:]
+        var linksByShard: [String: [ShardValue]] = [:]
         for parent in parents where parent.row[parentIndex] != .null {
             if !(linksByShard[parent.shard]?.contains(parent.row[parentIndex]) ?? false) {
                 linksByShard[parent.shard, default: []].append(parent.row[parentIndex])
             }
         }
         let shardNames = context.shardOrder.inFileOrder(linksByShard.keys)
-        let shards = try shardNames.map { name throws(RequestError) in try shard(named: name) }
+        let shards = try shardNames.map { name throws(ShardError) in try shard(named: name) }
         let maxRows = configuration.server.maxResultRows
         let linksToLoad = linksByShard
-        let found = try await readEach(shards, inline: true) { shard, connection -> [[Value]] in
-            var rows: [[Value]] = []
+        let found = try await readEach(shards, inline: true) { shard, connection -> [[ShardValue]] in
+            var rows: [[ShardValue]] = []
             // In chunks, well below every backend's limit of bound parameters.
             let links = linksToLoad[shard.name] ?? []
             for start in stride(from: 0, to: links.count, by: 1000) {
@@ -77,9 +78,9 @@ extension Session {
             return rows
         }
         if found.reduce(0, { $0 + $1.count }) > maxRows {
-            throw RequestError(.resultTooLarge, "including \(relationship.name) loads more than \(maxRows) rows (max_result_rows); query \(other.name) with a limit instead")
+            throw ShardError(.resultTooLarge, "including \(relationship.name) loads more than \(maxRows) rows (max_result_rows); query \(other.name) with a limit instead")
         }
-        var byLink: [String: [Value: [[Value]]]] = [:]
+        var byLink: [String: [ShardValue: [[ShardValue]]]] = [:]
         for (name, rows) in zip(shardNames, found) {
             for row in rows { byLink[name, default: [:]][row[otherIndex], default: []].append(row) }
         }

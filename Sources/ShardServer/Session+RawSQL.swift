@@ -1,4 +1,5 @@
 import ShardCore
+import ShardProtocol
 import ShardStore
 
 extension Session {
@@ -12,51 +13,51 @@ extension Session {
         let explicit = try explicitShards(&request)
         try request.checkNoUnknownArguments()
         guard configuration.server.allowRawSQL else {
-            throw RequestError(.forbidden, "raw SQL is not enabled on this daemon; set allow_raw_sql = true in [server]")
+            throw ShardError(.forbidden, "raw SQL is not enabled on this daemon; set allow_raw_sql = true in [server]")
         }
         guard let names = explicit, !names.isEmpty else {
-            throw RequestError(.badRequest, "sql needs shard or shards: raw SQL is never routed")
+            throw ShardError(.badRequest, "sql needs shard or shards: raw SQL is never routed")
         }
-        let shards = try context.shardOrder.checked(names).map { name throws(RequestError) in try shard(named: name) }
+        let shards = try context.shardOrder.checked(names).map { name throws(ShardError) in try shard(named: name) }
         let maxRows = configuration.server.maxResultRows
         let results: [QueryResult]
         do {
             results = try await readEach(shards) { shard, connection in
                 try connection.run(Statement(shard.dialect.rawSQL(sql), params))
             }
-        } catch let error as ShardError where error.code == .statementFailed {
+        } catch let error as BackendError where error.code == .statementFailed {
             // The client's SQL, not a bug of the daemon.
-            throw RequestError(.badRequest, "shard \(error.shard) refused the statement: \(error.message)", details: [("shard", .string(error.shard))])
+            throw ShardError(.badRequest, "shard \(error.shard) refused the statement: \(error.message)", details: [("shard", .string(error.shard))])
         }
         let rows = results.flatMap(\.rows)
         if rows.count > maxRows {
-            throw RequestError(.resultTooLarge, "the statement returned more than \(maxRows) rows (max_result_rows); add a LIMIT")
+            throw ShardError(.resultTooLarge, "the statement returned more than \(maxRows) rows (max_result_rows); add a LIMIT")
         }
         let columns = results.first { !$0.columns.isEmpty }?.columns ?? []
         return JSONObject([
             ("columns", .array(columns.map(JSONValue.string))),
-            ("rows", .array(rows.map { .array($0.map(\.json)) })),
+            ("rows", .array(rows.map { .array($0.map(\.responseJSON)) })),
             ("shards", .array(shards.map { .string($0.name) })),
         ])
     }
 
-    private func rawParameters(_ json: JSONValue?) throws(RequestError) -> [Value] {
+    private func rawParameters(_ json: JSONValue?) throws(ShardError) -> [ShardValue] {
         switch json {
         case nil, .null?:
             return []
         case .array(let items)?:
-            return try items.map { item throws(RequestError) -> Value in
+            return try items.map { item throws(ShardError) -> ShardValue in
                 switch item {
                 case .null: return .null
                 case .bool(let b): return .bool(b)
                 case .int(let i): return .int(i)
                 case .double(let d): return .real(d)
                 case .string(let s): return .text(s)
-                case .array, .object: throw RequestError(.badRequest, "params holds JSON scalars only (null, booleans, numbers, strings)")
+                case .array, .object: throw ShardError(.badRequest, "params holds JSON scalars only (null, booleans, numbers, strings)")
                 }
             }
         default:
-            throw RequestError(.badRequest, "params must be a list, e.g. [80, \"Tokyo\"]")
+            throw ShardError(.badRequest, "params must be a list, e.g. [80, \"Tokyo\"]")
         }
     }
 }

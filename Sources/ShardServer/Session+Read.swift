@@ -1,4 +1,5 @@
 import ShardCore
+import ShardProtocol
 import ShardStore
 
 extension Session {
@@ -23,7 +24,7 @@ extension Session {
             }
             if known.count > 1 { throw ambiguous(model, key, known) }
         }
-        let shards = try candidates.map { name throws(RequestError) in try shard(named: name) }
+        let shards = try candidates.map { name throws(ShardError) in try shard(named: name) }
         let found = try await readEach(shards, inline: true) { shard, connection in
             (shard.name, try connection.run(shard.pointSelects.statement(model, key)).rows.first)
         }
@@ -38,10 +39,10 @@ extension Session {
         }
     }
 
-    private func ambiguous(_ model: Model, _ key: [Value], _ shards: [String]) -> RequestError {
-        let keys = shards.map { IdentityKey(model: model.name, primaryKey: key, token: $0).json }
-        return RequestError(.ambiguousIdentity,
-                            "\(model.name) \(key.map(\.description).joined(separator: ", ")) exists on several shards (\(shards.joined(separator: ", "))); give shard to choose one",
+    private func ambiguous(_ model: Model, _ key: [ShardValue], _ shards: [String]) -> ShardError {
+        let keys = shards.map { IdentityKey(model: model.name, primaryKey: key, token: $0).responseJSON }
+        return ShardError(.ambiguousIdentity,
+                            "\(model.name) \(key.map(\.messageText).joined(separator: ", ")) exists on several shards (\(shards.joined(separator: ", "))); give shard to choose one",
                             details: [("keys", .array(keys))])
     }
 
@@ -49,8 +50,8 @@ extension Session {
     /// merged in order, offset and limit applied once.
     func query(_ request: inout Request) async throws -> JSONObject {
         let model = try self.model(&request)
-        let filter = try request.optional("where").map { json throws(RequestError) in try Expression(where: json, model: model) }
-        let order = try request.optional("order_by").map { json throws(RequestError) in try SortKey.parse(orderBy: json, model: model) } ?? []
+        let filter = try request.optional("where").map { json throws(ShardError) in try Expression(where: json, model: model) }
+        let order = try request.optional("order_by").map { json throws(ShardError) in try SortKey.parse(orderBy: json, model: model) } ?? []
         let limit = try request.optionalCount("limit")
         let offset = try request.optionalCount("offset") ?? 0
         let include = try includes(&request, of: model)
@@ -63,10 +64,10 @@ extension Session {
         // max_result_rows when that bound is what stops the answer.
         let needed = min(limit ?? Int.max, maxRows + 1)
         let perShard = offset + needed
-        let shards = try routing.shards.map { name throws(RequestError) in try shard(named: name) }
+        let shards = try routing.shards.map { name throws(ShardError) in try shard(named: name) }
         let tiebreak = model.primaryKey.filter { key in !order.contains { $0.column == key } }.map { SortKey(column: $0) }
         let perShardRows = try await readEach(shards, inline: true) { shard, connection in
-            var parameters: [Value] = []
+            var parameters: [ShardValue] = []
             var sql = shard.dialect.selectAll(model)
             if let filter { sql += " WHERE " + shard.dialect.whereClause(filter, model: model, parameters: &parameters) }
             sql += " ORDER BY " + shard.dialect.orderByClause(order + tiebreak)
@@ -76,7 +77,7 @@ extension Session {
 
         // The shard's position rides along as a last column, to name each row's token.
         let tagged = perShardRows.enumerated().map { index, rows in rows.map { $0 + [.int(Int64(index))] } }
-        let merged: [[Value]]
+        let merged: [[ShardValue]]
         if order.isEmpty {
             merged = Array(tagged.joined().dropFirst(offset).prefix(needed))
         } else {
@@ -84,9 +85,9 @@ extension Session {
             merged = Array(OrderedMerge(tagged, keys: keys, offset: offset, limit: needed))
         }
         if merged.count > maxRows {
-            throw RequestError(.resultTooLarge, "the query matches more than \(maxRows) rows (max_result_rows); give a limit of at most \(maxRows), or narrow the where")
+            throw ShardError(.resultTooLarge, "the query matches more than \(maxRows) rows (max_result_rows); give a limit of at most \(maxRows), or narrow the where")
         }
-        let found = merged.map { row -> (row: [Value], shard: String) in
+        let found = merged.map { row -> (row: [ShardValue], shard: String) in
             guard case .int(let index) = row.last! else { return (row, "") }
             return (Array(row.dropLast()), shards[Int(index)].name)
         }
@@ -96,16 +97,16 @@ extension Session {
     /// `count` (protocol.md 8): per-shard counts, summed.
     func count(_ request: inout Request) async throws -> JSONObject {
         let model = try self.model(&request)
-        let filter = try request.optional("where").map { json throws(RequestError) in try Expression(where: json, model: model) }
+        let filter = try request.optional("where").map { json throws(ShardError) in try Expression(where: json, model: model) }
         let explicit = try explicitShards(&request)
         try request.checkNoUnknownArguments()
 
         let routing = try route(model, filter, explicit)
-        let shards = try routing.shards.map { name throws(RequestError) in try shard(named: name) }
+        let shards = try routing.shards.map { name throws(ShardError) in try shard(named: name) }
         // A bare count(*) is one step of SQLite's machine, which its progress handler cannot
         // stop at the inline budget, and it walks a whole index: it goes to the queues.
         let counts = try await readEach(shards, inline: filter != nil) { shard, connection -> Int64 in
-            var parameters: [Value] = []
+            var parameters: [ShardValue] = []
             var sql = "SELECT count(*) FROM \(SQLDialect.quote(model.table))"
             if let filter { sql += " WHERE " + shard.dialect.whereClause(filter, model: model, parameters: &parameters) }
             guard case .int(let n) = try connection.run(Statement(sql, parameters, resultTypes: [.int])).rows.first?.first else { return 0 }
@@ -117,7 +118,7 @@ extension Session {
     }
 
     /// The execute chooser, with child models routed through parents this session knows.
-    func route(_ model: Model, _ filter: Expression?, _ explicit: [String]?) throws(RequestError) -> Routing {
+    func route(_ model: Model, _ filter: Expression?, _ explicit: [String]?) throws(ShardError) -> Routing {
         try context.executeChooser.route(model: model, where: filter, explicitShards: explicit) { parentModel, keys in
             var shards: Set<String> = []
             for key in keys {
@@ -139,12 +140,12 @@ extension Session {
     }
 
     /// The row of `key` as its shard has it now; `not_found` (and out of the map) when gone.
-    func currentRow(_ key: IdentityKey, model: Model) async throws -> [Value] {
+    func currentRow(_ key: IdentityKey, model: Model) async throws -> [ShardValue] {
         let shard = try shard(named: key.token)
         let statement = shard.pointSelects.statement(model, key.primaryKey)
         guard let row = try await read(on: shard, { try $0.run(statement).rows.first }) else {
             identityMap.remove(key)
-            throw RequestError(.notFound, "\(key) no longer exists on \(key.token)", details: [("shard", .string(key.token))])
+            throw ShardError(.notFound, "\(key.messageText) no longer exists on \(key.token)", details: [("shard", .string(key.token))])
         }
         return row
     }
@@ -156,9 +157,9 @@ extension Session {
         try request.checkNoUnknownArguments()
         let model = configuration.model(named: key.model)!
         guard let relationship = model.relationship(named: name), let other = configuration.model(named: relationship.model) else {
-            throw RequestError(.unknownRelationship, "\(model.name) has no relationship \"\(name)\" (relationships: \(model.relationships.isEmpty ? "none" : model.relationships.map(\.name).joined(separator: ", ")))")
+            throw ShardError(.unknownRelationship, "\(model.name) has no relationship \"\(name)\" (relationships: \(model.relationships.isEmpty ? "none" : model.relationships.map(\.name).joined(separator: ", ")))")
         }
-        let row: [Value]
+        let row: [ShardValue]
         if let known = identityMap.values(for: key) {
             row = known
         } else {
@@ -180,7 +181,7 @@ extension Session {
             let statement = Statement(sql, parameters, resultTypes: other.columns.map(\.type))
             let rows = try await read(on: shard) { try $0.run(statement).rows }
             if rows.count > maxRows {
-                throw RequestError(.resultTooLarge, "\(key) has more than \(maxRows) \(name) (max_result_rows); use query with a where and a limit")
+                throw ShardError(.resultTooLarge, "\(key.messageText) has more than \(maxRows) \(name) (max_result_rows); use query with a where and a limit")
             }
             return JSONObject([("objects", .array(rows.map { remember($0, of: other, on: key.token) }))])
         }

@@ -1,27 +1,28 @@
 import Dispatch
 import ShardCore
+import ShardProtocol
 import ShardStore
 
 /// Reading request arguments into model terms, and rows into objects.
 extension Session {
-    func model(_ request: inout Request) throws(RequestError) -> Model {
+    func model(_ request: inout Request) throws(ShardError) -> Model {
         let name = try request.string("model", "\"Report\"")
         guard let model = configuration.model(named: name) else {
-            throw RequestError(.unknownModel, "\"\(name)\" is not a model (models: \(configuration.models.map(\.name).joined(separator: ", ")))")
+            throw ShardError(.unknownModel, "\"\(name)\" is not a model (models: \(configuration.models.map(\.name).joined(separator: ", ")))")
         }
         return model
     }
 
-    func shard(named name: String) throws(RequestError) -> Shard {
+    func shard(named name: String) throws(ShardError) -> Shard {
         guard let shard = context.shards.shard(named: name) else {
-            throw RequestError(.unknownShard, "\"\(name)\" is not a shard (shards: \(configuration.shards.map(\.name).joined(separator: ", ")))",
+            throw ShardError(.unknownShard, "\"\(name)\" is not a shard (shards: \(configuration.shards.map(\.name).joined(separator: ", ")))",
                                details: [("shard", .string(name))])
         }
         return shard
     }
 
     /// The request's `shard` or `shards`, nil when it gave neither.
-    func explicitShards(_ request: inout Request) throws(RequestError) -> [String]? {
+    func explicitShards(_ request: inout Request) throws(ShardError) -> [String]? {
         let one = try request.optionalString("shard")
         let many = request.optional("shards")
         switch (one, many) {
@@ -30,70 +31,70 @@ extension Session {
         case (let name?, nil), (let name?, .null?):
             return [name]
         case (nil, .array(let items)?):
-            return try items.map { item throws(RequestError) -> String in
-                guard case .string(let name) = item else { throw RequestError(.badRequest, "shards must be a list of shard names") }
+            return try items.map { item throws(ShardError) -> String in
+                guard case .string(let name) = item else { throw ShardError(.badRequest, "shards must be a list of shard names") }
                 return name
             }
         case (nil, _?):
-            throw RequestError(.badRequest, "shards must be a list of shard names, e.g. [\"asia\", \"europe\"]")
+            throw ShardError(.badRequest, "shards must be a list of shard names, e.g. [\"asia\", \"europe\"]")
         case (_?, _?):
-            throw RequestError(.badRequest, "give shard or shards, not both")
+            throw ShardError(.badRequest, "give shard or shards, not both")
         }
     }
 
     /// A primary key given as a scalar (single-column keys) or a list, checked against the
     /// key's column types.
-    func primaryKey(_ json: JSONValue, of model: Model) throws(RequestError) -> [Value] {
+    func primaryKey(_ json: JSONValue, of model: Model) throws(ShardError) -> [ShardValue] {
         let columns = model.primaryKeyColumns
         let items: [JSONValue]
         if case .array(let list) = json { items = list } else { items = [json] }
         guard items.count == columns.count else {
-            throw RequestError(.badRequest, "\(model.name)'s primary key is (\(model.primaryKey.joined(separator: ", "))): give \(columns.count) value(s), got \(items.count)")
+            throw ShardError(.badRequest, "\(model.name)'s primary key is (\(model.primaryKey.joined(separator: ", "))): give \(columns.count) value(s), got \(items.count)")
         }
-        var key: [Value] = []
+        var key: [ShardValue] = []
         for (item, column) in zip(items, columns) {
-            key.append(try Value(json: item, for: column, nullable: false))
+            key.append(try ShardValue(json: item, for: column, nullable: false))
         }
         return key
     }
 
     /// Column values from a JSON object, each checked against its column's type.
-    func columnValues(_ json: JSONValue, of model: Model, argument: String) throws(RequestError) -> [(column: Column, value: Value)] {
+    func columnValues(_ json: JSONValue, of model: Model, argument: String) throws(ShardError) -> [(column: Column, value: ShardValue)] {
         guard case .object(let object) = json else {
-            throw RequestError(.badRequest, "\(argument) must be an object of column values, e.g. {\"temperature\": 80.5}")
+            throw ShardError(.badRequest, "\(argument) must be an object of column values, e.g. {\"temperature\": 80.5}")
         }
-        var out: [(column: Column, value: Value)] = []
+        var out: [(column: Column, value: ShardValue)] = []
         for (name, item) in object.members {
             guard let column = model.column(named: name) else {
-                throw RequestError(.unknownColumn, "\(model.name) has no column \"\(name)\" (columns: \(model.columns.map(\.name).joined(separator: ", ")))",
+                throw ShardError(.unknownColumn, "\(model.name) has no column \"\(name)\" (columns: \(model.columns.map(\.name).joined(separator: ", ")))",
                                    details: [("column", .string(name))])
             }
-            out.append((column, try Value(json: item, for: column, nullable: true)))
+            out.append((column, try ShardValue(json: item, for: column, nullable: true)))
         }
         return out
     }
 
     /// The row's primary key values, from its values in the model's column order.
-    func key(of row: [Value], model: Model) -> [Value] {
+    func key(of row: [ShardValue], model: Model) -> [ShardValue] {
         model.primaryKey.map { name in row[model.columns.firstIndex { $0.name == name }!] }
     }
 
     /// Puts a row in the identity map and returns it as a protocol object.
-    func remember(_ row: [Value], of model: Model, on shard: String) -> JSONValue {
+    func remember(_ row: [ShardValue], of model: Model, on shard: String) -> JSONValue {
         let identity = IdentityKey(model: model.name, primaryKey: key(of: row, model: model), token: shard)
         identityMap.put(identity, row)
         return Session.object(identity, row, model: model)
     }
 
-    static func object(_ key: IdentityKey, _ row: [Value], model: Model) -> JSONValue {
+    static func object(_ key: IdentityKey, _ row: [ShardValue], model: Model) -> JSONValue {
         var values = JSONObject()
         values.members.reserveCapacity(row.count)
-        for (column, value) in zip(model.columns, row) { values.members.append((column.name, value.json)) }
-        return .object(JSONObject([("key", key.json), ("values", .object(values))]))
+        for (column, value) in zip(model.columns, row) { values.members.append((column.name, value.responseJSON)) }
+        return .object(JSONObject([("key", key.responseJSON), ("values", .object(values))]))
     }
 
     /// The shards (tokens) under which the identity map holds `model` rows with this key.
-    func tokens(of model: String, key: [Value]) -> [String] {
+    func tokens(of model: String, key: [ShardValue]) -> [String] {
         configuration.shards.map(\.name).filter {
             identityMap.contains(IdentityKey(model: model, primaryKey: key, token: $0))
         }
@@ -141,7 +142,7 @@ extension Session {
     }
 }
 
-extension RequestError {
+extension ShardError {
     init(_ error: RowError) {
         self.init(error.code == .unknownColumn ? .unknownColumn : .invalidValue, error.message,
                   details: [("column", .string(error.column))])

@@ -1,4 +1,5 @@
 import ShardCore
+import ShardProtocol
 import ShardStore
 
 extension Session {
@@ -153,7 +154,7 @@ extension Session {
             // Their writes are gone: the map must not show them.
             for key in identityMap.keys() where failed.contains(key.token) { identityMap.remove(key) }
             let reasons = zip(leases, outcomes).compactMap { item, error in error.map { "\(item.shard.name): \($0)" } }
-            throw RequestError(.transactionFailed,
+            throw ShardError(.transactionFailed,
                                "commit failed on \(failed.joined(separator: ", ")) after \(committed.isEmpty ? "no shard" : committed.joined(separator: ", ")) committed (\(reasons.joined(separator: "; ")))",
                                details: [("committed", .array(committed.map(JSONValue.string))), ("failed", .array(failed.map(JSONValue.string)))])
         }

@@ -1,6 +1,8 @@
 import Logging
 import NIOCore
 import ShardCore
+import ShardProtocol
+import ShardTransport
 import ShardStore
 
 /// One client connection's session (protocol.md 4): its identity map and its transaction.
@@ -12,7 +14,7 @@ final class Session {
     let record: SessionRecord
     var transaction: SessionTransaction?
     /// Set when the server ended the transaction; the next request is answered with it.
-    var abortedTransaction: RequestError?
+    var abortedTransaction: ShardError?
     var id: Int { record.id }
     var identityMap: LockedIdentityMap { record.identityMap }
     /// Who is at the other end (nil in tests that make a session without a socket).
@@ -32,7 +34,7 @@ final class Session {
     func handle(_ frame: Frame, into out: inout [UInt8]) async -> Bool {
         guard case .line(let line) = frame else {
             let limit = configuration.server.maxLineBytes
-            Response.failure(id: .null, RequestError(.lineTooLong, "a request line may be at most \(limit) bytes (max_line_bytes); the connection is closed"), into: &out)
+            ResponseLine.failure(id: .null, ShardError(.lineTooLong, "a request line may be at most \(limit) bytes (max_line_bytes); the connection is closed"), into: &out)
             context.stats.record(op: "invalid", error: .lineTooLong, microseconds: 0)
             return false
         }
@@ -40,7 +42,7 @@ final class Session {
         do {
             json = try line.withUnsafeReadableBytes { bytes throws(JSONParseError) in try JSONValue.parse(bytes) }
         } catch {
-            Response.failure(id: .null, RequestError(.badJSON, error.message), into: &out)
+            ResponseLine.failure(id: .null, ShardError(.badJSON, error.message), into: &out)
             context.stats.record(op: "invalid", error: .badJSON, microseconds: 0)
             return true
         }
@@ -48,42 +50,44 @@ final class Session {
         do {
             request = try Request(json)
         } catch {
-            Response.failure(id: error.id ?? (error.error.code == .badJSON ? .null : nil), error.error, into: &out)
+            // A line that is not an object is answered with "id": null; a request with a bad id, without one.
+            let id: JSONValue? = error.id ?? (error.error.code == .badJSON ? JSONValue.null : Optional.none)
+            ResponseLine.failure(id: id, error.error, into: &out)
             context.stats.record(op: "invalid", error: error.error.code, microseconds: 0)
             return true
         }
         let start = ContinuousClock.now
-        var failure: RequestError?
+        var failure: ShardError?
         do {
             if let aborted = abortedTransaction {
                 abortedTransaction = nil
                 throw aborted
             }
             let result = try await perform(&request)
-            Response.success(id: request.id, result, into: &out)
-        } catch let error as RequestError {
-            failure = error
+            ResponseLine.success(id: request.id, result, into: &out)
         } catch let error as ShardError {
-            failure = RequestError(shardError: error)
+            failure = error
+        } catch let error as BackendError {
+            failure = ShardError(shardError: error)
         } catch {
             context.logger.error("request failed unexpectedly", metadata: ["op": "\(request.op)", "error": "\(error)"])
-            failure = RequestError(.internal, "\(request.op) failed: \(error)")
+            failure = ShardError(.internal, "\(request.op) failed: \(error)")
         }
         if var failure {
-            if failure.code == .shardUnavailable, case .string(let shard)? = JSONObject(failure.details)["shard"],
+            if failure.code == .shardUnavailable, case .string(let shard)? = failure.details["shard"],
                let transaction, transaction.shardNames(in: context.shardOrder).contains(shard) {
                 // The transaction lost a shard: none of it can commit any more.
                 let shards = transaction.shardNames(in: context.shardOrder)
                 await abandonTransaction()
                 identityMap.removeAll()
-                failure = RequestError(.transactionAborted,
+                failure = ShardError(.transactionAborted,
                                        "shard \(shard) was lost during this session's transaction (\(failure.message)); the transaction on \(shards.joined(separator: ", ")) was rolled back",
                                        details: [("shard", .string(shard)), ("shards", .array(shards.map(JSONValue.string)))])
                 context.logger.warning("session \(id): transaction rolled back, shard \(shard) lost")
             }
-            Response.failure(id: request.id, failure, into: &out)
+            ResponseLine.failure(id: request.id, failure, into: &out)
             // Op, code and shard only: messages may quote row values (a constraint's key).
-            let shard = JSONObject(failure.details)["shard"].map { " on \($0.serialized)" } ?? ""
+            let shard = failure.details["shard"].map { " on \($0.serialized)" } ?? ""
             switch failure.code {
             case .internal:
                 context.logger.error("\(request.op) failed: internal\(shard): \(failure.message)", metadata: ["session": "\(id)"])
@@ -135,7 +139,7 @@ final class Session {
         case "sql": return try await rawSQL(&request)
         case "aggregate": return try await aggregate(&request)
         default:
-            throw RequestError(.unknownOp, "unknown op \"\(request.op)\" (ops: \(Session.ops.joined(separator: ", ")))")
+            throw ShardError(.unknownOp, "unknown op \"\(request.op)\" (ops: \(Session.ops.joined(separator: ", ")))")
         }
     }
 
@@ -164,7 +168,7 @@ final class Session {
         await abandonTransaction()
         identityMap.removeAll()
         let limit = configuration.server.idleTransactionTimeoutMs
-        abortedTransaction = RequestError(
+        abortedTransaction = ShardError(
             .transactionAborted,
             "the server rolled back this session's transaction on \(shards.joined(separator: ", ")): it was idle for more than \(limit) ms (idle_transaction_timeout_ms); nothing of it was committed",
             details: [("shards", .array(shards.map(JSONValue.string)))])
@@ -179,9 +183,9 @@ final class Session {
     }
 }
 
-extension RequestError {
+extension ShardError {
     /// A shard's failure as the protocol reports it, naming the shard.
-    init(shardError error: ShardError) {
+    init(shardError error: BackendError) {
         let code: Code
         switch error.code {
         case .shardUnavailable: code = .shardUnavailable

@@ -1,6 +1,7 @@
 import NIOCore
-import LoopExecutor
 import ShardCore
+import ShardProtocol
+import ShardTransport
 import Synchronization
 
 /// Feeds a connection's frames, in order, to its session's task, and writes each response.
@@ -36,7 +37,7 @@ final class SessionHandler: ChannelInboundHandler {
             // One error line, then close; the daemon goes on serving the others.
             var out: [UInt8] = []
             let limit = serverContext.configuration.server.maxConnections
-            Response.failure(id: .null, RequestError(.tooManyConnections, "shardd already serves \(limit) connections (max_connections); try again later"), into: &out)
+            ResponseLine.failure(id: .null, ShardError(.tooManyConnections, "shardd already serves \(limit) connections (max_connections); try again later"), into: &out)
             let answer = channel.allocator.buffer(bytes: out)
             Task { await SessionHandler.answerThenClose(channel, answer) }
             serverContext.logger.warning("refused a connection: max_connections (\(limit)) reached")
@@ -53,7 +54,7 @@ final class SessionHandler: ChannelInboundHandler {
             guard let peer, serverContext.allowedUIDs.contains(peer.uid) else {
                 serverContext.logger.warning("refused a connection from uid \(peer.map { String($0.uid) } ?? "unknown") (allowed_uids)")
                 var out: [UInt8] = []
-                Response.failure(id: .null, RequestError(.forbidden, "uid \(peer.map { String($0.uid) } ?? "unknown") may not use this shardd (allowed_uids); the connection is closed"), into: &out)
+                ResponseLine.failure(id: .null, ShardError(.forbidden, "uid \(peer.map { String($0.uid) } ?? "unknown") may not use this shardd (allowed_uids); the connection is closed"), into: &out)
                 await SessionHandler.answerThenClose(channel, channel.allocator.buffer(bytes: out))
                 return
             }

@@ -1,4 +1,5 @@
 import ShardCore
+import ShardProtocol
 import Synchronization
 
 /// What the admin ops may see of a live session: who it is, its counters, and its identity
@@ -38,9 +39,9 @@ final class LockedIdentityMap: Sendable {
     }
 
     var count: Int { map.withLock { $0.count } }
-    func values(for key: IdentityKey) -> [Value]? { map.withLock { $0.values(for: key) } }
+    func values(for key: IdentityKey) -> [ShardValue]? { map.withLock { $0.values(for: key) } }
     func contains(_ key: IdentityKey) -> Bool { map.withLock { $0.contains(key) } }
-    @discardableResult func put(_ key: IdentityKey, _ values: [Value]) -> [IdentityKey] { map.withLock { $0.put(key, values) } }
+    @discardableResult func put(_ key: IdentityKey, _ values: [ShardValue]) -> [IdentityKey] { map.withLock { $0.put(key, values) } }
     @discardableResult func remove(_ key: IdentityKey) -> Bool { map.withLock { $0.remove(key) } }
     @discardableResult func removeAll() -> Int { map.withLock { $0.removeAll() } }
     func keys(model: String? = nil) -> [IdentityKey] { map.withLock { $0.keys(model: model) } }

@@ -1,4 +1,5 @@
 import ShardCore
+import ShardProtocol
 import ShardStore
 
 /// A session's transaction (protocol.md 6): one leased connection per shard it has

@@ -1,4 +1,5 @@
 import ShardCore
+import ShardProtocol
 import Synchronization
 
 /// The `sequence` id strategy for one model: ids handed out from blocks reserved durably
@@ -74,13 +75,13 @@ package final class IDSequence: Sendable {
             let result: QueryResult
             do {
                 result = try connection.run(reserve)
-            } catch let error as ShardError where error.code == .statementFailed {
+            } catch let error as BackendError where error.code == .statementFailed {
                 // First use of this counter store: create the table, then try again.
                 try connection.createIfMissing(IDSequence.createTable(dialect))
                 result = try connection.run(reserve)
             }
             guard case .int(let first) = result.rows.first?.first else {
-                throw ShardError(.statementFailed, shard: shard, "the id counter returned no row")
+                throw BackendError(.statementFailed, shard: shard, "the id counter returned no row")
             }
             return first
         }

@@ -1,4 +1,5 @@
 import ShardCore
+import ShardProtocol
 import Synchronization
 
 /// The `SELECT … WHERE <primary key>` text of each model, built once per shard: a get by
@@ -20,7 +21,7 @@ package final class PointSelectCache: Sendable {
     }
 
     /// The statement reading `model`'s row with this primary key.
-    package func statement(_ model: Model, _ key: [Value]) -> Statement {
+    package func statement(_ model: Model, _ key: [ShardValue]) -> Statement {
         let cached = entries.withLock { $0[model.name] }
         // Checked against the model so that another model of the same name (a test's second
         // configuration) never gets this one's text.

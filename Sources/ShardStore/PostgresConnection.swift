@@ -1,5 +1,6 @@
 import CLibPQ
 import ShardCore
+import ShardProtocol
 
 /// One libpq connection to a PostgreSQL shard: a `PGconn`, finished once in `close()` or
 /// `deinit`, and the statements prepared on it.
@@ -62,10 +63,10 @@ package final class PostgresConnection: ShardConnection {
     /// - Throws: `shard_unavailable` with libpq's reason (never the password).
     /// - Parameter statementTimeoutMs: the session's `statement_timeout` (a statement running
     ///   longer is cancelled by the server, SQLSTATE 57014, `timeout`); nil leaves the server's.
-    package static func connect(uri: String, shard: String, statementTimeoutMs: Int? = nil) throws(ShardError) -> PostgresConnection {
+    package static func connect(uri: String, shard: String, statementTimeoutMs: Int? = nil) throws(BackendError) -> PostgresConnection {
         let info = try ConnectionInfo(uri: uri, shard: shard)
-        func unavailable(_ reason: String) -> ShardError {
-            ShardError(
+        func unavailable(_ reason: String) -> BackendError {
+            BackendError(
                 .shardUnavailable, shard: shard,
                 "cannot connect to PostgreSQL at \(ShardLocation.redactPassword(in: uri)): \(info.scrub(reason))")
         }
@@ -131,7 +132,7 @@ package final class PostgresConnection: ShardConnection {
 
     // MARK: - Statements
 
-    package func run(_ statement: Statement) throws(ShardError) -> QueryResult {
+    package func run(_ statement: Statement) throws(BackendError) -> QueryResult {
         let handle = try liveHandle(sql: statement.sql)
         let parameters = try statement.storableParams(shard: shard).map(\.postgresParameter)
         let key = PreparedKey(sql: statement.sql, types: parameters.map(\.type.rawValue))
@@ -157,7 +158,7 @@ package final class PostgresConnection: ShardConnection {
         return try decode(result, statement)
     }
 
-    package func execute(_ sql: String) throws(ShardError) {
+    package func execute(_ sql: String) throws(BackendError) {
         let handle = try liveHandle(sql: sql)
         let result = PQexec(handle, sql)
         defer { PQclear(result) }
@@ -169,15 +170,15 @@ package final class PostgresConnection: ShardConnection {
         }
     }
 
-    private func liveHandle(sql: String) throws(ShardError) -> OpaquePointer {
+    private func liveHandle(sql: String) throws(BackendError) -> OpaquePointer {
         guard let handle, !broken else {
-            throw ShardError(.shardUnavailable, shard: shard, "the connection is closed or was lost", sql: sql)
+            throw BackendError(.shardUnavailable, shard: shard, "the connection is closed or was lost", sql: sql)
         }
         return handle
     }
 
     /// The name of the prepared statement for `key`, preparing it when it is not cached.
-    private func preparedName(for key: PreparedKey, _ handle: OpaquePointer) throws(ShardError) -> String {
+    private func preparedName(for key: PreparedKey, _ handle: OpaquePointer) throws(BackendError) -> String {
         if let name = prepared[key] { return name }
         if prepared.count >= Self.preparedLimit { evictOldest(handle) }
         preparedCount += 1
@@ -262,21 +263,21 @@ package final class PostgresConnection: ShardConnection {
 
     // MARK: - Results
 
-    private func decode(_ result: OpaquePointer, _ statement: Statement) throws(ShardError) -> QueryResult {
+    private func decode(_ result: OpaquePointer, _ statement: Statement) throws(BackendError) -> QueryResult {
         let fieldCount = Int(PQnfields(result))
         let rowCount = Int(PQntuples(result))
         let columns = (0..<fieldCount).map { String(cString: PQfname(result, Int32($0))) }
         let types = (0..<fieldCount).map { PostgresType(rawValue: PQftype(result, Int32($0))) }
         if let wanted = statement.resultTypes, fieldCount > 0, wanted.count != fieldCount {
-            throw ShardError(
+            throw BackendError(
                 .statementFailed, shard: shard,
                 "the statement returns \(fieldCount) columns but \(wanted.count) result types were given",
                 sql: statement.sql)
         }
-        var rows: [[Value]] = []
+        var rows: [[ShardValue]] = []
         rows.reserveCapacity(rowCount)
         for row in 0..<rowCount {
-            var values: [Value] = []
+            var values: [ShardValue] = []
             values.reserveCapacity(fieldCount)
             for column in 0..<fieldCount {
                 let r = Int32(row), c = Int32(column)
@@ -287,13 +288,13 @@ package final class PostgresConnection: ShardConnection {
                 let bytes = UnsafeRawBufferPointer(start: PQgetvalue(result, r, c), count: Int(PQgetlength(result, r, c)))
                 if let wanted = statement.resultTypes {
                     do {
-                        values.append(try Value(postgresBinary: bytes, type: types[column], as: wanted[column]))
+                        values.append(try ShardValue(postgresBinary: bytes, type: types[column], as: wanted[column]))
                     } catch {
-                        throw ShardError(
+                        throw BackendError(
                             .invalidValue, shard: shard, "column \(columns[column]): \(error.reason)", sql: statement.sql)
                     }
                 } else {
-                    values.append(Value(postgresText: bytes, type: types[column]))
+                    values.append(ShardValue(postgresText: bytes, type: types[column]))
                 }
             }
             rows.append(values)
@@ -309,10 +310,10 @@ package final class PostgresConnection: ShardConnection {
         return String(cString: field)
     }
 
-    /// Maps a failed result (or a nil one: the connection could not send) to a `ShardError`.
+    /// Maps a failed result (or a nil one: the connection could not send) to a `BackendError`.
     ///
     /// A lost connection marks this connection broken so that the pool drops it.
-    private func failure(_ result: OpaquePointer?, sql: String) -> ShardError {
+    private func failure(_ result: OpaquePointer?, sql: String) -> BackendError {
         let state = Self.state(of: result)
         var message: String?
         if let result, let primary = PQresultErrorField(result, Int32(UInt8(ascii: "M"))) {
@@ -325,7 +326,7 @@ package final class PostgresConnection: ShardConnection {
             message = Self.errorMessage(handle)
         }
         let lost = handle == nil || PQstatus(handle) == CONNECTION_BAD
-        let code: ShardError.Code
+        let code: BackendError.Code
         switch state {
         case _ where lost:
             code = .shardUnavailable
@@ -344,7 +345,7 @@ package final class PostgresConnection: ShardConnection {
         }
         if code == .shardUnavailable { broken = true }
         let text = message.flatMap { $0.isEmpty ? nil : $0 } ?? "the statement failed without a message"
-        return ShardError(code, shard: shard, code == .shardUnavailable && lost ? "connection lost: \(text)" : text,
+        return BackendError(code, shard: shard, code == .shardUnavailable && lost ? "connection lost: \(text)" : text,
                           backendCode: state, sql: sql)
     }
 }
@@ -380,7 +381,7 @@ private struct ConnectionInfo {
     var secrets: [String] = []
     var uri: String
 
-    init(uri: String, shard: String) throws(ShardError) {
+    init(uri: String, shard: String) throws(BackendError) {
         self.uri = uri
         var error: UnsafeMutablePointer<CChar>?
         guard let options = PQconninfoParse(uri, &error) else {
@@ -390,7 +391,7 @@ private struct ConnectionInfo {
                 PQfreemem(error)
             }
             self.secrets = ConnectionInfo.passwordsWritten(in: uri)
-            throw ShardError(
+            throw BackendError(
                 .shardUnavailable, shard: shard,
                 "cannot connect to PostgreSQL at \(ShardLocation.redactPassword(in: uri)): \(scrub(reason))")
         }

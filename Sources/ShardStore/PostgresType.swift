@@ -1,5 +1,6 @@
 import CLibPQ
 import ShardCore
+import ShardProtocol
 
 /// A PostgreSQL data type, by its OID (the built-in OIDs are fixed, see `pg_type.dat`).
 struct PostgresType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {

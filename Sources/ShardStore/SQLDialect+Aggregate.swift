@@ -1,4 +1,5 @@
 import ShardCore
+import ShardProtocol
 
 extension SQLDialect {
     /// The SQL computing one aggregate partial on a shard.
@@ -19,7 +20,7 @@ extension SQLDialect {
     /// One shard's statement for a plan: group columns and partials, grouped, at most
     /// `limit` groups.
     package func aggregateStatement(_ plan: AggregatePlan, where filter: ShardCore.Expression?, limit: Int) -> Statement {
-        var parameters: [Value] = []
+        var parameters: [ShardValue] = []
         let groups = plan.groupBy.map { SQLDialect.quote($0.name) }
         let selected = groups + plan.partials.map(partialExpression)
         var sql = "SELECT \(selected.joined(separator: ", ")) FROM \(SQLDialect.quote(plan.model.table))"

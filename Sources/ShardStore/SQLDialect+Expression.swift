@@ -1,4 +1,5 @@
 import ShardCore
+import ShardProtocol
 
 /// `where` and `order_by` as SQL, the same rows matching and the same order on every backend
 /// (protocol.md 7).
@@ -17,8 +18,8 @@ extension SQLDialect {
     ///
     /// `model` is the model the expression was parsed against; columns and value types were
     /// checked then and are not checked again here.
-    package func whereClause(_ expression: Expression, model: Model, parameters: inout [Value]) -> String {
-        func bind(_ value: Value) -> String {
+    package func whereClause(_ expression: Expression, model: Model, parameters: inout [ShardValue]) -> String {
+        func bind(_ value: ShardValue) -> String {
             parameters.append(value)
             return placeholder(parameters.count)
         }

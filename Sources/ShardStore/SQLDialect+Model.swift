@@ -1,4 +1,5 @@
 import ShardCore
+import ShardProtocol
 
 /// The statements the daemon runs for a model's rows, with values always bound.
 extension SQLDialect {
@@ -13,7 +14,7 @@ extension SQLDialect {
     }
 
     /// `"pk1" = ? AND "pk2" = ?`, appending the key's values to `parameters`.
-    package func keyCondition(_ model: Model, _ key: [Value], parameters: inout [Value]) -> String {
+    package func keyCondition(_ model: Model, _ key: [ShardValue], parameters: inout [ShardValue]) -> String {
         zip(model.primaryKey, key).map { column, value in
             parameters.append(value)
             return "\(SQLDialect.quote(column)) = \(placeholder(parameters.count))"
@@ -21,14 +22,14 @@ extension SQLDialect {
     }
 
     /// One row by primary key.
-    package func selectByKey(_ model: Model, _ key: [Value]) -> Statement {
-        var parameters: [Value] = []
+    package func selectByKey(_ model: Model, _ key: [ShardValue]) -> Statement {
+        var parameters: [ShardValue] = []
         let condition = keyCondition(model, key, parameters: &parameters)
         return Statement("\(selectAll(model)) WHERE \(condition)", parameters, resultTypes: model.columns.map(\.type))
     }
 
     /// `INSERT` of the given columns, returning every column (so made keys come back).
-    package func insert(_ model: Model, _ row: [(column: String, value: Value)]) -> Statement {
+    package func insert(_ model: Model, _ row: [(column: String, value: ShardValue)]) -> Statement {
         let table = SQLDialect.quote(model.table)
         let returning = " RETURNING \(columnList(model))"
         guard !row.isEmpty else {
@@ -42,7 +43,7 @@ extension SQLDialect {
 
     /// Multi-row `INSERT`s of `rows` (values in `columns` order), in chunks that stay below
     /// every backend's limit of bound parameters, each returning every column.
-    package func insertMany(_ model: Model, columns: [String], rows: [[Value]]) -> [Statement] {
+    package func insertMany(_ model: Model, columns: [String], rows: [[ShardValue]]) -> [Statement] {
         guard !columns.isEmpty else {
             return rows.map { _ in insert(model, []) }
         }
@@ -54,7 +55,7 @@ extension SQLDialect {
         let sqliteTuple = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
         return stride(from: 0, to: rows.count, by: perStatement).map { start in
             let chunk = rows[start..<min(start + perStatement, rows.count)]
-            var parameters: [Value] = []
+            var parameters: [ShardValue] = []
             parameters.reserveCapacity(chunk.count * columns.count)
             var sql = "INSERT INTO \(table) (\(names)) VALUES "
             sql.reserveCapacity(sql.utf8.count + chunk.count * (columns.count * 8 + 4) + returning.utf8.count)
@@ -77,8 +78,8 @@ extension SQLDialect {
     }
 
     /// `UPDATE` of one row by key, returning every column (no row: the key is gone).
-    package func update(_ model: Model, key: [Value], set values: [(column: String, value: Value)]) -> Statement {
-        var parameters: [Value] = []
+    package func update(_ model: Model, key: [ShardValue], set values: [(column: String, value: ShardValue)]) -> Statement {
+        var parameters: [ShardValue] = []
         let assignments = values.map { column, value in
             parameters.append(value)
             return "\(SQLDialect.quote(column)) = \(placeholder(parameters.count))"
@@ -89,8 +90,8 @@ extension SQLDialect {
     }
 
     /// `DELETE` of one row by key.
-    package func delete(_ model: Model, key: [Value]) -> Statement {
-        var parameters: [Value] = []
+    package func delete(_ model: Model, key: [ShardValue]) -> Statement {
+        var parameters: [ShardValue] = []
         let condition = keyCondition(model, key, parameters: &parameters)
         return Statement("DELETE FROM \(SQLDialect.quote(model.table)) WHERE \(condition)", parameters)
     }

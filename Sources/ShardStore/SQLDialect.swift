@@ -1,4 +1,5 @@
 import ShardCore
+import ShardProtocol
 
 /// What differs in the SQL text between SQLite and PostgreSQL.
 ///

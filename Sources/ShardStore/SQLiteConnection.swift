@@ -2,6 +2,7 @@ import CSQLite
 import Dispatch
 import Glibc
 import ShardCore
+import ShardProtocol
 
 /// One connection to a shard's SQLite file (WAL, a busy timeout, a prepared-statement cache).
 ///
@@ -40,7 +41,7 @@ final class SQLiteConnection: ShardConnection {
     }
 
     /// Opens (creating it and its directory if missing) the SQLite file at `path`.
-    static func open(path: String, shard: String, statementTimeoutMs: Int? = nil) throws(ShardError) -> SQLiteConnection {
+    static func open(path: String, shard: String, statementTimeoutMs: Int? = nil) throws(BackendError) -> SQLiteConnection {
         if let slash = path.lastIndex(of: "/"), slash != path.startIndex {
             try makeDirectories(String(path[..<slash]), shard: shard)
         }
@@ -50,7 +51,7 @@ final class SQLiteConnection: ShardConnection {
         guard rc == SQLITE_OK, let handle else {
             let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(rc))
             sqlite3_close_v2(handle)
-            throw ShardError(.shardUnavailable, shard: shard, "cannot open SQLite file \(path): \(message)",
+            throw BackendError(.shardUnavailable, shard: shard, "cannot open SQLite file \(path): \(message)",
                              backendCode: SQLiteConnection.codeName(rc))
         }
         let connection = SQLiteConnection(db: handle, shard: shard, statementTimeoutMs: statementTimeoutMs)
@@ -68,12 +69,12 @@ final class SQLiteConnection: ShardConnection {
             return now > connection.deadline ? 1 : 0
         }, Unmanaged.passUnretained(connection).toOpaque())
         sqlite3_extended_result_codes(handle, 1)
-        do throws(ShardError) {
+        do throws(BackendError) {
             // journal_mode answers with the mode in force: a read-only or odd file says so.
             let mode = try connection.run(Statement("PRAGMA journal_mode=WAL")).rows.first?.first
             guard mode == .text("wal") else {
-                throw ShardError(.shardUnavailable, shard: shard,
-                                 "\(path) cannot use WAL journal mode (it is in \(mode?.description ?? "no") mode)")
+                throw BackendError(.shardUnavailable, shard: shard,
+                                 "\(path) cannot use WAL journal mode (it is in \(mode?.messageText ?? "no") mode)")
             }
             // FULL: a commit the daemon reported is on disk even after a power loss.
             try connection.execute("PRAGMA synchronous=FULL")
@@ -84,7 +85,7 @@ final class SQLiteConnection: ShardConnection {
         return connection
     }
 
-    func run(_ statement: Statement) throws(ShardError) -> QueryResult {
+    func run(_ statement: Statement) throws(BackendError) -> QueryResult {
         let prepared = try prepare(statement.sql)
         defer { prepared.reset() }
         for (index, value) in try statement.storableParams(shard: shard).enumerated() {
@@ -97,7 +98,7 @@ final class SQLiteConnection: ShardConnection {
         let columnCount = Int(sqlite3_column_count(handle))
         var result = QueryResult(columns: prepared.columnNames)
         if let types = statement.resultTypes, types.count != columnCount {
-            throw ShardError(.statementFailed, shard: shard,
+            throw BackendError(.statementFailed, shard: shard,
                              "the statement returns \(columnCount) columns but \(types.count) types were given",
                              sql: statement.sql)
         }
@@ -105,7 +106,7 @@ final class SQLiteConnection: ShardConnection {
             let rc = sqlite3_step(handle)
             if rc == SQLITE_DONE { break }
             guard rc == SQLITE_ROW else { throw error(rc, sql: statement.sql) }
-            var row: [Value] = []
+            var row: [ShardValue] = []
             row.reserveCapacity(columnCount)
             for column in 0..<Int32(columnCount) {
                 row.append(prepared.value(at: column, as: statement.resultTypes?[Int(column)]))
@@ -116,7 +117,7 @@ final class SQLiteConnection: ShardConnection {
         return result
     }
 
-    func execute(_ sql: String) throws(ShardError) {
+    func execute(_ sql: String) throws(BackendError) {
         var message: UnsafeMutablePointer<CChar>?
         let rc = sqlite3_exec(db, sql, nil, nil, &message)
         sqlite3_free(message)
@@ -157,9 +158,9 @@ final class SQLiteConnection: ShardConnection {
         if let db { sqlite3_interrupt(db) }
     }
 
-    private func prepare(_ sql: String) throws(ShardError) -> SQLitePreparedStatement {
+    private func prepare(_ sql: String) throws(BackendError) -> SQLitePreparedStatement {
         if let cached = statements[sql] { return cached }
-        guard let db else { throw ShardError(.shardUnavailable, shard: shard, "the connection is closed", sql: sql) }
+        guard let db else { throw BackendError(.shardUnavailable, shard: shard, "the connection is closed", sql: sql) }
         var handle: OpaquePointer?
         let rc = sqlite3_prepare_v3(db, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &handle, nil)
         guard rc == SQLITE_OK, let handle else { throw error(rc, sql: sql) }
@@ -169,10 +170,10 @@ final class SQLiteConnection: ShardConnection {
         return prepared
     }
 
-    private func error(_ rc: Int32, sql: String) -> ShardError {
+    private func error(_ rc: Int32, sql: String) -> BackendError {
         let extended = db.map { sqlite3_extended_errcode($0) } ?? rc
         let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(rc))
-        let code: ShardError.Code
+        let code: BackendError.Code
         switch extended & 0xff {
         case SQLITE_CONSTRAINT:
             code = .constraintViolation
@@ -191,7 +192,7 @@ final class SQLiteConnection: ShardConnection {
         default:
             code = .statementFailed
         }
-        return ShardError(code, shard: shard, message, backendCode: SQLiteConnection.codeName(extended), sql: sql)
+        return BackendError(code, shard: shard, message, backendCode: SQLiteConnection.codeName(extended), sql: sql)
     }
 
     /// "SQLITE_CONSTRAINT/2067": the primary code's name and the extended code.
@@ -207,14 +208,14 @@ final class SQLiteConnection: ShardConnection {
         return rc > 0xff ? "SQLITE_\(name)/\(rc)" : "SQLITE_\(name)"
     }
 
-    private static func makeDirectories(_ path: String, shard: String) throws(ShardError) {
+    private static func makeDirectories(_ path: String, shard: String) throws(BackendError) {
         var prefix = ""
         for part in path.split(separator: "/", omittingEmptySubsequences: false) {
             prefix += (prefix.isEmpty && path.hasPrefix("/") ? "" : (prefix.isEmpty ? "" : "/")) + part
             if prefix.isEmpty { prefix = "/"; continue }
             if mkdir(prefix, 0o755) != 0 && errno != EEXIST {
                 let reason = String(cString: strerror(errno))
-                throw ShardError(.shardUnavailable, shard: shard, "cannot create directory \(prefix): \(reason)")
+                throw BackendError(.shardUnavailable, shard: shard, "cannot create directory \(prefix): \(reason)")
             }
         }
     }
@@ -241,7 +242,7 @@ final class SQLitePreparedStatement {
 
     /// Bools are stored as 0/1 and timestamps as microseconds since 1970 (exact, and they
     /// sort as integers).
-    func bind(_ value: Value, at index: Int32) -> Int32 {
+    func bind(_ value: ShardValue, at index: Int32) -> Int32 {
         switch value {
         case .null:
             return sqlite3_bind_null(handle, index)
@@ -260,7 +261,7 @@ final class SQLitePreparedStatement {
     }
 
     /// Reads a column as `type`, or by its storage class when no type is given.
-    func value(at column: Int32, as type: ColumnType?) -> Value {
+    func value(at column: Int32, as type: ColumnType?) -> ShardValue {
         let storage = sqlite3_column_type(handle, column)
         if storage == SQLITE_NULL { return .null }
         switch type {

@@ -1,4 +1,5 @@
 import ShardCore
+import ShardProtocol
 
 extension Shard {
     /// The shard described by `spec`, with the backend its URL names. Opens no connection:
@@ -9,11 +10,11 @@ extension Shard {
         let name = spec.name
         switch spec.location {
         case .sqlite(let path):
-            return Shard(spec: spec, dialect: .sqlite, acquireTimeoutMs: statementTimeoutMs) { () throws(ShardError) in
+            return Shard(spec: spec, dialect: .sqlite, acquireTimeoutMs: statementTimeoutMs) { () throws(BackendError) in
                 try SQLiteConnection.open(path: path, shard: name, statementTimeoutMs: statementTimeoutMs)
             }
         case .postgres(let uri):
-            return Shard(spec: spec, dialect: .postgres, acquireTimeoutMs: statementTimeoutMs) { () throws(ShardError) in
+            return Shard(spec: spec, dialect: .postgres, acquireTimeoutMs: statementTimeoutMs) { () throws(BackendError) in
                 try PostgresConnection.connect(uri: uri, shard: name, statementTimeoutMs: statementTimeoutMs)
             }
         }

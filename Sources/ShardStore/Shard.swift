@@ -1,9 +1,10 @@
 import Dispatch
 import ShardCore
+import ShardProtocol
 import Synchronization
 
 /// Opens one connection to a shard. Runs on a thread where blocking is allowed.
-package typealias ConnectionFactory = @Sendable () throws(ShardError) -> any ShardConnection
+package typealias ConnectionFactory = @Sendable () throws(BackendError) -> any ShardConnection
 
 /// One shard: its spec, its SQL dialect and a pool of at most `spec.poolSize` connections.
 ///
@@ -131,8 +132,8 @@ package final class Shard: Sendable {
         for waiter in waiters { waiter.continuation.resume(throwing: closedError) }
     }
 
-    private var closedError: ShardError {
-        ShardError(.shardUnavailable, shard: name, "the shard is closed (the daemon is shutting down)")
+    private var closedError: BackendError {
+        BackendError(.shardUnavailable, shard: name, "the shard is closed (the daemon is shutting down)")
     }
 
     // MARK: - Pool
@@ -181,7 +182,7 @@ package final class Shard: Sendable {
                     health.connected()
                     return slot
                 } catch {
-                    if let failure = error as? ShardError, failure.code == .shardUnavailable, health.refusal() == nil {
+                    if let failure = error as? BackendError, failure.code == .shardUnavailable, health.refusal() == nil {
                         health.connectFailed(failure)
                     }
                     // A waiter may now open the connection this one could not.
@@ -213,7 +214,7 @@ package final class Shard: Sendable {
                                 guard let index = state.waiters.firstIndex(where: { $0.id == waiting }) else { return nil }
                                 return state.waiters.remove(at: index)
                             }
-                            expired?.continuation.resume(throwing: ShardError(
+                            expired?.continuation.resume(throwing: BackendError(
                                 .timeout, shard: name,
                                 "every connection to the shard stayed busy for \(timeout) (pool_size \(spec.poolSize), request_timeout_ms)"))
                         }
@@ -332,7 +333,7 @@ package final class ConnectionLease: Sendable {
     /// Runs `body` on the leased connection, off the async executors.
     package func run<T: Sendable>(_ body: @escaping @Sendable (any ShardConnection) throws -> T) async throws -> T {
         guard let slot = slot.withLock({ $0 }) else {
-            throw ShardError(.shardUnavailable, shard: shard.name, "the connection lease was already released")
+            throw BackendError(.shardUnavailable, shard: shard.name, "the connection lease was already released")
         }
         return try await slot.run(body)
     }
@@ -392,7 +393,7 @@ final class CountingConnection: ShardConnection {
         self.counter = counter
     }
 
-    func run(_ statement: Statement) throws(ShardError) -> QueryResult {
+    func run(_ statement: Statement) throws(BackendError) -> QueryResult {
         counter.increment()
         do {
             return try inner.run(statement)
@@ -403,7 +404,7 @@ final class CountingConnection: ShardConnection {
         }
     }
 
-    func execute(_ sql: String) throws(ShardError) { try inner.execute(sql) }
+    func execute(_ sql: String) throws(BackendError) { try inner.execute(sql) }
     var isBroken: Bool { inner.isBroken }
     var isInTransaction: Bool { inner.isInTransaction }
     func close() { inner.close() }

@@ -1,4 +1,5 @@
 import ShardCore
+import ShardProtocol
 
 /// One open connection to a shard's database.
 ///
@@ -6,9 +7,9 @@ import ShardCore
 /// `ConnectionLease`, one call at a time, on a thread where blocking is allowed.
 package protocol ShardConnection: AnyObject {
     /// Runs a parameterised statement (prepared once and cached per connection).
-    func run(_ statement: Statement) throws(ShardError) -> QueryResult
+    func run(_ statement: Statement) throws(BackendError) -> QueryResult
     /// Runs SQL without parameters or results (transaction control, DDL).
-    func execute(_ sql: String) throws(ShardError)
+    func execute(_ sql: String) throws(BackendError)
     /// True once the connection is known to be unusable; the pool then drops it.
     var isBroken: Bool { get }
     /// True while a transaction is open (or failed and not yet rolled back).
@@ -21,7 +22,7 @@ package protocol ShardConnection: AnyObject {
     /// Bounds the work of the next calls, run on a borrower's thread rather than on the
     /// connection's queue: past `deadline` (DispatchTime uptime nanoseconds) a statement is
     /// interrupted, and one that would wait for another connection's lock fails at once
-    /// (both with `ShardError.Code.inlineLimit`). nil lifts the bound. Returns whether the
+    /// (both with `BackendError.Code.inlineLimit`). nil lifts the bound. Returns whether the
     /// bound being lifted or replaced stopped a statement. PostgreSQL connections never run
     /// inline: no bound.
     func limitInlineWork(until deadline: UInt64?) -> Bool
@@ -30,21 +31,21 @@ package protocol ShardConnection: AnyObject {
 extension ShardConnection {
     package func limitInlineWork(until deadline: UInt64?) -> Bool { false }
 
-    package func begin(_ dialect: SQLDialect) throws(ShardError) { try execute(dialect.beginTransaction) }
-    package func commit() throws(ShardError) { try execute("COMMIT") }
-    package func rollback() throws(ShardError) { try execute("ROLLBACK") }
-    package func savepoint(_ name: String) throws(ShardError) { try execute("SAVEPOINT \(SQLDialect.quote(name))") }
-    package func releaseSavepoint(_ name: String) throws(ShardError) {
+    package func begin(_ dialect: SQLDialect) throws(BackendError) { try execute(dialect.beginTransaction) }
+    package func commit() throws(BackendError) { try execute("COMMIT") }
+    package func rollback() throws(BackendError) { try execute("ROLLBACK") }
+    package func savepoint(_ name: String) throws(BackendError) { try execute("SAVEPOINT \(SQLDialect.quote(name))") }
+    package func releaseSavepoint(_ name: String) throws(BackendError) {
         try execute("RELEASE SAVEPOINT \(SQLDialect.quote(name))")
     }
-    package func rollbackToSavepoint(_ name: String) throws(ShardError) {
+    package func rollbackToSavepoint(_ name: String) throws(BackendError) {
         try execute("ROLLBACK TO SAVEPOINT \(SQLDialect.quote(name))")
     }
 
     /// Runs a `CREATE ... IF NOT EXISTS`. Two daemons creating the same table at once make
     /// PostgreSQL fail one of them (23505 on its catalog, 42P07 or 42710): the object exists then,
     /// which is all that was asked.
-    package func createIfMissing(_ sql: String) throws(ShardError) {
+    package func createIfMissing(_ sql: String) throws(BackendError) {
         do {
             try execute(sql)
         } catch where ["23505", "42P07", "42710"].contains(error.backendCode ?? "") && !isInTransaction {

@@ -1,4 +1,5 @@
 import ShardCore
+import ShardProtocol
 import Synchronization
 
 /// Whether a shard is reachable, as the pool has seen it: down after a connection could not
@@ -9,26 +10,26 @@ package final class ShardHealth: Sendable {
     package struct State: Sendable {
         package var down = false
         /// The reason the last connect failed.
-        package var reason: ShardError?
+        package var reason: BackendError?
         var nextProbe = ContinuousClock.now
         var backoff: Duration = .milliseconds(500)
     }
 
     private let state = Mutex(State())
     /// Told of every change between up and down: (down, reason).
-    private let onChange: Mutex<(@Sendable (Bool, ShardError?) -> Void)?> = Mutex(nil)
+    private let onChange: Mutex<(@Sendable (Bool, BackendError?) -> Void)?> = Mutex(nil)
 
     package init() {}
 
     package var isDown: Bool { state.withLock { $0.down } }
     package var snapshot: State { state.withLock { $0 } }
 
-    package func onStateChange(_ handler: @escaping @Sendable (Bool, ShardError?) -> Void) {
+    package func onStateChange(_ handler: @escaping @Sendable (Bool, BackendError?) -> Void) {
         onChange.withLock { $0 = handler }
     }
 
     /// The error to fail with now instead of trying to connect, or nil to try.
-    func refusal() -> ShardError? {
+    func refusal() -> BackendError? {
         state.withLock { state in
             guard state.down, let reason = state.reason, ContinuousClock.now < state.nextProbe else { return nil }
             var error = reason
@@ -40,7 +41,7 @@ package final class ShardHealth: Sendable {
     /// True when a down shard's next probe is due (for the monitor).
     var probeDue: Bool { state.withLock { $0.down && ContinuousClock.now >= $0.nextProbe } }
 
-    func connectFailed(_ error: ShardError) {
+    func connectFailed(_ error: BackendError) {
         let changed = state.withLock { state -> Bool in
             let was = state.down
             state.down = true

@@ -1,4 +1,5 @@
 import ShardCore
+import ShardProtocol
 
 /// The daemon's shards in file order, the counter store of `sequence` ids, and the start-up
 /// work on them: creating tables and making sure sequences stay above existing ids.
@@ -39,7 +40,7 @@ package final class ShardSet: Sendable {
     package struct ShardStatus: Sendable {
         package var shard: Shard
         /// nil when the shard is usable.
-        package var error: ShardError?
+        package var error: BackendError?
         /// Milliseconds taken to connect and prepare the shard.
         package var elapsedMs: Double
     }
@@ -55,7 +56,7 @@ package final class ShardSet: Sendable {
             for (index, shard) in shards.enumerated() {
                 group.addTask {
                     let start = ContinuousClock.now
-                    var failure: ShardError?
+                    var failure: BackendError?
                     do {
                         try await shard.withConnection { connection in
                             _ = try connection.run(Statement("SELECT 1"))
@@ -69,10 +70,10 @@ package final class ShardSet: Sendable {
                                 }
                             }
                         }
-                    } catch let error as ShardError {
+                    } catch let error as BackendError {
                         failure = error
                     } catch {
-                        failure = ShardError(.statementFailed, shard: shard.name, "\(error)")
+                        failure = BackendError(.statementFailed, shard: shard.name, "\(error)")
                     }
                     return (index, ShardStatus(shard: shard, error: failure, elapsedMs: (ContinuousClock.now - start).milliseconds))
                 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import ShardCore
+import ShardProtocol
 import ServiceLifecycle
 import UnixSignals
 import ShardServer

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ShardCore
+import ShardProtocol
 import ShardStore
 
 /// Point-select and batched-insert rates of the shard backends, for scripts/bench.sh store.

@@ -1,5 +1,6 @@
 import Foundation
 import ShardCore
+import ShardProtocol
 import ShardTestSupport
 import Testing
 
@@ -71,7 +72,7 @@ import Testing
         #expect(result[0]["count_x"] == .int(Int64(xs.count)))
         #expect(result[0]["sum_val"] == .int(rows.compactMap(\.val).reduce(0, +)))
         // Text min/max by UTF-8 bytes, the same on SQLite and PostgreSQL shards.
-        let labels = rows.compactMap(\.label).map(Value.text)
+        let labels = rows.compactMap(\.label).map(ShardValue.text)
         #expect(result[0]["min_label"] == labels.min()!.json)
         #expect(result[0]["max_label"] == labels.max()!.json)
         #expect(result[0]["min_flag"] == .bool(false))
@@ -85,13 +86,13 @@ import Testing
         let answer = try client.request(#"{"op":"aggregate","model":"Item","select":[["sum","val","total"],["avg","val"],["count","*"],["max","label","top"]],"where":["!=","region","d"],"group_by":["grp"],"having":[">","count",5],"order_by":["-total"],"limit":4}"#)
         guard case .array(let result)? = answer["rows"] else { Issue.record("\(answer)"); return }
         #expect(answer["shards"] == .array(["one", "two", "three", "four"].map(JSONValue.string)))
-        struct Group { var grp: Int64; var total: Int64?; var avg: Double?; var count: Int64; var top: Value }
+        struct Group { var grp: Int64; var total: Int64?; var avg: Double?; var count: Int64; var top: ShardValue }
         let groups = Dictionary(grouping: rows.filter { $0.region != "d" }, by: \.grp).map { grp, members -> Group in
             let vals = members.compactMap(\.val)
             return Group(grp: grp, total: vals.isEmpty ? nil : vals.reduce(0, +), avg: vals.isEmpty ? nil : Double(vals.reduce(0, +)) / Double(vals.count),
-                         count: Int64(members.count), top: members.compactMap(\.label).map(Value.text).max() ?? .null)
+                         count: Int64(members.count), top: members.compactMap(\.label).map(ShardValue.text).max() ?? .null)
         }.filter { $0.count > 5 }.sorted { a, b in
-            let (x, y) = (a.total.map(Value.int) ?? .null, b.total.map(Value.int) ?? .null)
+            let (x, y) = (a.total.map(ShardValue.int) ?? .null, b.total.map(ShardValue.int) ?? .null)
             return x == y ? a.grp < b.grp : y < x
         }.prefix(4)
         #expect(result.count == groups.count)

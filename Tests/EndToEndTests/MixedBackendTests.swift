@@ -1,5 +1,6 @@
 import Foundation
 import ShardCore
+import ShardProtocol
 import ShardTestSupport
 import Testing
 
@@ -40,13 +41,13 @@ import Testing
 
         // The reference: every row with its shard, from the add's answer.
         let order = ["one", "two", "three", "four"]
-        struct Row { var id: Int64; var shard: Int; var values: [String: Value] }
+        struct Row { var id: Int64; var shard: Int; var values: [String: ShardValue] }
         let columns = ["label": ColumnType.text, "score": .real, "at": .timestamp]
         let reference: [Row] = objects.map { object in
             guard case .array(let key)? = object["key"], case .string(let token) = key[2], case .int(let id)? = object["values"]?["id"] else { fatalError("\(object)") }
-            var values: [String: Value] = [:]
+            var values: [String: ShardValue] = [:]
             for (name, type) in columns {
-                values[name] = try! Value(json: object["values"]![name]!, for: Column(name: name, type: type))
+                values[name] = try! ShardValue(json: object["values"]![name]!, for: Column(name: name, type: type))
             }
             return Row(id: id, shard: order.firstIndex(of: token)!, values: values)
         }

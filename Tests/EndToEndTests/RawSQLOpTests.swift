@@ -1,5 +1,6 @@
 import Foundation
 import ShardCore
+import ShardProtocol
 import ShardTestSupport
 import Testing
 

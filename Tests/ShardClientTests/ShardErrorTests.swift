@@ -1,6 +1,7 @@
 import Foundation
 import ShardClient
 import ShardCore
+import ShardProtocol
 import ShardTestSupport
 import Testing
 

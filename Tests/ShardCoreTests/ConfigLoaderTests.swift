@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import ShardCore
+import ShardProtocol
 
 /// config.md's weather example (the shipped default; `DefaultConfigurationTests` keeps them equal).
 private let weatherExample = DefaultConfiguration.text
@@ -413,6 +414,24 @@ private func problems(_ text: String, environment: [String: String] = [:]) -> [S
             "server.identity_map_limit: must be at least 1, got 0",
             "server.request_timeout_ms: expected an integer, got a float",
         ])
+    }
+
+    /// Clients read `[server] socket` by `SocketPath`'s rule, without a TOML parser: a file
+    /// they would misread is refused, so that they never look for the socket elsewhere.
+    @Test func socketMustBeWrittenSoThatClientsReadTheSamePath() throws {
+        #expect(problems("server = { socket = \"run/x.sock\" }\n" + shardsAB + itemModel) == [
+            "server.socket: write it as socket = \"...\" on one line of [server] (a basic or literal string): clients read the socket path from shards.conf by that rule, and would read none (so they would use shardd.sock)",
+        ])
+        #expect(problems("[server]\nsocket = \"\"\"\nrun/x.sock\"\"\"\n" + shardsAB + itemModel).first?.hasPrefix("server.socket: write it as socket") == true)
+        #expect(problems("[server]\nsocket = \"a\\u0062.sock\"\n" + shardsAB + itemModel) == [
+            "server.socket: write it as socket = \"...\" on one line of [server] (a basic or literal string): clients read the socket path from shards.conf by that rule, and would read \"au0062.sock\"",
+        ])
+        // The forms the rule reads are accepted, and name the same file for both.
+        for form in ["[server]\nsocket = \"run/x.sock\"\n", "[server]\n  socket='run/x.sock' # here\n", "server.socket = \"run/x.sock\"\n"] {
+            let config = try parse(form + shardsAB + itemModel)
+            #expect(config.server.socket == "/srv/shardd/run/x.sock", "\(form)")
+            #expect(SocketPath.serverSocket(inTOML: form) == "run/x.sock", "\(form)")
+        }
     }
 
     @Test func socketModeForms() {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import ShardCore
+import ShardProtocol
 
 @Suite struct DefaultConfigurationTests {
     @Test func embeddedDefaultEqualsTheRepositoryShardsConf() throws {

@@ -1,10 +1,11 @@
 import Testing
 import ShardCore
+import ShardProtocol
 
-private func eq(_ column: String, _ value: Value) -> Expression { .compare(.equal, column: column, value) }
-private func isIn(_ column: String, _ values: [Value]) -> Expression { .isIn(column: column, values) }
-private func t(_ text: String) -> Value { .text(text) }
-private func ts(_ text: String) -> Value { ChooserFixtures.timestamp(text) }
+private func eq(_ column: String, _ value: ShardValue) -> Expression { .compare(.equal, column: column, value) }
+private func isIn(_ column: String, _ values: [ShardValue]) -> Expression { .isIn(column: column, values) }
+private func t(_ text: String) -> ShardValue { .text(text) }
+private func ts(_ text: String) -> ShardValue { ChooserFixtures.timestamp(text) }
 
 /// One row of a routing table: `expected` nil means all shards, not narrowed.
 struct RouteCase: Sendable, CustomTestStringConvertible {
@@ -29,8 +30,8 @@ struct RouteCase: Sendable, CustomTestStringConvertible {
 
     private func route(
         _ configuration: Configuration, _ model: String, _ expression: Expression?, explicit: [String]? = nil,
-        parents: [Value: String] = [:]
-    ) throws(RequestError) -> Routing {
+        parents: [ShardValue: String] = [:]
+    ) throws(ShardError) -> Routing {
         try ExecuteChooser(configuration: configuration).route(
             model: configuration.model(named: model)!, where: expression, explicitShards: explicit
         ) { _, keys in
@@ -178,7 +179,7 @@ struct RouteCase: Sendable, CustomTestStringConvertible {
 
     // MARK: child models
 
-    static let knownLocations: [Value: String] = [.int(1): "asia", .int(2): "europe", .int(3): "asia"]
+    static let knownLocations: [ShardValue: String] = [.int(1): "asia", .int(2): "europe", .int(3): "asia"]
 
     static let reportCases: [RouteCase] = [
         .init("= known parent", "Report", eq("location_id", .int(1)), ["asia"]),
@@ -211,7 +212,7 @@ struct RouteCase: Sendable, CustomTestStringConvertible {
     }
 
     @Test func parentShardsGetsTheParentModelAndDistinctNonNullKeys() throws {
-        var calls: [(String, [Value])] = []
+        var calls: [(String, [ShardValue])] = []
         let configuration = ChooserFixtures.weather
         let routing = try ExecuteChooser(configuration: configuration).route(
             model: configuration.model(named: "Report")!,
@@ -279,7 +280,7 @@ struct RouteCase: Sendable, CustomTestStringConvertible {
 
     @Test func unknownExplicitShardsAreRefused() {
         for explicit in [["mars"], ["asia", "mars"], ["Asia"], [""]] {
-            do throws(RequestError) {
+            do throws(ShardError) {
                 let routing = try route(ChooserFixtures.weather, "WeatherLocation", eq("continent", t("Asia")), explicit: explicit)
                 Issue.record("expected unknown_shard for \(explicit), got \(routing)")
             } catch {
@@ -303,7 +304,7 @@ struct RouteCase: Sendable, CustomTestStringConvertible {
     }
 
     @Test func anUnknownShardIsRefused() {
-        do throws(RequestError) {
+        do throws(ShardError) {
             _ = try chooser.shards(explicitShard: "mars")
             Issue.record("expected unknown_shard")
         } catch {

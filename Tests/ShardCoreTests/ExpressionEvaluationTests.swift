@@ -1,5 +1,6 @@
 import Testing
 @testable import ShardCore
+import ShardProtocol
 
 /// `Expression.evaluate`: SQL's three-valued logic in memory, for `having` (the same rows
 /// as the SQL of a `where`; ShardStoreTests' ExpressionEvaluationSQLTests checks that part).
@@ -9,10 +10,10 @@ import Testing
     /// One evaluation and its expected three-valued answer.
     struct Case: Sendable, CustomTestStringConvertible {
         var expression: Expression
-        var row: [String: Value]
+        var row: [String: ShardValue]
         var expected: Bool?
 
-        init(_ expression: Expression, _ row: [String: Value], _ expected: Bool?) {
+        init(_ expression: Expression, _ row: [String: ShardValue], _ expected: Bool?) {
             self.expression = expression
             self.row = row
             self.expected = expected
@@ -21,8 +22,8 @@ import Testing
         var testDescription: String { "\(expression) on \(row) -> \(expected.map(String.init) ?? "unknown")" }
     }
 
-    static func ts(_ text: String) -> Value { .timestamp(try! Timestamp(rfc3339: text)) }
-    static func cmp(_ op: Expression.Comparison, _ column: String, _ value: Value) -> Expression {
+    static func ts(_ text: String) -> ShardValue { .timestamp(try! Timestamp(rfc3339: text)) }
+    static func cmp(_ op: Expression.Comparison, _ column: String, _ value: ShardValue) -> Expression {
         .compare(op, column: column, value)
     }
 
@@ -30,19 +31,19 @@ import Testing
     static let T: Expression = .notNull(column: "x")
     static let F: Expression = .isNull(column: "x")
     static let U: Expression = cmp(.equal, "n", .int(1))
-    static let truthRow: [String: Value] = ["x": .int(1), "n": .null]
+    static let truthRow: [String: ShardValue] = ["x": .int(1), "n": .null]
 
     // MARK: - Comparisons
 
     static let comparisonCases: [Case] = {
         var cases: [Case] = []
         // (row value, operand, expected order: -1 less, 0 equal, 1 greater)
-        let ordered: [(Value, Value, Int)] = [
+        let ordered: [(ShardValue, ShardValue, Int)] = [
             (.int(1), .int(2), -1), (.int(2), .int(2), 0), (.int(3), .int(2), 1),
             (.int(.min), .int(.max), -1), (.int(-5), .int(-5), 0),
             (.real(1.5), .real(1.5), 0), (.real(-2.25), .real(0), -1), (.real(1e10), .real(1e9), 1),
             (.real(-0.0), .real(0.0), 0),
-            // An int against a real compares numerically (Value.== alone keeps them apart).
+            // An int against a real compares numerically (ShardValue.== alone keeps them apart).
             (.int(1), .real(1.0), 0), (.int(2), .real(1.5), 1), (.real(0.5), .int(1), -1), (.real(7), .int(7), 0),
             // Text by UTF-8 bytes: upper case before lower case, é (C3 A9) after z, and the
             // decomposed e + U+0301 (65 CC 81) before the precomposed é although Swift's String
@@ -305,10 +306,10 @@ import Testing
         static func < (a: Truth, b: Truth) -> Bool { a.rawValue < b.rawValue }
     }
 
-    /// -1, 0, 1, or nil for a null; written per type, without `Value.<`.
-    static func referenceCompare(_ a: Value, _ b: Value) -> Int? {
+    /// -1, 0, 1, or nil for a null; written per type, without `ShardValue.<`.
+    static func referenceCompare(_ a: ShardValue, _ b: ShardValue) -> Int? {
         func sign<T: Comparable>(_ x: T, _ y: T) -> Int { x < y ? -1 : x == y ? 0 : 1 }
-        func rank(_ v: Value) -> Int {
+        func rank(_ v: ShardValue) -> Int {
             switch v {
             case .null: 0
             case .bool: 1
@@ -354,13 +355,13 @@ import Testing
 
     /// The expression as SQL defines it: `in` an `or` of equalities, `not_in` the `not` of
     /// that, `between` an `and` of two comparisons; the empty lists as the renderer's constants.
-    static func reference(_ expression: Expression, _ row: [String: Value]) -> Truth {
-        func value(_ column: String) -> Value { row[column] ?? .null }
-        func compare(_ column: String, _ operand: Value, _ accept: (Int) -> Bool) -> Truth {
+    static func reference(_ expression: Expression, _ row: [String: ShardValue]) -> Truth {
+        func value(_ column: String) -> ShardValue { row[column] ?? .null }
+        func compare(_ column: String, _ operand: ShardValue, _ accept: (Int) -> Bool) -> Truth {
             guard let order = referenceCompare(value(column), operand) else { return .unknown }
             return accept(order) ? .yes : .no
         }
-        func isIn(_ column: String, _ values: [Value]) -> Truth {
+        func isIn(_ column: String, _ values: [ShardValue]) -> Truth {
             values.map { compare(column, $0) { $0 == 0 } }.max() ?? .no
         }
         switch expression {
@@ -419,7 +420,7 @@ import Testing
         }
 
         /// A non-null value for `column`; "r" also gets ints (an int against a real).
-        mutating func value(_ column: String) -> Value {
+        mutating func value(_ column: String) -> ShardValue {
             switch column {
             case "i": return chance(0.05) ? pick([.int(.min), .int(.max)]) : .int(Int64(int(-3...3)))
             case "r": return chance(0.3) ? .int(Int64(int(-2...2))) : .real(pick([-1.5, -0.0, 0, 0.5, 1, 2, 2.5]))
@@ -430,8 +431,8 @@ import Testing
         }
 
         /// Each column null or missing now and then; occasionally a value of another type.
-        mutating func row() -> [String: Value] {
-            var row: [String: Value] = [:]
+        mutating func row() -> [String: ShardValue] {
+            var row: [String: ShardValue] = [:]
             for column in Self.columns {
                 if chance(0.1) { continue }
                 row[column] = chance(0.15) ? .null : chance(0.03) ? value(pick(Self.columns)) : value(column)

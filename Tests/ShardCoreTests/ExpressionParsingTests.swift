@@ -1,5 +1,6 @@
 import Testing
 import ShardCore
+import ShardProtocol
 
 /// `where` and `order_by` of protocol.md 7, parsed against the weather models.
 @Suite struct ExpressionParsingTests {
@@ -14,26 +15,26 @@ import ShardCore
         .object(JSONObject(members.map { (key: $0.0, value: $0.1) }))
     }
 
-    static func ts(_ text: String) -> Value { .timestamp(try! Timestamp(rfc3339: text)) }
+    static func ts(_ text: String) -> ShardValue { .timestamp(try! Timestamp(rfc3339: text)) }
 
-    func parse(_ json: JSONValue, _ model: Model? = nil) throws(RequestError) -> Expression {
+    func parse(_ json: JSONValue, _ model: Model? = nil) throws(ShardError) -> Expression {
         try Expression(where: json, model: model ?? location)
     }
 
     /// Asserts that parsing fails with `code` and a message containing `fragment`.
     @discardableResult
     func refuses(
-        _ json: JSONValue, _ code: RequestError.Code, _ fragment: String, sourceLocation: SourceLocation = #_sourceLocation
-    ) -> RequestError? {
+        _ json: JSONValue, _ code: ErrorCode, _ fragment: String, sourceLocation: SourceLocation = #_sourceLocation
+    ) -> ShardError? {
         refuses(json, location, code, fragment, sourceLocation: sourceLocation)
     }
 
     @discardableResult
     func refuses(
-        _ json: JSONValue, _ model: Model, _ code: RequestError.Code, _ fragment: String,
+        _ json: JSONValue, _ model: Model, _ code: ErrorCode, _ fragment: String,
         sourceLocation: SourceLocation = #_sourceLocation
-    ) -> RequestError? {
-        let error = #expect(throws: RequestError.self, sourceLocation: sourceLocation) { try parse(json, model) }
+    ) -> ShardError? {
+        let error = #expect(throws: ShardError.self, sourceLocation: sourceLocation) { try parse(json, model) }
         #expect(error?.code == code, "\(json): \(error?.description ?? "")", sourceLocation: sourceLocation)
         #expect(error?.message.contains(fragment) == true, "\(json): \(error?.message ?? "")", sourceLocation: sourceLocation)
         return error
@@ -58,9 +59,9 @@ import ShardCore
     @Test func objectFormErrors() {
         let unknown = refuses(Self.object([("country", .string("Japan"))]), .unknownColumn, "no column \"country\"")
         #expect(unknown?.message.contains("id, continent, city") == true)
-        #expect(unknown.map { JSONObject($0.details) } == JSONObject([("column", .string("country"))]))
+        #expect(unknown.map { $0.details } == JSONObject([("column", .string("country"))]))
         let invalid = refuses(Self.object([("city", .int(5))]), .invalidValue, "expected a string")
-        #expect(invalid.map { JSONObject($0.details) } == JSONObject([("column", .string("city"))]))
+        #expect(invalid.map { $0.details } == JSONObject([("column", .string("city"))]))
         refuses(Self.object([("city", .string("a")), ("city", .string("b"))]), .badRequest, "appears twice")
     }
 
@@ -139,7 +140,7 @@ import ShardCore
         for _ in 0..<Expression.maximumDepth { chain = .array([.string("and"), Self.object([("city", .string("y"))]), chain]) }
         refuses(chain, .badRequest, "deeper than 32 levels")
         // Refused at the limit without walking the rest (and without printing it on failure).
-        let deep = #expect(throws: RequestError.self) { try parse(nested(10_000)) }
+        let deep = #expect(throws: ShardError.self) { try parse(nested(10_000)) }
         #expect(deep?.code == .badRequest)
         #expect(deep?.message.contains("deeper than 32 levels") == true)
     }
@@ -150,7 +151,7 @@ import ShardCore
         for op in ["<", "<=", ">", ">="] {
             let error = refuses(.array([.string(op), .string("temperature"), .null]), report, .invalidValue, "never true")
             #expect(error?.message.contains("is_null") == true)
-            #expect(error.map { JSONObject($0.details) } == JSONObject([("column", .string("temperature"))]))
+            #expect(error.map { $0.details } == JSONObject([("column", .string("temperature"))]))
         }
         refuses(.array([.string("between"), .string("temperature"), .null, .int(1)]), report, .invalidValue, "never true")
         refuses(.array([.string("between"), .string("temperature"), .int(1), .null]), report, .invalidValue, "never true")
@@ -173,7 +174,7 @@ import ShardCore
         ]
         for json in cases {
             let error = refuses(json, .unknownColumn, "model WeatherLocation has no column \"country\"; its columns are id, continent, city")
-            #expect(error.map { JSONObject($0.details) } == JSONObject([("column", .string("country"))]))
+            #expect(error.map { $0.details } == JSONObject([("column", .string("country"))]))
         }
         // Another model's column is unknown too.
         refuses(.array([.string("="), .string("temperature"), .int(1)]), .unknownColumn, "no column \"temperature\"")
@@ -228,7 +229,7 @@ import ShardCore
 
     // MARK: - order_by
 
-    func sortKeys(_ json: JSONValue, _ model: Model? = nil) throws(RequestError) -> [SortKey] {
+    func sortKeys(_ json: JSONValue, _ model: Model? = nil) throws(ShardError) -> [SortKey] {
         try SortKey.parse(orderBy: json, model: model ?? report)
     }
 
@@ -240,14 +241,14 @@ import ShardCore
     }
 
     @Test func orderByErrors() {
-        func refusesOrder(_ json: JSONValue, _ code: RequestError.Code, _ fragment: String, sourceLocation: SourceLocation = #_sourceLocation) -> RequestError? {
-            let error = #expect(throws: RequestError.self, sourceLocation: sourceLocation) { try sortKeys(json) }
+        func refusesOrder(_ json: JSONValue, _ code: ErrorCode, _ fragment: String, sourceLocation: SourceLocation = #_sourceLocation) -> ShardError? {
+            let error = #expect(throws: ShardError.self, sourceLocation: sourceLocation) { try sortKeys(json) }
             #expect(error?.code == code, "\(json): \(error?.description ?? "")", sourceLocation: sourceLocation)
             #expect(error?.message.contains(fragment) == true, "\(json): \(error?.message ?? "")", sourceLocation: sourceLocation)
             return error
         }
         let unknown = refusesOrder(.array([.string("-city")]), .unknownColumn, "model Report has no column \"city\"; its columns are id, location_id, temperature, report_time")
-        #expect(unknown.map { JSONObject($0.details) } == JSONObject([("column", .string("city"))]))
+        #expect(unknown.map { $0.details } == JSONObject([("column", .string("city"))]))
         _ = refusesOrder(.array([.string("id"), .string("-id")]), .badRequest, "names column id twice")
         _ = refusesOrder(.array([.string("temperature"), .string("temperature")]), .badRequest, "twice")
         _ = refusesOrder(.string("id"), .badRequest, "array of column names")

@@ -1,5 +1,6 @@
 import Testing
 import ShardCore
+import ShardProtocol
 
 @Suite struct IdentityMapTests {
     func key(_ id: Int64, _ token: String = "asia", model: String = "Report") -> IdentityKey {
@@ -13,7 +14,7 @@ import ShardCore
         #expect(map.count == 2)
         #expect(map.values(for: key(1, "asia")) == [.int(1), .real(80)])
         #expect(map.values(for: key(1, "north_america")) == [.int(1), .real(75)])
-        #expect(key(1, "asia").json == .array([.string("Report"), .array([.int(1)]), .string("asia")]))
+        #expect(key(1, "asia").responseJSON == .array([.string("Report"), .array([.int(1)]), .string("asia")]))
     }
 
     @Test func putRefreshesAndRemoveForgets() {
@@ -51,14 +52,14 @@ import ShardCore
 
     @Test func matchesAReferenceLRUUnderRandomOperations() {
         var map = IdentityMap(limit: 16)
-        var reference: [(IdentityKey, [Value])] = []   // oldest first
+        var reference: [(IdentityKey, [ShardValue])] = []   // oldest first
         var seed: UInt64 = 12345
         func next(_ n: UInt64) -> UInt64 { seed = seed &* 6364136223846793005 &+ 1442695040888963407; return (seed >> 33) % n }
         for step in 0..<20_000 {
             let k = key(Int64(next(40)), ["asia", "europe"][Int(next(2))])
             switch next(4) {
             case 0, 1:
-                let values: [Value] = [.int(Int64(step))]
+                let values: [ShardValue] = [.int(Int64(step))]
                 map.put(k, values)
                 reference.removeAll { $0.0 == k }
                 reference.append((k, values))

@@ -1,13 +1,14 @@
 import Testing
 import ShardCore
+import ShardProtocol
 
 @Suite struct OrderedMergeTests {
-    private func merged(_ shards: [[[Value]]], _ keys: [MergeKey], offset: Int = 0, limit: Int? = nil) -> [[Value]] {
+    private func merged(_ shards: [[[ShardValue]]], _ keys: [MergeKey], offset: Int = 0, limit: Int? = nil) -> [[ShardValue]] {
         Array(OrderedMerge(shards, keys: keys, offset: offset, limit: limit))
     }
 
     /// The definition: the shards concatenated in order, stably sorted by the keys, sliced.
-    private func reference(_ shards: [[[Value]]], _ keys: [MergeKey], offset: Int, limit: Int?) -> [[Value]] {
+    private func reference(_ shards: [[[ShardValue]]], _ keys: [MergeKey], offset: Int, limit: Int?) -> [[ShardValue]] {
         let tagged = shards.enumerated().flatMap { shard, rows in rows.enumerated().map { (shard: shard, position: $0, row: $1) } }
         let sorted = tagged.sorted { a, b in
             switch compare(a.row, b.row, keys) {
@@ -19,7 +20,7 @@ import ShardCore
     }
 
     /// True when `a` sorts before `b`, false when after, nil when the keys tie.
-    private func compare(_ a: [Value], _ b: [Value], _ keys: [MergeKey]) -> Bool? {
+    private func compare(_ a: [ShardValue], _ b: [ShardValue], _ keys: [MergeKey]) -> Bool? {
         for key in keys {
             let x = a[key.column], y = b[key.column]
             if x == y { continue }
@@ -30,11 +31,11 @@ import ShardCore
 
     // MARK: random inputs against the reference
 
-    private static let texts: [Value] = [
+    private static let texts: [ShardValue] = [
         "", "a", "A", "Z", "z", "ab", "aB", "é", "e\u{301}", "ä", "日本", "日", "😀", "Zürich", "zurich", "a b", "a",
-    ].map { Value.text($0) }
+    ].map { ShardValue.text($0) }
 
-    private func randomValue(column: Int, _ rng: inout SplitMix64) -> Value {
+    private func randomValue(column: Int, _ rng: inout SplitMix64) -> ShardValue {
         if rng.next() % 6 == 0 { return .null }
         switch column {
         case 0: return .int(Int64(rng.next() % 5) - 2)
@@ -52,7 +53,7 @@ import ShardCore
             let k = 1 + Int(rng.next() % 8)
             let keyCount = Int(rng.next() % 4)
             let keys = (0..<keyCount).map { _ in MergeKey(column: Int(rng.next() % 5), descending: rng.next() % 2 == 0) }
-            var shards: [[[Value]]] = []
+            var shards: [[[ShardValue]]] = []
             for shard in 0..<k {
                 let count = rng.next() % 4 == 0 ? 0 : Int(rng.next() % 30)
                 // Column 5 names the row, so that a wrong tie order shows.
@@ -72,7 +73,7 @@ import ShardCore
     // MARK: order and ties
 
     @Test func tiesKeepShardOrderThenEachShardsOrder() {
-        let shards: [[[Value]]] = [
+        let shards: [[[ShardValue]]] = [
             [[.int(1), .text("a0")], [.int(1), .text("a1")], [.int(2), .text("a2")]],
             [[.int(1), .text("b0")], [.int(2), .text("b1")], [.int(2), .text("b2")]],
             [[.int(0), .text("c0")], [.int(1), .text("c1")]],
@@ -86,7 +87,7 @@ import ShardCore
     }
 
     @Test func withoutKeysShardsFollowOneAnother() {
-        let shards: [[[Value]]] = [[[.int(3)], [.int(1)]], [], [[.int(2)]], [[.int(0)]]]
+        let shards: [[[ShardValue]]] = [[[.int(3)], [.int(1)]], [], [[.int(2)]], [[.int(0)]]]
         #expect(merged(shards, []) == [[.int(3)], [.int(1)], [.int(2)], [.int(0)]])
         #expect(merged(shards, [], offset: 1, limit: 2) == [[.int(1)], [.int(2)]])
     }
@@ -101,13 +102,13 @@ import ShardCore
     @Test func textComparesByUTF8Bytes() {
         // "e" + combining acute (65 CC 81) sorts before precomposed é (C3 A9), though Swift's
         // String comparison calls them equal; "Z" (5A) before "a" (61); 日 (E6 97 A5) before 😀 (F0).
-        let shards: [[[Value]]] = [[[.text("é")], [.text("😀")]], [[.text("Z")], [.text("a")], [.text("e\u{301}")], [.text("日")]]]
+        let shards: [[[ShardValue]]] = [[[.text("é")], [.text("😀")]], [[.text("Z")], [.text("a")], [.text("e\u{301}")], [.text("日")]]]
         #expect(merged(shards, [MergeKey(column: 0)]) == [[.text("Z")], [.text("a")], [.text("e\u{301}")], [.text("é")], [.text("日")], [.text("😀")]])
     }
 
     @Test func severalKeysMixedDirections() {
         // order_by ["continent", "-temperature"]
-        let shards: [[[Value]]] = [
+        let shards: [[[ShardValue]]] = [
             [[.text("Asia"), .real(30)], [.text("Asia"), .real(20)], [.text("Europe"), .real(15)]],
             [[.text("Asia"), .real(25)], [.text("Europe"), .real(15)], [.text("Europe"), .null]],
         ]
@@ -118,7 +119,7 @@ import ShardCore
     }
 
     @Test func offsetAndLimitApplyOnceToTheMergedRows() {
-        let shards: [[[Value]]] = [[[.int(1)], [.int(4)], [.int(7)]], [[.int(2)], [.int(5)]], [[.int(3)], [.int(6)]]]
+        let shards: [[[ShardValue]]] = [[[.int(1)], [.int(4)], [.int(7)]], [[.int(2)], [.int(5)]], [[.int(3)], [.int(6)]]]
         let keys = [MergeKey(column: 0)]
         #expect(merged(shards, keys, offset: 2, limit: 3) == [[.int(3)], [.int(4)], [.int(5)]])
         #expect(merged(shards, keys, offset: 6) == [[.int(7)]])
@@ -138,10 +139,10 @@ import ShardCore
     }
 
     struct CountingStream: IteratorProtocol {
-        var rows: IndexingIterator<[[Value]]>
+        var rows: IndexingIterator<[[ShardValue]]>
         let counter: Counter
 
-        mutating func next() -> [Value]? {
+        mutating func next() -> [ShardValue]? {
             guard let row = rows.next() else { return nil }
             counter.pulls += 1
             return row
@@ -150,7 +151,7 @@ import ShardCore
 
     private func streams(_ k: Int, rows: Int, _ counter: Counter) -> [CountingStream] {
         (0..<k).map { shard in
-            CountingStream(rows: (0..<rows).map { [Value.int(Int64($0 * k + shard))] }.makeIterator(), counter: counter)
+            CountingStream(rows: (0..<rows).map { [ShardValue.int(Int64($0 * k + shard))] }.makeIterator(), counter: counter)
         }
     }
 
@@ -158,7 +159,7 @@ import ShardCore
         let counter = Counter()
         var merge = OrderedMerge(streams(4, rows: 1000, counter), keys: [MergeKey(column: 0)], offset: 3, limit: 5)
         #expect(counter.pulls == 0)
-        var rows: [[Value]] = []
+        var rows: [[ShardValue]] = []
         while let row = merge.next() { rows.append(row) }
         #expect(rows == (3..<8).map { [.int(Int64($0))] })
         // One head per stream, then one refill for each row taken but the last.

@@ -1,5 +1,6 @@
 import Testing
 import ShardCore
+import ShardProtocol
 
 /// Configurations shared by the chooser tests: the weather example, and one with every other
 /// form of `shard_by` (map with a default, hash on int and text, int and timestamp ranges, no
@@ -81,7 +82,7 @@ enum ChooserFixtures {
         configuration.model(named: name)!
     }
 
-    static func timestamp(_ text: String) -> Value {
+    static func timestamp(_ text: String) -> ShardValue {
         .timestamp(try! Timestamp(rfc3339: text))
     }
 }
@@ -92,15 +93,15 @@ enum ChooserFixtures {
     let location = ChooserFixtures.model("WeatherLocation", in: ChooserFixtures.weather)
     let report = ChooserFixtures.model("Report", in: ChooserFixtures.weather)
 
-    private func placement(_ model: String, _ row: [String: Value], shard: String? = nil) throws(RequestError) -> Placement {
+    private func placement(_ model: String, _ row: [String: ShardValue], shard: String? = nil) throws(ShardError) -> Placement {
         let model = ChooserFixtures.model(model)
         return try forms.place(try! model.newRow(row), of: model, explicitShard: shard)
     }
 
     private func refusal(
-        _ chooser: ShardChooser, _ model: Model, _ row: [String: Value], shard: String? = nil
-    ) -> RequestError? {
-        do throws(RequestError) {
+        _ chooser: ShardChooser, _ model: Model, _ row: [String: ShardValue], shard: String? = nil
+    ) -> ShardError? {
+        do throws(ShardError) {
             let placed = try chooser.place(row, of: model, explicitShard: shard)
             Issue.record("expected a refusal, got \(placed)")
             return nil
@@ -254,7 +255,7 @@ enum ChooserFixtures {
         #expect(order.inFileOrder(["c", "zz", "a", "c"]) == ["a", "c"])
         #expect(order.position(of: "c") == 2)
         #expect(order.position(of: "zz") == nil)
-        do throws(RequestError) {
+        do throws(ShardError) {
             _ = try order.checked(["a", "x", "y"])
             Issue.record("expected unknown_shard")
         } catch {

@@ -1,5 +1,6 @@
 import Testing
 import ShardCore
+import ShardProtocol
 
 @Suite struct ShardHashTests {
     /// The published FNV-1a 64-bit test vectors.
@@ -29,7 +30,7 @@ import ShardCore
 
     /// Pinned forever: a change here strands rows already placed by `hash = true`.
     @Test(arguments: [
-        (Value.int(0), 0x7bd3_144f_29c0_cc9e as UInt64, 2, 2),
+        (ShardValue.int(0), 0x7bd3_144f_29c0_cc9e as UInt64, 2, 2),
         (.int(1), 0x0d4a_d0eb_39c5_0357, 3, 1),
         (.int(-1), 0x6a92_c022_8678_c02e, 2, 1),
         (.int(42), 0x641d_ede4_f097_3e8c, 0, 2),
@@ -46,7 +47,7 @@ import ShardCore
         (.timestamp(Timestamp(microseconds: 1_795_253_400_000_000)), 0xe787_d4a0_1e19_fac7, 3, 0),
         (.timestamp(Timestamp(microseconds: 0)), 0x7bd3_144f_29c0_cc9e, 2, 2),
     ])
-    func pinnedOutputs(value: Value, hash: UInt64, ofFour: Int, ofThree: Int) {
+    func pinnedOutputs(value: ShardValue, hash: UInt64, ofFour: Int, ofThree: Int) {
         #expect(ShardHash.hash(value) == hash)
         #expect(ShardHash.shardIndex(of: value, shardCount: 4) == ofFour)
         #expect(ShardHash.shardIndex(of: value, shardCount: 3) == ofThree)
@@ -61,14 +62,14 @@ import ShardCore
     }
 
     /// Text hashes its UTF-8 bytes as given: canonically equivalent spellings are different
-    /// values (as `Value ==` and the databases say), so they may land apart.
+    /// values (as `ShardValue ==` and the databases say), so they may land apart.
     @Test func textIsHashedByItsBytesWithoutNormalization() {
         let composed = "\u{E9}", decomposed = "e\u{301}"
         #expect(ShardHash.hash(.text(composed)) == ShardHash.fmix64(ShardHash.fnv1a64([0xC3, 0xA9])))
         #expect(ShardHash.hash(.text(decomposed)) == ShardHash.fmix64(ShardHash.fnv1a64([0x65, 0xCC, 0x81])))
     }
 
-    private func counts(_ values: [Value], shards: Int) -> [Int] {
+    private func counts(_ values: [ShardValue], shards: Int) -> [Int] {
         var counts = [Int](repeating: 0, count: shards)
         for value in values { counts[ShardHash.shardIndex(of: value, shardCount: shards)!] += 1 }
         return counts
@@ -83,32 +84,32 @@ import ShardCore
     }
 
     @Test func intsSpreadEvenly() {
-        let values = (0..<10_000).map { Value.int(Int64($0)) }
+        let values = (0..<10_000).map { ShardValue.int(Int64($0)) }
         expectEven(counts(values, shards: 4), total: 10_000)
         expectEven(counts(values, shards: 3), total: 10_000)
         var rng = SplitMix64(seed: 7)
-        let random = (0..<10_000).map { _ in Value.int(Int64(bitPattern: rng.next())) }
+        let random = (0..<10_000).map { _ in ShardValue.int(Int64(bitPattern: rng.next())) }
         expectEven(counts(random, shards: 4), total: 10_000)
     }
 
     /// Plain FNV-1a put every multiple of 4 on one shard of 4 and every anagram on the same
     /// shard of 2; the fmix64 finisher is there to prevent that.
     @Test func stridesAndAnagramsDoNotClump() {
-        let strided = (0..<256).map { Value.int(Int64($0) * 4) }
+        let strided = (0..<256).map { ShardValue.int(Int64($0) * 4) }
         let spread = counts(strided, shards: 4)
         #expect(spread.allSatisfy { $0 >= 40 }, "counts \(spread)")
-        let anagrams = ["listen", "silent", "enlist", "tinsel", "inlets", "elints"].map(Value.text)
+        let anagrams = ["listen", "silent", "enlist", "tinsel", "inlets", "elints"].map(ShardValue.text)
         #expect(Set(anagrams.map { ShardHash.shardIndex(of: $0, shardCount: 2)! }).count == 2)
     }
 
     @Test func stringsSpreadEvenly() {
-        let users = (0..<10_000).map { Value.text("user-\($0)") }
+        let users = (0..<10_000).map { ShardValue.text("user-\($0)") }
         expectEven(counts(users, shards: 4), total: 10_000)
         expectEven(counts(users, shards: 3), total: 10_000)
         var rng = SplitMix64(seed: 11)
         let alphabet = Array("abcdefghijklmnopqrstuvwxyzÅßé日本 -_0123456789")
         let random = (0..<10_000).map { _ in
-            Value.text(String((0..<(4 + Int(rng.next() % 16))).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] }))
+            ShardValue.text(String((0..<(4 + Int(rng.next() % 16))).map { _ in alphabet[Int(rng.next() % UInt64(alphabet.count))] }))
         }
         expectEven(counts(random, shards: 4), total: 10_000)
     }

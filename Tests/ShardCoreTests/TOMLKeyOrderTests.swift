@@ -1,6 +1,7 @@
 import Testing
 
 @testable import ShardCore
+import ShardProtocol
 
 @Suite struct TOMLKeyOrderTests {
     @Test func tableHeadersInFileOrder() {

@@ -1,5 +1,6 @@
 import Testing
 import ShardCore
+import ShardProtocol
 
 @Suite struct ValueJSONTests {
     let int = Column(name: "n", type: .int)
@@ -9,13 +10,13 @@ import ShardCore
     let time = Column(name: "ts", type: .timestamp)
 
     @Test func acceptsExactlyTheProtocolForms() throws {
-        #expect(try Value(json: .int(.min), for: int) == .int(.min))
-        #expect(try Value(json: .int(3), for: real) == .real(3))
-        #expect(try Value(json: .double(2.5), for: real) == .real(2.5))
-        #expect(try Value(json: .string("é"), for: text) == .text("é"))
-        #expect(try Value(json: .bool(true), for: flag) == .bool(true))
-        #expect(try Value(json: .string("2026-11-21T09:30:00.250Z"), for: time) == .timestamp(try Timestamp(rfc3339: "2026-11-21T09:30:00.250Z")))
-        #expect(try Value(json: .null, for: int) == .null)
+        #expect(try ShardValue(json: .int(.min), for: int) == .int(.min))
+        #expect(try ShardValue(json: .int(3), for: real) == .real(3))
+        #expect(try ShardValue(json: .double(2.5), for: real) == .real(2.5))
+        #expect(try ShardValue(json: .string("é"), for: text) == .text("é"))
+        #expect(try ShardValue(json: .bool(true), for: flag) == .bool(true))
+        #expect(try ShardValue(json: .string("2026-11-21T09:30:00.250Z"), for: time) == .timestamp(try Timestamp(rfc3339: "2026-11-21T09:30:00.250Z")))
+        #expect(try ShardValue(json: .null, for: int) == .null)
     }
 
     @Test func refusesCoercionsWithTheColumnInTheMessage() {
@@ -35,7 +36,7 @@ import ShardCore
             (.array([]), int, "an array"),
         ]
         for (json, column, fragment) in cases {
-            let error = #expect(throws: RequestError.self) { try Value(json: json, for: column) }
+            let error = #expect(throws: ShardError.self) { try ShardValue(json: json, for: column) }
             #expect(error?.code == .invalidValue)
             #expect(error?.message.hasPrefix("column \(column.name): ") == true, "\(error?.message ?? "")")
             #expect(error?.message.contains(fragment) == true, "\(json) for \(column.type): \(error?.message ?? "")")
@@ -43,8 +44,8 @@ import ShardCore
     }
 
     @Test func valuesGoBackToTheirJSONForm() {
-        #expect(Value.timestamp(Timestamp(microseconds: 250_000)).json == .string("1970-01-01T00:00:00.250Z"))
-        #expect(Value.real(80).json == .double(80))
-        #expect(Value.int(-1).json == .int(-1))
+        #expect(ShardValue.timestamp(Timestamp(microseconds: 250_000)).responseJSON == .string("1970-01-01T00:00:00.250Z"))
+        #expect(ShardValue.real(80).responseJSON == .double(80))
+        #expect(ShardValue.int(-1).responseJSON == .int(-1))
     }
 }

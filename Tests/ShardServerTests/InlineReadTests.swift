@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import ShardCore
+import ShardProtocol
 import ShardStore
 import ShardTestSupport
 import Testing

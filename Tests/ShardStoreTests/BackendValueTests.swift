@@ -1,5 +1,6 @@
 import Foundation
 import ShardCore
+import ShardProtocol
 import ShardTestSupport
 import Testing
 @testable import ShardStore
@@ -20,9 +21,9 @@ import Testing
     )
     static let types: [ColumnType] = [.int, .int, .real, .text, .bool, .timestamp]
 
-    static func ts(_ text: String) -> Value { .timestamp(try! Timestamp(rfc3339: text)) }
+    static func ts(_ text: String) -> ShardValue { .timestamp(try! Timestamp(rfc3339: text)) }
 
-    static let rows: [[Value]] = [
+    static let rows: [[ShardValue]] = [
         [.int(1), .int(.min), .real(-0.0), .text(""), .bool(false), ts("1969-12-31T23:59:59.999999Z")],
         [.int(2), .int(.max), .real(.leastNonzeroMagnitude), .text("emoji 😀 family 👩‍👩‍👧 flag 🇯🇵"), .bool(true), ts("0001-01-01T00:00:00Z")],
         [.int(3), .int(0), .real(.greatestFiniteMagnitude), .text("e\u{301} vs \u{E9}, Z\u{327}\u{30C}"), .null, ts("9999-12-31T23:59:59.999999Z")],
@@ -63,7 +64,7 @@ import Testing
         for descending in [false, true] {
             let sql = "SELECT id FROM samples ORDER BY \(dialect.orderTerm(column, descending: descending)), id"
             let got = try await fixture.shard.withConnection { try $0.run(Statement(sql, resultTypes: [.int])).rows.map { $0[0] } }
-            // The reference: Value's order (null first; text by UTF-8 bytes), ties by id.
+            // The reference: ShardValue's order (null first; text by UTF-8 bytes), ties by id.
             let expected = Self.rows.sorted { a, b in
                 if a[index] == b[index] { return a[0] < b[0] }
                 return descending ? b[index] < a[index] : a[index] < b[index]
@@ -81,7 +82,7 @@ import Testing
         let got = try await fixture.shard.withConnection {
             try $0.run(Statement(sql, [.text("Z")], resultTypes: [.int])).rows.map { $0[0] }
         }
-        let expected = Self.rows.filter { $0[3] != .null && Value.text("Z") < $0[3] }.map { $0[0] }
+        let expected = Self.rows.filter { $0[3] != .null && ShardValue.text("Z") < $0[3] }.map { $0[0] }
         #expect(got == expected)
         #expect(got.contains(.int(8)) && !got.contains(.int(7)))
     }
@@ -91,7 +92,7 @@ import Testing
         let fixture = try await load(backend)
         defer { fixture.drop() }
         let dialect = fixture.shard.dialect
-        let error = await #expect(throws: ShardError.self) {
+        let error = await #expect(throws: BackendError.self) {
             try await fixture.shard.withConnection { connection in
                 _ = try connection.run(dialect.insert(Self.model, [("id", .int(99)), ("r", .real(value))]))
             }

@@ -1,4 +1,5 @@
 import ShardCore
+import ShardProtocol
 import ShardTestSupport
 import Testing
 @testable import ShardStore
@@ -9,16 +10,16 @@ import Testing
 @Suite struct ExpressionEvaluationSQLTests {
     static let model = ExpressionSQLTests.model
 
-    static func ts(_ text: String) -> Value { .timestamp(try! Timestamp(rfc3339: text)) }
+    static func ts(_ text: String) -> ShardValue { .timestamp(try! Timestamp(rfc3339: text)) }
 
     /// ExpressionSQLTests' rows (case, LIKE and GLOB metacharacters, combining marks, nulls)
     /// and two more.
-    static let rows: [[Value]] = ExpressionSQLTests.rows + [
+    static let rows: [[ShardValue]] = ExpressionSQLTests.rows + [
         [.int(33), .int(-3), .real(-0.0), .text("😀"), .bool(false), ts("1970-01-01T00:00:00Z")],
         [.int(34), .int(34), .null, .text("e\u{301}\u{301}"), .bool(true), ts("1969-12-31T23:59:59.999999Z")],
     ]
 
-    static func eq(_ column: String, _ value: Value) -> Expression { .compare(.equal, column: column, value) }
+    static func eq(_ column: String, _ value: ShardValue) -> Expression { .compare(.equal, column: column, value) }
     static func like(_ pattern: String) -> Expression { .like(column: "t", pattern: pattern) }
     static func startsWith(_ prefix: String) -> Expression { .startsWith(column: "t", prefix: prefix) }
 
@@ -43,7 +44,7 @@ import Testing
     ]
 
     /// The ids of the rows for which `evaluate` is true, the row given as the daemon sees one.
-    static func evaluatedIDs(_ expression: Expression) -> [Value] {
+    static func evaluatedIDs(_ expression: Expression) -> [ShardValue] {
         rows.filter { row in
             let values = Dictionary(uniqueKeysWithValues: zip(model.columns.map(\.name), row))
             return expression.evaluate(values) == true
@@ -74,7 +75,7 @@ import Testing
         defer { fixture.drop() }
         let dialect = fixture.shard.dialect
         for expression in Self.expressions {
-            var parameters: [Value] = []
+            var parameters: [ShardValue] = []
             let clause = dialect.whereClause(expression, model: Self.model, parameters: &parameters)
             let sql = "SELECT id FROM \(Self.model.table) WHERE \(clause) ORDER BY id"
             let statement = Statement(sql, parameters, resultTypes: [.int])

@@ -1,4 +1,5 @@
 import ShardCore
+import ShardProtocol
 import ShardTestSupport
 import Testing
 @testable import ShardStore
@@ -20,12 +21,12 @@ import Testing
     )
     static let columnIndex = ["id": 0, "i": 1, "r": 2, "t": 3, "b": 4, "ts": 5]
 
-    static func ts(_ text: String) -> Value { .timestamp(try! Timestamp(rfc3339: text)) }
+    static func ts(_ text: String) -> ShardValue { .timestamp(try! Timestamp(rfc3339: text)) }
 
     /// Rows with the values where backends tend to differ: case, LIKE and GLOB metacharacters,
     /// backslashes, precomposed vs combining accents, astral characters, nulls in every
     /// column, bools, timestamps before 1970, extreme and negative numbers.
-    static let rows: [[Value]] = [
+    static let rows: [[ShardValue]] = [
         [.int(1), .int(1), .real(1.5), .text("abc"), .bool(true), ts("2026-01-01T00:00:00Z")],
         [.int(2), .int(-5), .real(-2.25), .text("ABC"), .bool(false), ts("1969-12-31T23:59:59.999999Z")],
         [.int(3), .int(0), .real(0), .text("aBc"), .null, ts("1900-01-01T00:00:00Z")],
@@ -67,7 +68,7 @@ import Testing
 
     // MARK: - The expressions
 
-    static func eq(_ column: String, _ value: Value) -> Expression { .compare(.equal, column: column, value) }
+    static func eq(_ column: String, _ value: ShardValue) -> Expression { .compare(.equal, column: column, value) }
     static func like(_ pattern: String) -> Expression { .like(column: "t", pattern: pattern) }
     static func startsWith(_ prefix: String) -> Expression { .startsWith(column: "t", prefix: prefix) }
 
@@ -176,8 +177,8 @@ import Testing
     // MARK: - The reference
 
     /// SQL's three-valued logic: nil is unknown; a row matches only when the result is true.
-    static func evaluate(_ expression: Expression, _ row: [Value]) -> Bool? {
-        func value(_ column: String) -> Value { row[columnIndex[column]!] }
+    static func evaluate(_ expression: Expression, _ row: [ShardValue]) -> Bool? {
+        func value(_ column: String) -> ShardValue { row[columnIndex[column]!] }
         switch expression {
         case .compare(let comparison, let column, let operand):
             let v = value(column)
@@ -250,7 +251,7 @@ import Testing
         }
     }
 
-    static func expectedIDs(_ expression: Expression) -> [Value] {
+    static func expectedIDs(_ expression: Expression) -> [ShardValue] {
         rows.filter { evaluate(expression, $0) == true }.map { $0[0] }
     }
 
@@ -275,7 +276,7 @@ import Testing
         let dialect = fixture.shard.dialect
         for expression in Self.expressions {
             // A parameter bound before the clause: the clause must number its own after it.
-            var parameters: [Value] = [.int(0)]
+            var parameters: [ShardValue] = [.int(0)]
             let clause = dialect.whereClause(expression, model: Self.model, parameters: &parameters)
             let sql = "SELECT id FROM expr_samples WHERE \"id\" > \(dialect.placeholder(1)) AND \(clause) ORDER BY id"
             let statement = Statement(sql, parameters, resultTypes: [.int])
@@ -311,7 +312,7 @@ import Testing
             .isIn(column: "t", [.text(hostile), .text("b")]), .between(column: "t", .text(hostile), .text("z")),
         ])
         for dialect in [SQLDialect.sqlite, .postgres] {
-            var parameters: [Value] = []
+            var parameters: [ShardValue] = []
             let clause = dialect.whereClause(expression, model: Self.model, parameters: &parameters)
             #expect(!clause.contains("x'"), "\(clause)")
             #expect(!clause.contains("1=1"), "\(clause)")
@@ -321,8 +322,8 @@ import Testing
     }
 
     @Test func renderedForms() {
-        func render(_ e: Expression, _ dialect: SQLDialect) -> (String, [Value]) {
-            var parameters: [Value] = []
+        func render(_ e: Expression, _ dialect: SQLDialect) -> (String, [ShardValue]) {
+            var parameters: [ShardValue] = []
             return (dialect.whereClause(e, model: Self.model, parameters: &parameters), parameters)
         }
         #expect(render(.and([]), .sqlite) == ("1 = 1", []))

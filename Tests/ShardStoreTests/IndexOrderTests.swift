@@ -1,4 +1,5 @@
 import ShardCore
+import ShardProtocol
 import ShardStore
 import ShardTestSupport
 import Testing

@@ -1,4 +1,5 @@
 import ShardCore
+import ShardProtocol
 import ShardStore
 import ShardTestSupport
 import Testing
@@ -11,7 +12,7 @@ import Testing
     /// SQLite prepares a numbered `?N` by searching the numbers seen so far: a 30,000-parameter
     /// INSERT with `?N` markers took most of a second to prepare. Bare `?` are numbered in order.
     @Test func sqliteGetsBareMarkersPostgresNumberedOnes() {
-        let rows = (0..<3).map { [Value.int(Int64($0)), .real(Double($0) / 2)] }
+        let rows = (0..<3).map { [ShardValue.int(Int64($0)), .real(Double($0) / 2)] }
         let sqlite = SQLDialect.sqlite.insertMany(Self.model, columns: ["place", "value"], rows: rows)
         #expect(sqlite.count == 1)
         #expect(sqlite[0].sql.contains("VALUES (?, ?), (?, ?), (?, ?) RETURNING"))
@@ -25,7 +26,7 @@ import Testing
     func longInsertsRoundTrip(_ backend: TestBackend) async throws {
         let shard = try await TestShard.make(backend, model: Self.model, rows: [])
         defer { shard.drop() }
-        let rows = (0..<16_000).map { [Value.int(Int64($0 % 97)), .real(Double($0) / 4)] }
+        let rows = (0..<16_000).map { [ShardValue.int(Int64($0 % 97)), .real(Double($0) / 4)] }
         let statements = shard.shard.dialect.insertMany(Self.model, columns: ["place", "value"], rows: rows)
         #expect(statements.count == 2)
         let returned = try await shard.shard.withConnection { connection in

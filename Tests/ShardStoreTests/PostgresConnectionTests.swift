@@ -1,5 +1,6 @@
 import Foundation
 import ShardCore
+import ShardProtocol
 @testable import ShardStore
 import Testing
 
@@ -39,13 +40,13 @@ struct PostgresConnectionTests {
         ]
     }
 
-    static var valuesByType: [(ColumnType, [Value])] {
+    static var valuesByType: [(ColumnType, [ShardValue])] {
         [
             (.int, [.int(0), .int(1), .int(-1), .int(.max), .int(.min), .int(42)]),
-            (.real, reals.map(Value.real)),
-            (.text, texts.map(Value.text)),
+            (.real, reals.map(ShardValue.real)),
+            (.text, texts.map(ShardValue.text)),
             (.bool, [.bool(true), .bool(false)]),
-            (.timestamp, timestamps.map(Value.timestamp)),
+            (.timestamp, timestamps.map(ShardValue.timestamp)),
         ]
     }
 
@@ -97,7 +98,7 @@ struct PostgresConnectionTests {
     @Test("text with a NUL byte is an invalid value")
     func nulByteInText() async throws {
         try await PostgresTestDatabase.with { db in
-            let error = await #expect(throws: ShardError.self) {
+            let error = await #expect(throws: BackendError.self) {
                 _ = try await db.run("SELECT $1::text", [.text("a\u{0}b")], [.text])
             }
             #expect(error?.code == .invalidValue)
@@ -156,25 +157,25 @@ struct PostgresConnectionTests {
                 timestamp("1969-12-31T23:59:59.999999Z"), Timestamp.earliest, timestamp("0001-01-01T00:00:00Z"),
                 timestamp("9999-12-31T12:00:00.000001Z"),
             ]
-            let decoded = try await db.shard.withConnection { connection -> [[Value]] in
+            let decoded = try await db.shard.withConnection { connection -> [[ShardValue]] in
                 try connection.execute("CREATE TABLE z (id BIGINT, v TIMESTAMPTZ)")
                 for (i, instant) in instants.enumerated() {
                     _ = try connection.run(Statement("INSERT INTO z VALUES ($1, $2)", [.int(Int64(i)), .timestamp(instant)]))
                 }
-                var all: [[Value]] = []
+                var all: [[ShardValue]] = []
                 // Kolkata is +05:30, Amsterdam in 1900 was +00:19:32, Honolulu is -10 (and
                 // -10:31:26 before 1896, which puts 0000-01-01Z in 2 BC), Kiritimati is +14.
                 for zone in ["Asia/Kolkata", "Europe/Amsterdam", "Pacific/Honolulu", "Pacific/Kiritimati"] {
                     try connection.execute("SET TIME ZONE '\(zone)'")
                     let rows = try connection.run(Statement("SELECT v, v::text FROM z ORDER BY id"))
                     all.append(rows.rows.map { $0[0] })
-                    all.append([.text(rows.rows.map { "\($0[1])" }.joined(separator: " | "))])
+                    all.append([.text(rows.rows.map { "\($0[1].messageText)" }.joined(separator: " | "))])
                 }
                 try connection.execute("SET TIME ZONE 'UTC'")
                 return all
             }
             for index in stride(from: 0, to: decoded.count, by: 2) {
-                #expect(decoded[index] == instants.map(Value.timestamp), "\(decoded[index + 1])")
+                #expect(decoded[index] == instants.map(ShardValue.timestamp), "\(decoded[index + 1])")
             }
         }
     }
@@ -203,23 +204,23 @@ struct PostgresConnectionTests {
     @Test("a result that does not fit the requested type is an invalid value")
     func binaryTypeMismatch() async throws {
         try await PostgresTestDatabase.with { db in
-            let wrongType = await #expect(throws: ShardError.self) {
+            let wrongType = await #expect(throws: BackendError.self) {
                 _ = try await db.run("SELECT 'x'::text AS label", [], [.int])
             }
             #expect(wrongType?.code == .invalidValue)
             #expect(wrongType?.message.contains("label") == true)
 
-            let fraction = await #expect(throws: ShardError.self) {
+            let fraction = await #expect(throws: BackendError.self) {
                 _ = try await db.run("SELECT 2.5::numeric", [], [.int])
             }
             #expect(fraction?.code == .invalidValue)
 
-            let infinite = await #expect(throws: ShardError.self) {
+            let infinite = await #expect(throws: BackendError.self) {
                 _ = try await db.run("SELECT 'infinity'::timestamptz", [], [.timestamp])
             }
             #expect(infinite?.code == .invalidValue)
 
-            let count = await #expect(throws: ShardError.self) {
+            let count = await #expect(throws: BackendError.self) {
                 _ = try await db.run("SELECT 1, 2", [], [.int])
             }
             #expect(count?.code == .statementFailed)
@@ -232,7 +233,7 @@ struct PostgresConnectionTests {
     func orderByBytes() async throws {
         try await PostgresTestDatabase.with { db in
             try await db.execute("CREATE TABLE o (id BIGINT, t \(SQLDialect.postgres.sqlType(.text)), n BIGINT)")
-            let rows: [(Value, Value)] = [
+            let rows: [(ShardValue, ShardValue)] = [
                 (.text("😀"), .int(3)), (.text("a"), .null), (.null, .int(-5)), (.text("é"), .int(10)),
                 (.text("B"), .int(0)), (.text("e\u{301}"), .int(7)),
             ]
@@ -241,9 +242,9 @@ struct PostgresConnectionTests {
             }
             let ascending = try await db.run(
                 "SELECT t FROM o ORDER BY \(SQLDialect.postgres.orderTerm("t", descending: false))", [], [.text])
-            let expected: [Value] = [.null, .text("B"), .text("a"), .text("e\u{301}"), .text("é"), .text("😀")]
+            let expected: [ShardValue] = [.null, .text("B"), .text("a"), .text("e\u{301}"), .text("é"), .text("😀")]
             #expect(ascending.rows.map { $0[0] } == expected)
-            #expect(expected == expected.sorted(), "the dialect and Value's own order agree")
+            #expect(expected == expected.sorted(), "the dialect and ShardValue's own order agree")
 
             let descending = try await db.run(
                 "SELECT t FROM o ORDER BY \(SQLDialect.postgres.orderTerm("t", descending: true))", [], [.text])
@@ -300,7 +301,7 @@ struct PostgresConnectionTests {
             #expect(first.rows == [[.int(1)]])
             #expect(second.rows == [[.int(2)]])
 
-            let notNull = await #expect(throws: ShardError.self) {
+            let notNull = await #expect(throws: BackendError.self) {
                 _ = try await db.run(insert, [.null, .null, .null, .null, .null, .bool(true)], [.int])
             }
             #expect(notNull?.code == .constraintViolation)
@@ -308,7 +309,7 @@ struct PostgresConnectionTests {
             #expect(notNull?.sql == insert)
             #expect(notNull?.shard == db.shard.name)
 
-            let unique = await #expect(throws: ShardError.self) {
+            let unique = await #expect(throws: BackendError.self) {
                 _ = try await db.run(insert, [.text("a@x"), .null, .null, .null, .null, .bool(true)], [.int])
             }
             #expect(unique?.code == .constraintViolation)
@@ -316,9 +317,9 @@ struct PostgresConnectionTests {
             #expect(unique?.message.contains("duplicate key") == true)
 
             let visit = "INSERT INTO visits (person, day, note) VALUES ($1, $2, $3)"
-            let day = Value.timestamp(timestamp("2026-01-01T00:00:00Z"))
+            let day = ShardValue.timestamp(timestamp("2026-01-01T00:00:00Z"))
             _ = try await db.run(visit, [.int(1), day, .null])
-            let duplicateKey = await #expect(throws: ShardError.self) {
+            let duplicateKey = await #expect(throws: BackendError.self) {
                 _ = try await db.run(visit, [.int(1), day, .text("again")])
             }
             #expect(duplicateKey?.backendCode == "23505")
@@ -368,7 +369,7 @@ struct PostgresConnectionTests {
                 let twice = try connection.run(Statement(count, [.text(sql)], resultTypes: [.text]))
                 return [once.rows.description, twice.rows.description]
             }
-            #expect(names == [[[Value.text("s1")]].description, [[Value.text("s1")], [.text("s3")]].description])
+            #expect(names == [[[ShardValue.text("s1")]].description, [[ShardValue.text("s1")], [.text("s3")]].description])
         }
     }
 
@@ -391,7 +392,7 @@ struct PostgresConnectionTests {
                 do {
                     _ = try connection.run(statement)
                     throw PostgresTestFailure("expected 26000 inside a transaction")
-                } catch let error as ShardError {
+                } catch let error as BackendError {
                     guard error.backendCode == "26000", error.code == .statementFailed else { throw error }
                 }
                 try connection.rollback()
@@ -436,7 +437,7 @@ struct PostgresConnectionTests {
         try await PostgresTestDatabase.with { db in
             try await db.execute("CREATE TABLE acct (id BIGINT PRIMARY KEY, v TEXT)")
             let insert = "INSERT INTO acct (id, v) VALUES ($1, $2)"
-            let ids = try await db.shard.withConnection { connection -> [Value] in
+            let ids = try await db.shard.withConnection { connection -> [ShardValue] in
                 let postgres = try #require((connection as? CountingConnection)?.inner as? PostgresConnection)
                 guard !postgres.isInTransaction else { throw PostgresTestFailure("in a transaction before BEGIN") }
                 try connection.begin(.postgres)
@@ -464,7 +465,7 @@ struct PostgresConnectionTests {
                 do {
                     _ = try connection.run(Statement(insert, [.int(1), .text("duplicate")]))
                     throw PostgresTestFailure("expected a duplicate key")
-                } catch let error as ShardError where error.code == .constraintViolation {
+                } catch let error as BackendError where error.code == .constraintViolation {
                     try connection.rollbackToSavepoint("write")
                 }
                 _ = try connection.run(Statement(insert, [.int(6), .text("after violation")]))
@@ -489,8 +490,8 @@ struct PostgresConnectionTests {
             let codes = try await db.shard.withConnection { connection -> [String?] in
                 try connection.begin(.postgres)
                 var codes: [String?] = []
-                do { _ = try connection.run(Statement("SELEC 1")) } catch let error as ShardError { codes.append(error.backendCode) }
-                do { _ = try connection.run(Statement("SELECT 1")) } catch let error as ShardError { codes.append(error.backendCode) }
+                do { _ = try connection.run(Statement("SELEC 1")) } catch let error as BackendError { codes.append(error.backendCode) }
+                do { _ = try connection.run(Statement("SELECT 1")) } catch let error as BackendError { codes.append(error.backendCode) }
                 try connection.rollback()
                 let ok = try connection.run(Statement("SELECT 1", resultTypes: [.int]))
                 codes.append(ok.rows == [[.int(1)]] ? "ok" : "wrong")
@@ -523,27 +524,27 @@ struct PostgresConnectionTests {
     @Test("statement errors map to protocol codes with SQLSTATE, SQL and message")
     func errorMapping() async throws {
         try await PostgresTestDatabase.with { db in
-            let syntax = await #expect(throws: ShardError.self) { _ = try await db.run("SELEC 1") }
+            let syntax = await #expect(throws: BackendError.self) { _ = try await db.run("SELEC 1") }
             #expect(syntax?.code == .statementFailed)
             #expect(syntax?.backendCode == "42601")
             #expect(syntax?.sql == "SELEC 1")
             #expect(syntax?.message.contains("syntax error") == true)
 
-            let missing = await #expect(throws: ShardError.self) { try await db.execute("DROP TABLE nowhere") }
+            let missing = await #expect(throws: BackendError.self) { try await db.execute("DROP TABLE nowhere") }
             #expect(missing?.code == .statementFailed)
             #expect(missing?.backendCode == "42P01")
             #expect(missing?.sql == "DROP TABLE nowhere")
 
-            let division = await #expect(throws: ShardError.self) { _ = try await db.run("SELECT 1 / $1::bigint", [.int(0)]) }
+            let division = await #expect(throws: BackendError.self) { _ = try await db.run("SELECT 1 / $1::bigint", [.int(0)]) }
             #expect(division?.code == .invalidValue)
             #expect(division?.backendCode == "22012")
 
-            let overflow = await #expect(throws: ShardError.self) {
+            let overflow = await #expect(throws: BackendError.self) {
                 _ = try await db.run("SELECT $1::bigint + 1", [.int(.max)], [.int])
             }
             #expect(overflow?.code == .invalidValue)
 
-            let timeout = await #expect(throws: ShardError.self) {
+            let timeout = await #expect(throws: BackendError.self) {
                 try await db.shard.withConnection { connection in
                     try connection.execute("SET statement_timeout = 100")
                     defer { try? connection.execute("RESET statement_timeout") }
@@ -564,11 +565,11 @@ struct PostgresConnectionTests {
             #expect(terminated.rows == [[.bool(true)]])
             #expect(db.shard.poolUse.open == 2)
 
-            let (error, broken) = try await lease.run { connection -> (ShardError?, Bool) in
-                var failure: ShardError?
+            let (error, broken) = try await lease.run { connection -> (BackendError?, Bool) in
+                var failure: BackendError?
                 for _ in 0..<50 where failure == nil {
                     // The server may not have closed the socket yet: try until it has.
-                    do { _ = try connection.run(Statement("SELECT 1")) } catch let error as ShardError { failure = error }
+                    do { _ = try connection.run(Statement("SELECT 1")) } catch let error as BackendError { failure = error }
                     usleep(20_000)
                 }
                 return (failure, connection.isBroken)
@@ -588,11 +589,11 @@ struct PostgresConnectionTests {
     @Test("a closed connection refuses statements")
     func closedConnection() async throws {
         let url = try PostgresTestDatabase.baseURL()
-        let error = try await blocking { () -> ShardError? in
+        let error = try await blocking { () -> BackendError? in
             let connection = try PostgresConnection.connect(uri: url, shard: "closing")
             connection.close()
             connection.close()
-            do throws(ShardError) { _ = try connection.run(Statement("SELECT 1")) } catch { return error }
+            do throws(BackendError) { _ = try connection.run(Statement("SELECT 1")) } catch { return error }
             return nil
         }
         #expect(error?.code == .shardUnavailable)
@@ -606,8 +607,8 @@ struct PostgresConnectionTests {
         let separator = base.contains("?") ? "&" : "?"
         let plain = base + separator + "application_name=custom-app"
         let withOptions = base + separator + "options=-c%20TimeZone%3DAsia/Tokyo%20-c%20DateStyle%3DGerman"
-        let settings = try await blocking { () -> [[Value]] in
-            var rows: [[Value]] = []
+        let settings = try await blocking { () -> [[ShardValue]] in
+            var rows: [[ShardValue]] = []
             for uri in [plain, withOptions] {
                 let connection = try PostgresConnection.connect(uri: uri, shard: "settings")
                 defer { connection.close() }
@@ -621,7 +622,7 @@ struct PostgresConnectionTests {
             }
             return rows
         }
-        let instant = Value.timestamp(timestamp("2026-11-21T09:30:00.25Z"))
+        let instant = ShardValue.timestamp(timestamp("2026-11-21T09:30:00.25Z"))
         #expect(settings[0] == [.text("UTC"), .text("UTF8"), .text("custom-app"), .text("ISO, YMD"), instant])
         #expect(settings[1] == [.text("UTC"), .text("UTF8"), .text("shardd"), .text("ISO, YMD"), instant])
     }
@@ -637,8 +638,8 @@ struct PostgresConnectionTests {
         let inQuery = try #require(components.string) + (base.contains("?") ? "&" : "?") + "password=\(secret)"
 
         for uri in [inUserInfo, inQuery] {
-            let error = try await blocking { () -> ShardError? in
-                do throws(ShardError) {
+            let error = try await blocking { () -> BackendError? in
+                do throws(BackendError) {
                     _ = try PostgresConnection.connect(uri: uri, shard: "pg-secret")
                     return nil
                 } catch {
@@ -655,7 +656,7 @@ struct PostgresConnectionTests {
 
         // Through a shard, the error reaches the caller and the pool holds nothing.
         let shard = PostgresTestDatabase.makeShard(name: "pg-secret", uri: inUserInfo)
-        let pooled = await #expect(throws: ShardError.self) {
+        let pooled = await #expect(throws: BackendError.self) {
             try await shard.withConnection { _ in 1 }
         }
         #expect(pooled?.code == .shardUnavailable)
@@ -687,8 +688,8 @@ struct PostgresConnectionTests {
         ] {
             let clock = ContinuousClock()
             let start = clock.now
-            let error = try await blocking { () -> ShardError? in
-                do throws(ShardError) {
+            let error = try await blocking { () -> BackendError? in
+                do throws(BackendError) {
                     _ = try PostgresConnection.connect(uri: uri, shard: "pg-away")
                     return nil
                 } catch {
@@ -713,7 +714,7 @@ struct PostgresConnectionTests {
     func poolUnderConcurrency() async throws {
         try await PostgresTestDatabase.with(poolSize: 2) { db in
             try await db.execute("CREATE TABLE hits (task BIGINT PRIMARY KEY, pid BIGINT)")
-            let pids = try await withThrowingTaskGroup(of: Value.self) { group in
+            let pids = try await withThrowingTaskGroup(of: ShardValue.self) { group in
                 for task in 0..<8 {
                     group.addTask {
                         try await db.shard.withConnection { connection in
@@ -723,7 +724,7 @@ struct PostgresConnectionTests {
                         }
                     }
                 }
-                var all: [Value] = []
+                var all: [ShardValue] = []
                 for try await pid in group { all.append(pid) }
                 return all
             }

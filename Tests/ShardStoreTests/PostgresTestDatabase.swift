@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import ShardCore
+import ShardProtocol
 import ShardStore
 import ShardTestSupport
 
@@ -44,7 +45,7 @@ struct PostgresTestDatabase: Sendable {
         Shard(
             spec: ShardSpec(name: name, location: .postgres(uri: uri), poolSize: poolSize),
             dialect: .postgres,
-            factory: { () throws(ShardError) -> any ShardConnection in
+            factory: { () throws(BackendError) -> any ShardConnection in
                 try PostgresConnection.connect(uri: uri, shard: name)
             })
     }
@@ -58,7 +59,7 @@ struct PostgresTestDatabase: Sendable {
     }
 
     /// Runs one statement on a pooled connection.
-    func run(_ sql: String, _ params: [Value] = [], _ types: [ColumnType]? = nil) async throws -> QueryResult {
+    func run(_ sql: String, _ params: [ShardValue] = [], _ types: [ColumnType]? = nil) async throws -> QueryResult {
         try await shard.withConnection { try $0.run(Statement(sql, params, resultTypes: types)) }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import ShardCore
+import ShardProtocol
 import ShardTestSupport
 import Testing
 @testable import ShardStore
@@ -10,7 +11,7 @@ import Testing
     func shard(_ file: String = "shard.db", poolSize: Int = 2) -> Shard {
         let path = directory.path + "/" + file
         return Shard(spec: ShardSpec(name: "asia", location: .sqlite(path: path), poolSize: poolSize), dialect: .sqlite) {
-            () throws(ShardError) in try SQLiteConnection.open(path: path, shard: "asia")
+            () throws(BackendError) in try SQLiteConnection.open(path: path, shard: "asia")
         }
     }
 
@@ -47,16 +48,16 @@ import Testing
             let insert = Statement("INSERT INTO weather_reports (location_id, code) VALUES (?1, ?2) RETURNING id", [.int(7), .text("x")],
                                    resultTypes: [.int])
             #expect(try connection.run(insert).rows == [[.int(1)]])
-            let duplicate = #expect(throws: ShardError.self) { try connection.run(insert) }
+            let duplicate = #expect(throws: BackendError.self) { try connection.run(insert) }
             #expect(duplicate?.code == .constraintViolation)
             #expect(duplicate?.backendCode == "SQLITE_CONSTRAINT/2067")
-            let missing = #expect(throws: ShardError.self) {
+            let missing = #expect(throws: BackendError.self) {
                 try connection.run(Statement("INSERT INTO weather_reports (code) VALUES (?1)", [.text("y")]))
             }
             #expect(missing?.code == .constraintViolation)
             #expect(missing?.shard == "asia")
             // STRICT: a raw write of the wrong type is refused, not stored.
-            let wrongType = #expect(throws: ShardError.self) {
+            let wrongType = #expect(throws: BackendError.self) {
                 try connection.run(Statement("INSERT INTO weather_reports (location_id) VALUES ('seven')"))
             }
             #expect(wrongType?.code == .constraintViolation)
@@ -65,7 +66,7 @@ import Testing
 
     @Test func shardLocalIdsAreNotReusedAfterDelete() async throws {
         let shard = shard()
-        let ids = try await shard.withConnection { connection -> [Value] in
+        let ids = try await shard.withConnection { connection -> [ShardValue] in
             for sql in SQLDialect.sqlite.createStatements(for: Self.model) { try connection.execute(sql) }
             let insert = Statement("INSERT INTO weather_reports (location_id) VALUES (1) RETURNING id", resultTypes: [.int])
             let first = try connection.run(insert).rows[0][0]
@@ -89,7 +90,7 @@ import Testing
 
     @Test func transactionsAndSavepoints() async throws {
         let shard = shard(poolSize: 1)
-        let rows = try await shard.withConnection { connection -> [[Value]] in
+        let rows = try await shard.withConnection { connection -> [[ShardValue]] in
             try connection.execute("CREATE TABLE t (v INTEGER) STRICT")
             try connection.begin(.sqlite)
             _ = try connection.run(Statement("INSERT INTO t VALUES (1)"))
@@ -172,7 +173,7 @@ import Testing
         // Waiting for the lock (as it would on a connection's queue) would insert once the
         // holder commits; under the bound the statement fails at once, marked for a retry.
         _ = other.limitInlineWork(until: DispatchTime.now().uptimeNanoseconds + 60_000_000_000)
-        let refused = #expect(throws: ShardError.self) { try other.run(Statement("INSERT INTO t VALUES (1)")) }
+        let refused = #expect(throws: BackendError.self) { try other.run(Statement("INSERT INTO t VALUES (1)")) }
         #expect(refused?.code == .inlineLimit)
         #expect(other.limitInlineWork(until: nil), "reported as stopped for the bound")
 
@@ -206,7 +207,7 @@ import Testing
         let path = directory.path + "/garbage.db"
         try Data(repeating: 0x41, count: 4096).write(to: URL(fileURLWithPath: path))
         let shard = shard("garbage.db")
-        let error = await #expect(throws: ShardError.self) {
+        let error = await #expect(throws: BackendError.self) {
             try await shard.withConnection { _ = try $0.run(Statement("SELECT 1")) }
         }
         #expect(error?.code == .shardUnavailable)
@@ -217,7 +218,7 @@ import Testing
     @Test func anUncreatableDirectoryIsUnavailable() async throws {
         try Data("x".utf8).write(to: URL(fileURLWithPath: directory.path + "/plainfile"))
         let shard = shard("plainfile/sub/asia.db")
-        let error = await #expect(throws: ShardError.self) {
+        let error = await #expect(throws: BackendError.self) {
             try await shard.withConnection { _ = try $0.run(Statement("SELECT 1")) }
         }
         #expect(error?.code == .shardUnavailable)

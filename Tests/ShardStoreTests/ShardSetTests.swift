@@ -1,4 +1,5 @@
 import ShardCore
+import ShardProtocol
 import ShardTestSupport
 import Testing
 @testable import ShardStore

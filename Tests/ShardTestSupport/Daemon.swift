@@ -1,5 +1,6 @@
 import Foundation
 import ShardCore
+import ShardProtocol
 
 /// A `shardd` process started from the built binary on a config in a temp directory, for
 /// end-to-end tests; stopped with SIGTERM.

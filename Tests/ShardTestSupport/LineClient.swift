@@ -1,5 +1,6 @@
 import Foundation
 import ShardCore
+import ShardProtocol
 
 /// A blocking client for the line protocol, for tests: one Unix socket, lines out, lines in,
 /// with a receive timeout so that a broken server fails a test instead of hanging it.
@@ -71,13 +72,5 @@ package final class LineClient {
         try send(line)
         guard let answer = try receiveLine() else { throw TestSetupError("the server closed the connection") }
         return try JSONValue.parse(answer)
-    }
-}
-
-extension JSONValue {
-    /// `self[member]` for objects, for terse test assertions.
-    package subscript(_ member: String) -> JSONValue? {
-        guard case .object(let object) = self else { return nil }
-        return object[member]
     }
 }

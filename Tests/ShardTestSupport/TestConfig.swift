@@ -1,4 +1,5 @@
 import ShardCore
+import ShardProtocol
 
 /// shards.conf texts for daemon tests: the weather example with small changes.
 package enum TestConfig {

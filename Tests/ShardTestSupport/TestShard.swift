@@ -1,5 +1,6 @@
 import Foundation
 import ShardCore
+import ShardProtocol
 import ShardStore
 
 /// The backends every store test runs on.
@@ -78,7 +79,7 @@ package final class TestShard: Sendable {
     }
 
     /// A shard holding `model`'s table with `rows` (values in the model's column order).
-    package static func make(_ backend: TestBackend, model: Model, rows: [[Value]]) async throws -> TestShard {
+    package static func make(_ backend: TestBackend, model: Model, rows: [[ShardValue]]) async throws -> TestShard {
         let fixture = try await make(backend)
         let dialect = fixture.shard.dialect
         try await fixture.shard.withConnection { connection in

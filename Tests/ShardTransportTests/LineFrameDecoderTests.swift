@@ -1,7 +1,7 @@
 import NIOCore
 import NIOEmbedded
 import Testing
-@testable import ShardServer
+import ShardTransport
 
 @Suite struct LineFrameDecoderTests {
     func frames(_ chunks: [String], max: Int = 16, close: Bool = false) throws -> [String] {

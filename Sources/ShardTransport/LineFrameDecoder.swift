@@ -1,8 +1,8 @@
 import NIOCore
 
-/// What the framing layer hands to a session: one request line, or the news that a line
-/// outgrew `max_line_bytes` (protocol.md 1).
-enum Frame: Equatable {
+/// What the framing layer hands on: one line (a request, or an answer on the client's side),
+/// or the news that a line outgrew its limit (protocol.md 1: `max_line_bytes`).
+package enum Frame: Equatable, Sendable {
     /// One line without its `\n` (and without a `\r` before it). Blank lines never appear.
     case line(ByteBuffer)
     /// A line longer than the limit: answered with `line_too_long`, then the connection
@@ -10,21 +10,22 @@ enum Frame: Equatable {
     case tooLong
 }
 
-/// Splits the byte stream into lines of at most `maxLineBytes`, never buffering more than
-/// that (plus one read) for a line that will be refused.
-struct LineFrameDecoder: ByteToMessageDecoder {
-    typealias InboundOut = Frame
+/// Splits a byte stream into lines of at most `maxLineBytes`, never buffering more than
+/// that (plus one read) for a line that will be refused. The daemon reads requests with it,
+/// the client library answers (without a limit: an answer is as long as its rows).
+package struct LineFrameDecoder: ByteToMessageDecoder {
+    package typealias InboundOut = Frame
 
-    let maxLineBytes: Int
+    package let maxLineBytes: Int
     /// Where the search for `\n` resumes, so a long line is scanned once, not once per read.
     private var scanned = 0
     private var refused = false
 
-    init(maxLineBytes: Int) {
+    package init(maxLineBytes: Int = .max) {
         self.maxLineBytes = maxLineBytes
     }
 
-    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+    package mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         if refused {
             buffer.moveReaderIndex(to: buffer.writerIndex)
             return .needMoreData
@@ -52,7 +53,7 @@ struct LineFrameDecoder: ByteToMessageDecoder {
         return .continue
     }
 
-    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+    package mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
         // A last line without `\n` is still a request.
         while try decode(context: context, buffer: &buffer) == .continue {}
         if !refused && buffer.readableBytes > 0 {

@@ -1,11 +1,12 @@
 import CLibPQ
 import ShardCore
+import ShardProtocol
 
 /// PostgreSQL's binary wire format for the values of protocol.md 3.
 ///
 /// Binary is exact where text is not necessarily: a double is its 8 bytes, a timestamp is one
 /// integer of microseconds, text is its UTF-8 bytes unchanged.
-extension Value {
+extension ShardValue {
     /// The declared parameter type and the binary bytes (nil for null).
     var postgresParameter: (type: PostgresType, bytes: [UInt8]?) {
         switch self {
@@ -28,7 +29,7 @@ extension Value {
     /// Decodes one non-null binary column of PostgreSQL type `type` as `wanted`.
     ///
     /// A type that does not fit (text asked for an integer column) is refused rather than
-    /// converted; an integer is accepted where a real is wanted, as in `Value.checked`.
+    /// converted; an integer is accepted where a real is wanted, as in `ShardValue.checked`.
     init(postgresBinary bytes: UnsafeRawBufferPointer, type: PostgresType, as wanted: ColumnType) throws(InvalidValue) {
         func mismatch() -> InvalidValue {
             InvalidValue("expected \(wanted.rawValue), the database returned \(type)")

@@ -16,7 +16,7 @@ package struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertib
     package var description: String { message }
 
     /// The protocol's answer to this error: code `bad_json` with this message.
-    package var requestError: RequestError {
-        RequestError(.badJSON, message)
+    package var requestError: ShardError {
+        ShardError(.badJSON, message)
     }
 }

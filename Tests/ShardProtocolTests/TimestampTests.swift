@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import ShardCore
+@testable import ShardProtocol
 
 @Suite struct TimestampTests {
     @Test(arguments: [

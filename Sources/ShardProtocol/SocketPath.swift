@@ -1,10 +1,18 @@
 import Foundation
 
-/// Where the daemon's socket is when the program does not say: `SHARDD_SOCKET`, else the
+/// Where the daemon's socket is when a client program does not say: `SHARDD_SOCKET`, else the
 /// `[server] socket` of `./shards.conf` (relative to that file's directory), else
 /// `./shardd.sock` (the daemon's default).
-enum SocketPath {
-    static func resolve(environment: [String: String], currentDirectory: String) -> String {
+///
+/// Clients read that one key by a fixed rule rather than with a TOML parser (which would put
+/// a C++ library under every client): the first line, after optional blanks, that is
+/// `socket = "..."` inside the `[server]` table or `server.socket = "..."`, with a basic
+/// (`"..."`; `\n` and `\t` are read as escapes, any other escaped character as itself) or a
+/// literal (`'...'`) string on that line.
+/// The daemon reads shards.conf with a TOML parser and refuses a file in which this rule
+/// would find another socket than it does (`ConfigLoader`), so the two always agree.
+package enum SocketPath {
+    package static func resolve(environment: [String: String], currentDirectory: String) -> String {
         if let path = environment["SHARDD_SOCKET"], !path.isEmpty {
             return absolute(path, in: currentDirectory)
         }
@@ -15,13 +23,13 @@ enum SocketPath {
         return absolute("shardd.sock", in: currentDirectory)
     }
 
-    static func absolute(_ path: String, in directory: String) -> String {
+    package static func absolute(_ path: String, in directory: String) -> String {
         path.hasPrefix("/") ? path : (directory.hasSuffix("/") ? directory : directory + "/") + path
     }
 
-    /// The string value of `socket` in the `[server]` table: a small scan for that one key
-    /// (basic or literal string), not a TOML parser.
-    static func serverSocket(inTOML text: String) -> String? {
+    /// The string value of `socket` in the `[server]` table, found by the rule above; nil
+    /// when the rule finds none.
+    package static func serverSocket(inTOML text: String) -> String? {
         var inServer = false
         for rawLine in text.split(omittingEmptySubsequences: true, whereSeparator: { $0 == "\n" || $0 == "\r" }) {
             let line = rawLine.drop { $0 == " " || $0 == "\t" }

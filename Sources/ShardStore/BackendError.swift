@@ -1,8 +1,9 @@
 import ShardCore
+import ShardProtocol
 
 /// A failure of a shard backend, carrying the shard's name, a protocol error code, and what
 /// the database said.
-package struct ShardError: Error, Sendable, CustomStringConvertible {
+package struct BackendError: Error, Sendable, CustomStringConvertible {
     /// A protocol error code (protocol.md 10) or a backend-level one; a struct so codes can grow.
     package struct Code: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
         package var rawValue: String

@@ -1,5 +1,6 @@
 import Testing
 import ShardCore
+import ShardProtocol
 
 @Suite struct JSONWriterTests {
     @Test func scalarsAreWrittenCompactly() {

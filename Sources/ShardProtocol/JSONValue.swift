@@ -1,84 +1,27 @@
-/// A JSON document as the daemon sends it: any result of any op, ready to inspect or print.
+/// A JSON document as the line protocol carries it (protocol.md 1-3): every request and
+/// answer, on both sides of the socket.
 ///
-/// Integers and doubles are kept apart, so an `int` column's value stays an exact `Int64`.
-/// `description` is compact JSON (`{"pong":true}`), with object members in the daemon's order.
+/// Integers and doubles are kept apart, so that an `int` column never receives `12.0` and
+/// int64 values survive exactly (a generic JSON library would turn them into doubles).
+/// `description` is compact JSON (`{"pong":true}`), with object members in their order.
 public enum JSONValue: Sendable, Hashable, CustomStringConvertible {
     /// `null`.
     case null
     /// `true` or `false`.
     case bool(Bool)
-    /// An integer that fits in 64 bits.
+    /// An integer literal that fits in Int64.
     case int(Int64)
-    /// Any other number.
+    /// Any other number: a literal with a fraction or exponent, or an integer outside Int64.
     case double(Double)
     /// A string.
     case string(String)
     /// An array.
     case array([JSONValue])
     /// An object, its members in order.
-    case object(Object)
+    case object(JSONObject)
 
-    /// A JSON object: members in the order they were written, looked up by key.
-    public struct Object: Sendable, Hashable, Sequence, ExpressibleByDictionaryLiteral, CustomStringConvertible {
-        /// The members in order.
-        public var members: [(key: String, value: JSONValue)]
-
-        /// An object with these members (keys should be distinct).
-        public init(_ members: [(key: String, value: JSONValue)] = []) {
-            self.members = members
-        }
-
-        /// An object with these members, in the literal's order.
-        public init(dictionaryLiteral elements: (String, JSONValue)...) {
-            members = elements.map { (key: $0.0, value: $0.1) }
-        }
-
-        /// The member named `key`; setting replaces it in place, appends a new one, or (nil) removes it.
-        public subscript(key: String) -> JSONValue? {
-            get { members.first { $0.key == key }?.value }
-            set {
-                let index = members.firstIndex { $0.key == key }
-                switch (index, newValue) {
-                case (let index?, let value?): members[index].value = value
-                case (let index?, nil): members.remove(at: index)
-                case (nil, let value?): members.append((key: key, value: value))
-                case (nil, nil): break
-                }
-            }
-        }
-
-        /// The keys in order.
-        public var keys: [String] { members.map(\.key) }
-
-        /// How many members the object has.
-        public var count: Int { members.count }
-
-        /// Whether the object has no members.
-        public var isEmpty: Bool { members.isEmpty }
-
-        /// Iterates the members in order.
-        public func makeIterator() -> IndexingIterator<[(key: String, value: JSONValue)]> {
-            members.makeIterator()
-        }
-
-        /// Equal when both have the same members in the same order.
-        public static func == (lhs: Object, rhs: Object) -> Bool {
-            lhs.members.count == rhs.members.count
-                && zip(lhs.members, rhs.members).allSatisfy { $0.key == $1.key && $0.value == $1.value }
-        }
-
-        /// Hashes the members in order.
-        public func hash(into hasher: inout Hasher) {
-            hasher.combine(members.count)
-            for member in members {
-                hasher.combine(member.key)
-                hasher.combine(member.value)
-            }
-        }
-
-        /// Compact JSON text.
-        public var description: String { JSONValue.object(self).description }
-    }
+    /// The object type, under the name the client library has always given it.
+    public typealias Object = JSONObject
 
     /// Reads one JSON value (strict RFC 8259: UTF-8 checked, no duplicate keys, nothing after it).
     ///
@@ -86,17 +29,14 @@ public enum JSONValue: Sendable, Hashable, CustomStringConvertible {
     /// - Throws: `ShardError` with code `bad_json` and the byte offset of the problem.
     public init(parsing text: String) throws(ShardError) {
         do {
-            self = JSONValue(core: try CoreJSON.parse(text))
+            self = try JSONValue.parse(text)
         } catch {
             throw ShardError(.badJSON, "not valid JSON: \(error)")
         }
     }
 
     /// Compact JSON text (no spaces), as the daemon writes it.
-    public var description: String {
-        let core = coreValue
-        return core.serialized
-    }
+    public var description: String { serialized }
 
     // MARK: - Access
 
@@ -152,9 +92,34 @@ public enum JSONValue: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The object, if this is one.
-    public var objectValue: Object? {
+    public var objectValue: JSONObject? {
         if case .object(let object) = self { return object }
         return nil
+    }
+
+    /// A list of strings (shard names), or nil when this is not one.
+    package var stringsValue: [String]? {
+        guard case .array(let elements) = self else { return nil }
+        var names: [String] = []
+        names.reserveCapacity(elements.count)
+        for element in elements {
+            guard case .string(let name) = element else { return nil }
+            names.append(name)
+        }
+        return names
+    }
+
+    /// A short description for messages: the kind, and the value when it is short.
+    package var summary: String {
+        switch self {
+        case .null: return "null"
+        case .bool(let b): return String(b)
+        case .int(let i): return String(i)
+        case .double(let d): return String(d)
+        case .string(let s): return s.utf8.count <= 40 ? "the string \"\(s)\"" : "a string"
+        case .array: return "an array"
+        case .object: return "an object"
+        }
     }
 }
 
@@ -175,6 +140,6 @@ extension JSONValue: ExpressibleByNilLiteral, ExpressibleByBooleanLiteral, Expre
     public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
     /// An object, members in the literal's order.
     public init(dictionaryLiteral elements: (String, JSONValue)...) {
-        self = .object(Object(elements.map { (key: $0.0, value: $0.1) }))
+        self = .object(JSONObject(elements.map { (key: $0.0, value: $0.1) }))
     }
 }

@@ -2,24 +2,29 @@
 ///
 /// Kept as one integer so that it round-trips exactly on every backend (SQLite stores the
 /// integer, PostgreSQL's `timestamptz` is microseconds too) and orders as an integer.
-package struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible {
-    package var microseconds: Int64
+public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// Microseconds since 1970-01-01T00:00:00Z.
+    public var microseconds: Int64
 
-    package init(microseconds: Int64) {
+    /// The instant `microseconds` after 1970-01-01T00:00:00Z.
+    public init(microseconds: Int64) {
         self.microseconds = microseconds
     }
 
     /// Years the RFC 3339 text form can carry.
-    package static let yearRange = 0...9999
-    package static let earliest = Timestamp(rfc3339Unchecked: 0, 1, 1, 0, 0, 0, 0)
-    package static let latest = Timestamp(rfc3339Unchecked: 9999, 12, 31, 23, 59, 59, 999_999)
+    public static let yearRange = 0...9999
+    /// 0000-01-01T00:00:00Z.
+    public static let earliest = Timestamp(rfc3339Unchecked: 0, 1, 1, 0, 0, 0, 0)
+    /// 9999-12-31T23:59:59.999999Z.
+    public static let latest = Timestamp(rfc3339Unchecked: 9999, 12, 31, 23, 59, 59, 999_999)
 
-    package static func < (lhs: Timestamp, rhs: Timestamp) -> Bool {
+    /// Earlier instants first.
+    public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool {
         lhs.microseconds < rhs.microseconds
     }
 
     /// `YYYY-MM-DDTHH:MM:SS[.fff|.ffffff]Z`: milliseconds when the value has no finer part.
-    package var description: String {
+    public var description: String {
         let micros = microseconds
         let days = micros.floorDivided(by: 86_400_000_000)
         let inDay = micros - days * 86_400_000_000
@@ -61,7 +66,8 @@ package struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertibl
     ///
     /// More than six fraction digits are refused unless the extra ones are zeros, since
     /// silently dropping them would store a different instant than the client sent.
-    package init(rfc3339 text: String) throws(InvalidValue) {
+    /// - Throws: `InvalidValue` saying what is wrong and what a valid text looks like.
+    public init(rfc3339 text: String) throws(InvalidValue) {
         var p = Array(text.utf8)[...]
         func bad(_ why: String) -> InvalidValue {
             InvalidValue("\"\(text)\" is not an RFC 3339 timestamp (\(why)); expected e.g. \"2026-11-21T09:30:00.250Z\"")
@@ -177,7 +183,7 @@ private func pad(_ value: Int64, _ width: Int) -> String {
 
 extension Int64 {
     /// Division rounding toward negative infinity (dates before 1970 have negative offsets).
-    fileprivate func floorDivided(by d: Int64) -> Int64 {
+    func floorDivided(by d: Int64) -> Int64 {
         let q = self / d
         return (self % d != 0 && (self < 0) != (d < 0)) ? q - 1 : q
     }

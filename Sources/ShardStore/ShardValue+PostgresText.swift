@@ -1,7 +1,8 @@
 import ShardCore
+import ShardProtocol
 
 /// PostgreSQL's text output, decoded by the column's type for raw SQL (no result types given).
-extension Value {
+extension ShardValue {
     /// Decodes one non-null text column: numbers, booleans and timestamps by their type,
     /// everything else (and anything that does not parse) as text.
     init(postgresText bytes: UnsafeRawBufferPointer, type: PostgresType) {

@@ -1,5 +1,5 @@
 import Testing
-import ShardCore
+import ShardProtocol
 
 private func parse(_ bytes: [UInt8], maxDepth: Int = 64) throws(JSONParseError) -> JSONValue {
     try JSONValue.parse(bytes, maxDepth: maxDepth)
@@ -199,7 +199,7 @@ private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
         let error = failure(bytes(#"{"a":1 "b":2}"#))
         #expect(error?.offset == 7)
         #expect(error?.message == #"invalid JSON at byte 7: expected ',' or '}' after an object member, found '"'"#)
-        #expect(error?.requestError == RequestError(.badJSON, #"invalid JSON at byte 7: expected ',' or '}' after an object member, found '"'"#))
+        #expect(error?.requestError == ShardError(.badJSON, #"invalid JSON at byte 7: expected ',' or '}' after an object member, found '"'"#))
         #expect(error?.description == error?.message)
     }
 
