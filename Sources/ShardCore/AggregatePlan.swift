@@ -6,6 +6,11 @@ import ShardProtocol
 /// Each shard returns one row per group: the group columns, then the partials. `avg` is
 /// computed from a sum and a count (never an average of averages); sums of ints stay ints
 /// and refuse to overflow; `min`/`max` combine with `ShardValue`'s order (text by UTF-8 bytes).
+///
+/// A shard sums an int column in two halves, `x >> 32` and `x & 0xFFFFFFFF`, each of which
+/// fits 64 bits over up to 2^31 rows, so no shard's sum can overflow (SQLite would fail the
+/// statement, telling it apart from other failures only by its message); the daemon adds
+/// the halves exactly (128 bits) and refuses a total outside the int range.
 package struct AggregatePlan: Sendable {
     package enum Function: String, Sendable, CaseIterable {
         case count, sum, min, max, avg
@@ -25,7 +30,13 @@ package struct AggregatePlan: Sendable {
 
     /// One value a shard computes per group.
     package struct Partial: Sendable, Equatable {
-        package enum Kind: Sendable, Equatable { case countRows, count, sum, min, max }
+        package enum Kind: Sendable, Equatable {
+            case countRows, count, min, max
+            /// The sum of a real column.
+            case sum
+            /// The sums of an int column's high 32 bits (arithmetic shift) and of its low 32 bits.
+            case sumHigh, sumLow
+        }
         package var kind: Kind
         /// nil for `countRows`.
         package var column: Column?
@@ -96,12 +107,14 @@ package struct AggregatePlan: Sendable {
                     guard column.type == .int || column.type == .real else {
                         throw ShardError(.badRequest, "\(fn) needs a number column; \(column.name) is \(column.type.rawValue)")
                     }
-                    let sum = partial(Partial(kind: .sum, column: column, type: column.type))
+                    let sums = column.type == .int
+                        ? [partial(Partial(kind: .sumHigh, column: column, type: .int)), partial(Partial(kind: .sumLow, column: column, type: .int))]
+                        : [partial(Partial(kind: .sum, column: column, type: column.type))]
                     if function == .sum {
-                        item = Item(function: function, column: column, alias: alias, type: column.type, partialIndexes: [sum])
+                        item = Item(function: function, column: column, alias: alias, type: column.type, partialIndexes: sums)
                     } else {
                         item = Item(function: function, column: column, alias: alias, type: .real,
-                                    partialIndexes: [sum, partial(Partial(kind: .count, column: column, type: .int))])
+                                    partialIndexes: sums + [partial(Partial(kind: .count, column: column, type: .int))])
                     }
                 case .min, .max:
                     item = Item(function: function, column: column, alias: alias, type: column.type,
@@ -186,15 +199,17 @@ package struct AggregatePlan: Sendable {
         case .sum:
             guard first.seen else { return .null }
             if item.type == .real { return .real(first.realSum) }
-            guard let sum = Int64(exactly: first.intSum) else {
-                throw ShardError(.invalidValue, "sum(\(item.column!.name)) is \(first.intSum), outside the signed 64-bit range of an int",
+            let total = first.intSum + accumulators[item.partialIndexes[1]].intSum
+            guard let sum = Int64(exactly: total) else {
+                throw ShardError(.invalidValue, "sum(\(item.column!.name)) is \(total), outside the signed 64-bit range of an int",
                                    details: [("column", .string(item.column!.name))])
             }
             return .int(sum)
         case .avg:
-            let count = accumulators[item.partialIndexes[1]].count
+            let count = accumulators[item.partialIndexes.last!].count
             guard count > 0 else { return .null }
-            return .real(item.column!.type == .real ? first.realSum / Double(count) : Double(first.intSum) / Double(count))
+            if item.column!.type == .real { return .real(first.realSum / Double(count)) }
+            return .real(Double(first.intSum + accumulators[item.partialIndexes[1]].intSum) / Double(count))
         }
     }
 
@@ -219,7 +234,10 @@ package struct AggregatePlan: Sendable {
                 return
             case (.countRows, .int(let n)), (.count, .int(let n)):
                 count += n
-            case (.sum, .int(let n)):
+            case (.sumHigh, .int(let n)):
+                intSum += Int128(n) << 32
+                seen = true
+            case (.sumLow, .int(let n)):
                 intSum += Int128(n)
                 seen = true
             case (.sum, .real(let d)):

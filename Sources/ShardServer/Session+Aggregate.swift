@@ -20,15 +20,9 @@ extension Session {
         let routing = try route(model, filter, explicit)
         let shards = try routing.shards.map { name throws(ShardError) in try shard(named: name) }
         let maxRows = configuration.server.maxResultRows
-        let perShard: [[[ShardValue]]]
-        do {
-            // Without a where or groups it reads whole tables: never short (see `count`).
-            perShard = try await readEach(shards, inline: filter != nil || !plan.groupBy.isEmpty) { shard, connection in
-                try connection.run(shard.dialect.aggregateStatement(plan, where: filter, limit: maxRows + 1)).rows
-            }
-        } catch let error as BackendError where error.message.lowercased().contains("overflow") || error.code == .invalidValue {
-            throw ShardError(.invalidValue, "a sum leaves the signed 64-bit range of an int on shard \(error.shard): \(error.message)",
-                               details: [("shard", .string(error.shard))])
+        // Without a where or groups it reads whole tables: never short (see `count`).
+        let perShard = try await readEach(shards, inline: filter != nil || !plan.groupBy.isEmpty) { shard, connection in
+            try connection.run(shard.dialect.aggregateStatement(plan, where: filter, limit: maxRows + 1)).rows
         }
         // The combine holds at most max_result_rows groups per shard.
         if perShard.contains(where: { $0.count > maxRows }) {

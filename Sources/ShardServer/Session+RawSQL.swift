@@ -25,7 +25,7 @@ extension Session {
             results = try await readEach(shards) { shard, connection in
                 try connection.run(Statement(shard.dialect.rawSQL(sql), params))
             }
-        } catch let error as BackendError where error.code == .statementFailed {
+        } catch let error as BackendError where error.cause == .refused || error.cause == .exists {
             // The client's SQL, not a bug of the daemon.
             throw ShardError(.badRequest, "shard \(error.shard) refused the statement: \(error.message)", details: [("shard", .string(error.shard))])
         }

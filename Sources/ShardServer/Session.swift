@@ -186,14 +186,6 @@ final class Session {
 extension ShardError {
     /// A shard's failure as the protocol reports it, naming the shard.
     init(shardError error: BackendError) {
-        let code: Code
-        switch error.code {
-        case .shardUnavailable: code = .shardUnavailable
-        case .constraintViolation: code = .constraintViolation
-        case .timeout: code = .timeout
-        case .invalidValue: code = .invalidValue
-        default: code = .internal
-        }
-        self.init(code, "shard \(error.shard): \(error.message)", details: [("shard", .string(error.shard))])
+        self.init(error.code, "shard \(error.shard): \(error.message)", details: [("shard", .string(error.shard))])
     }
 }

@@ -12,6 +12,8 @@ package final class IDSequence: Sendable {
     package let blockSize: Int64
     /// The ids reserved but not yet handed out: `next..<limit`.
     private let block: Mutex<(next: Int64, limit: Int64)>
+    /// Set once the counter table is known to exist.
+    private let tableReady = Atomic<Bool>(false)
 
     package init(model: String, counter: Shard, blockSize: Int64 = 256) {
         self.model = model
@@ -48,6 +50,7 @@ package final class IDSequence: Sendable {
         let model = self.model
         _ = try await counter.withConnection { connection in
             try connection.createIfMissing(IDSequence.createTable(dialect))
+            self.tableReady.store(true, ordering: .relaxed)
             return try connection.run(Statement(
                 "INSERT INTO shardd_sequences (model, next_id) VALUES (\(dialect.placeholder(1)), \(dialect.placeholder(2))) "
                     + "ON CONFLICT (model) DO UPDATE SET next_id = excluded.next_id "
@@ -72,16 +75,15 @@ package final class IDSequence: Sendable {
                     + "RETURNING next_id - \(dialect.placeholder(2))",
                 [.text(model), .int(size)], resultTypes: [.int]
             )
-            let result: QueryResult
-            do {
-                result = try connection.run(reserve)
-            } catch let error as BackendError where error.code == .statementFailed {
-                // First use of this counter store: create the table, then try again.
+            // The table is made before the first reservation (a shard holding the counter
+            // may be new), rather than on a failure, which no backend code tells apart.
+            if !self.tableReady.load(ordering: .relaxed) {
                 try connection.createIfMissing(IDSequence.createTable(dialect))
-                result = try connection.run(reserve)
+                self.tableReady.store(true, ordering: .relaxed)
             }
+            let result = try connection.run(reserve)
             guard case .int(let first) = result.rows.first?.first else {
-                throw BackendError(.statementFailed, shard: shard, "the id counter returned no row")
+                throw BackendError(.refused, shard: shard, "the id counter returned no row")
             }
             return first
         }

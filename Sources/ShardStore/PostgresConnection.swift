@@ -67,7 +67,7 @@ package final class PostgresConnection: ShardConnection {
         let info = try ConnectionInfo(uri: uri, shard: shard)
         func unavailable(_ reason: String) -> BackendError {
             BackendError(
-                .shardUnavailable, shard: shard,
+                .unreachable, shard: shard,
                 "cannot connect to PostgreSQL at \(ShardLocation.redactPassword(in: uri)): \(info.scrub(reason))")
         }
         // Defaults before dbname (the expanded URI overrides them), forced settings after it.
@@ -172,7 +172,7 @@ package final class PostgresConnection: ShardConnection {
 
     private func liveHandle(sql: String) throws(BackendError) -> OpaquePointer {
         guard let handle, !broken else {
-            throw BackendError(.shardUnavailable, shard: shard, "the connection is closed or was lost", sql: sql)
+            throw BackendError(.unreachable, shard: shard, "the connection is closed or was lost", sql: sql)
         }
         return handle
     }
@@ -270,7 +270,7 @@ package final class PostgresConnection: ShardConnection {
         let types = (0..<fieldCount).map { PostgresType(rawValue: PQftype(result, Int32($0))) }
         if let wanted = statement.resultTypes, fieldCount > 0, wanted.count != fieldCount {
             throw BackendError(
-                .statementFailed, shard: shard,
+                .refused, shard: shard,
                 "the statement returns \(fieldCount) columns but \(wanted.count) result types were given",
                 sql: statement.sql)
         }
@@ -291,7 +291,7 @@ package final class PostgresConnection: ShardConnection {
                         values.append(try ShardValue(postgresBinary: bytes, type: types[column], as: wanted[column]))
                     } catch {
                         throw BackendError(
-                            .invalidValue, shard: shard, "column \(columns[column]): \(error.reason)", sql: statement.sql)
+                            .unstorable, shard: shard, "column \(columns[column]): \(error.reason)", sql: statement.sql)
                     }
                 } else {
                     values.append(ShardValue(postgresText: bytes, type: types[column]))
@@ -326,27 +326,32 @@ package final class PostgresConnection: ShardConnection {
             message = Self.errorMessage(handle)
         }
         let lost = handle == nil || PQstatus(handle) == CONNECTION_BAD
-        let code: BackendError.Code
+        let cause = lost ? .unreachable : Self.cause(of: state)
+        if cause == .unreachable { broken = true }
+        let text = message.flatMap { $0.isEmpty ? nil : $0 } ?? "the statement failed without a message"
+        return BackendError(cause, shard: shard, cause == .unreachable && lost ? "connection lost: \(text)" : text,
+                          backendCode: state, sql: sql)
+    }
+
+    /// What a SQLSTATE means to the daemon: the one place that decides it.
+    static func cause(of state: String?) -> BackendError.Cause {
         switch state {
-        case _ where lost:
-            code = .shardUnavailable
         case let s? where s.hasPrefix("08") || s.hasPrefix("57P"):
             // Connection exceptions, and the server ending the session (shutdown, crash).
-            code = .shardUnavailable
+            .unreachable
+        case "42P07", "42710":
+            // duplicate_table, duplicate_object: a CREATE another session made first.
+            .exists
         case let s? where s.hasPrefix("23"):
-            code = .constraintViolation
+            .constraint
         case "57014", "55P03":
             // Cancelled (statement_timeout) or a lock not granted in time (lock_timeout).
-            code = .timeout
+            .timedOut
         case let s? where s.hasPrefix("22"):
-            code = .invalidValue
+            .unstorable
         default:
-            code = .statementFailed
+            .refused
         }
-        if code == .shardUnavailable { broken = true }
-        let text = message.flatMap { $0.isEmpty ? nil : $0 } ?? "the statement failed without a message"
-        return BackendError(code, shard: shard, code == .shardUnavailable && lost ? "connection lost: \(text)" : text,
-                          backendCode: state, sql: sql)
     }
 }
 
@@ -392,7 +397,7 @@ private struct ConnectionInfo {
             }
             self.secrets = ConnectionInfo.passwordsWritten(in: uri)
             throw BackendError(
-                .shardUnavailable, shard: shard,
+                .unreachable, shard: shard,
                 "cannot connect to PostgreSQL at \(ShardLocation.redactPassword(in: uri)): \(scrub(reason))")
         }
         defer { PQconninfoFree(options) }

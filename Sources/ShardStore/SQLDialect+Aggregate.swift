@@ -12,6 +12,9 @@ extension SQLDialect {
         case .countRows: return "COUNT(*)"
         case .count: return "COUNT(\(name))"
         case .sum: return "SUM(\(name))"
+        // Both backends shift arithmetically (sign-extending), so high * 2^32 + low is the value.
+        case .sumHigh: return "SUM(\(name) >> 32)"
+        case .sumLow: return "SUM(\(name) & 4294967295)"
         case .min: return backend == .postgres && column.type == .bool ? "bool_and(\(name))" : "MIN(\(name))"
         case .max: return backend == .postgres && column.type == .bool ? "bool_or(\(name))" : "MAX(\(name))"
         }

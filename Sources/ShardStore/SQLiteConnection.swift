@@ -51,7 +51,7 @@ final class SQLiteConnection: ShardConnection {
         guard rc == SQLITE_OK, let handle else {
             let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(rc))
             sqlite3_close_v2(handle)
-            throw BackendError(.shardUnavailable, shard: shard, "cannot open SQLite file \(path): \(message)",
+            throw BackendError(.unreachable, shard: shard, "cannot open SQLite file \(path): \(message)",
                              backendCode: SQLiteConnection.codeName(rc))
         }
         let connection = SQLiteConnection(db: handle, shard: shard, statementTimeoutMs: statementTimeoutMs)
@@ -73,7 +73,7 @@ final class SQLiteConnection: ShardConnection {
             // journal_mode answers with the mode in force: a read-only or odd file says so.
             let mode = try connection.run(Statement("PRAGMA journal_mode=WAL")).rows.first?.first
             guard mode == .text("wal") else {
-                throw BackendError(.shardUnavailable, shard: shard,
+                throw BackendError(.unreachable, shard: shard,
                                  "\(path) cannot use WAL journal mode (it is in \(mode?.messageText ?? "no") mode)")
             }
             // FULL: a commit the daemon reported is on disk even after a power loss.
@@ -98,7 +98,7 @@ final class SQLiteConnection: ShardConnection {
         let columnCount = Int(sqlite3_column_count(handle))
         var result = QueryResult(columns: prepared.columnNames)
         if let types = statement.resultTypes, types.count != columnCount {
-            throw BackendError(.statementFailed, shard: shard,
+            throw BackendError(.refused, shard: shard,
                              "the statement returns \(columnCount) columns but \(types.count) types were given",
                              sql: statement.sql)
         }
@@ -160,7 +160,7 @@ final class SQLiteConnection: ShardConnection {
 
     private func prepare(_ sql: String) throws(BackendError) -> SQLitePreparedStatement {
         if let cached = statements[sql] { return cached }
-        guard let db else { throw BackendError(.shardUnavailable, shard: shard, "the connection is closed", sql: sql) }
+        guard let db else { throw BackendError(.unreachable, shard: shard, "the connection is closed", sql: sql) }
         var handle: OpaquePointer?
         let rc = sqlite3_prepare_v3(db, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &handle, nil)
         guard rc == SQLITE_OK, let handle else { throw error(rc, sql: sql) }
@@ -173,26 +173,33 @@ final class SQLiteConnection: ShardConnection {
     private func error(_ rc: Int32, sql: String) -> BackendError {
         let extended = db.map { sqlite3_extended_errcode($0) } ?? rc
         let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(rc))
-        let code: BackendError.Code
+        var cause = SQLiteConnection.cause(of: extended)
+        // Work on a borrower's thread that met its bound (interrupted at the deadline, or a
+        // lock it must not wait for there) is run again on the queue; it never reaches a client.
         switch extended & 0xff {
-        case SQLITE_CONSTRAINT:
-            code = .constraintViolation
         case SQLITE_INTERRUPT where inlineLimitHit:
-            code = .inlineLimit
+            cause = .inlineLimit
         case SQLITE_BUSY where inlineDeadline != .max:
             inlineLimitHit = true
-            code = .inlineLimit
-        case SQLITE_BUSY, SQLITE_LOCKED, SQLITE_INTERRUPT:
-            code = .timeout
-        case SQLITE_MISMATCH, SQLITE_TOOBIG, SQLITE_RANGE:
-            code = .invalidValue
-        case SQLITE_IOERR, SQLITE_CORRUPT, SQLITE_NOTADB, SQLITE_CANTOPEN, SQLITE_FULL, SQLITE_READONLY, SQLITE_NOMEM:
-            code = .shardUnavailable
-            if extended & 0xff != SQLITE_FULL { isBroken = true }
+            cause = .inlineLimit
         default:
-            code = .statementFailed
+            break
         }
-        return BackendError(code, shard: shard, message, backendCode: SQLiteConnection.codeName(extended), sql: sql)
+        // A full disk leaves the connection usable; any other I/O failure may not have.
+        if cause == .unreachable && extended & 0xff != SQLITE_FULL { isBroken = true }
+        return BackendError(cause, shard: shard, message, backendCode: SQLiteConnection.codeName(extended), sql: sql)
+    }
+
+    /// What an SQLite result code (primary or extended) means to the daemon: the one place
+    /// that decides it.
+    static func cause(of code: Int32) -> BackendError.Cause {
+        switch code & 0xff {
+        case SQLITE_CONSTRAINT: .constraint
+        case SQLITE_BUSY, SQLITE_LOCKED, SQLITE_INTERRUPT: .timedOut
+        case SQLITE_MISMATCH, SQLITE_TOOBIG, SQLITE_RANGE: .unstorable
+        case SQLITE_IOERR, SQLITE_CORRUPT, SQLITE_NOTADB, SQLITE_CANTOPEN, SQLITE_FULL, SQLITE_READONLY, SQLITE_NOMEM: .unreachable
+        default: .refused
+        }
     }
 
     /// "SQLITE_CONSTRAINT/2067": the primary code's name and the extended code.
@@ -215,7 +222,7 @@ final class SQLiteConnection: ShardConnection {
             if prefix.isEmpty { prefix = "/"; continue }
             if mkdir(prefix, 0o755) != 0 && errno != EEXIST {
                 let reason = String(cString: strerror(errno))
-                throw BackendError(.shardUnavailable, shard: shard, "cannot create directory \(prefix): \(reason)")
+                throw BackendError(.unreachable, shard: shard, "cannot create directory \(prefix): \(reason)")
             }
         }
     }

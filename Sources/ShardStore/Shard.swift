@@ -133,7 +133,7 @@ package final class Shard: Sendable {
     }
 
     private var closedError: BackendError {
-        BackendError(.shardUnavailable, shard: name, "the shard is closed (the daemon is shutting down)")
+        BackendError(.unreachable, shard: name, "the shard is closed (the daemon is shutting down)")
     }
 
     // MARK: - Pool
@@ -182,7 +182,7 @@ package final class Shard: Sendable {
                     health.connected()
                     return slot
                 } catch {
-                    if let failure = error as? BackendError, failure.code == .shardUnavailable, health.refusal() == nil {
+                    if let failure = error as? BackendError, failure.cause == .unreachable, health.refusal() == nil {
                         health.connectFailed(failure)
                     }
                     // A waiter may now open the connection this one could not.
@@ -215,7 +215,7 @@ package final class Shard: Sendable {
                                 return state.waiters.remove(at: index)
                             }
                             expired?.continuation.resume(throwing: BackendError(
-                                .timeout, shard: name,
+                                .timedOut, shard: name,
                                 "every connection to the shard stayed busy for \(timeout) (pool_size \(spec.poolSize), request_timeout_ms)"))
                         }
                     }
@@ -333,7 +333,7 @@ package final class ConnectionLease: Sendable {
     /// Runs `body` on the leased connection, off the async executors.
     package func run<T: Sendable>(_ body: @escaping @Sendable (any ShardConnection) throws -> T) async throws -> T {
         guard let slot = slot.withLock({ $0 }) else {
-            throw BackendError(.shardUnavailable, shard: shard.name, "the connection lease was already released")
+            throw BackendError(.unreachable, shard: shard.name, "the connection lease was already released")
         }
         return try await slot.run(body)
     }
@@ -399,7 +399,7 @@ final class CountingConnection: ShardConnection {
             return try inner.run(statement)
         } catch {
             // Stopped to be run again on the connection's queue: that run is the one counted.
-            if error.code == .inlineLimit { counter.withdraw() } else { counter.failed() }
+            if error.cause == .inlineLimit { counter.withdraw() } else { counter.failed() }
             throw error
         }
     }

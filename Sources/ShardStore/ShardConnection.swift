@@ -22,7 +22,7 @@ package protocol ShardConnection: AnyObject {
     /// Bounds the work of the next calls, run on a borrower's thread rather than on the
     /// connection's queue: past `deadline` (DispatchTime uptime nanoseconds) a statement is
     /// interrupted, and one that would wait for another connection's lock fails at once
-    /// (both with `BackendError.Code.inlineLimit`). nil lifts the bound. Returns whether the
+    /// (both with the cause `inlineLimit`). nil lifts the bound. Returns whether the
     /// bound being lifted or replaced stopped a statement. PostgreSQL connections never run
     /// inline: no bound.
     func limitInlineWork(until deadline: UInt64?) -> Bool
@@ -43,12 +43,12 @@ extension ShardConnection {
     }
 
     /// Runs a `CREATE ... IF NOT EXISTS`. Two daemons creating the same table at once make
-    /// PostgreSQL fail one of them (23505 on its catalog, 42P07 or 42710): the object exists then,
-    /// which is all that was asked.
+    /// PostgreSQL fail one of them (a unique violation on its catalog, or duplicate_table /
+    /// duplicate_object): the object exists then, which is all that was asked.
     package func createIfMissing(_ sql: String) throws(BackendError) {
         do {
             try execute(sql)
-        } catch where ["23505", "42P07", "42710"].contains(error.backendCode ?? "") && !isInTransaction {
+        } catch where (error.cause == .exists || error.cause == .constraint) && !isInTransaction {
             return
         }
     }

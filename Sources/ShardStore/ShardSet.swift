@@ -73,7 +73,7 @@ package final class ShardSet: Sendable {
                     } catch let error as BackendError {
                         failure = error
                     } catch {
-                        failure = BackendError(.statementFailed, shard: shard.name, "\(error)")
+                        failure = BackendError(.refused, shard: shard.name, "\(error)")
                     }
                     return (index, ShardStatus(shard: shard, error: failure, elapsedMs: (ContinuousClock.now - start).milliseconds))
                 }

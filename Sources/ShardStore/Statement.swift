@@ -25,7 +25,7 @@ extension Statement {
         for (index, value) in params.enumerated() {
             guard case .real(let d) = value else { continue }
             if !d.isFinite {
-                throw BackendError(.invalidValue, shard: shard, "parameter \(index + 1): \(d) is not a finite number", sql: sql)
+                throw BackendError(.unstorable, shard: shard, "parameter \(index + 1): \(d) is not a finite number", sql: sql)
             }
             if d == 0 && d.sign == .minus { params[index] = .real(0) }
         }

@@ -114,6 +114,40 @@ import Testing
         #expect(daemon.stop() == 0)
     }
 
+    /// A shard sums ints in halves, so a running total that leaves Int64 on one shard and
+    /// comes back (SQLite used to fail such a sum, as "integer overflow") gives the exact
+    /// answer on both backends, and a total that stays outside is `invalid_value`.
+    @Test func sumsOfIntsAreExactOnEachShardWhateverTheRunningTotal() async throws {
+        let (daemon, client, _) = try await Self.start()
+        let max = Int64.max, min = Int64.min
+        var id: Int64 = 2000
+        var rows: [String] = []
+        // Group 77 comes back into range; 78 stays above it; 79 below; 80 is the extremes.
+        for (region, grp, values) in [("a", 77, [max, max, -max]), ("b", 77, [max, max, -max]),
+                                      ("a", 78, [max, 10]), ("b", 78, [max, 10]),
+                                      ("a", 79, [min, -1]), ("b", 79, [min, -1]),
+                                      ("a", 80, [min, max, 1]), ("b", 80, [min, max, 1])] as [(String, Int, [Int64])] {
+            for value in values {
+                id += 1
+                rows.append(#"{"id":\#(id),"region":"\#(region)","grp":\#(grp),"val":\#(value)}"#)
+            }
+        }
+        _ = try client.request(#"{"op":"add","model":"Item","rows":[\#(rows.joined(separator: ","))]}"#)
+        _ = try client.request(#"{"op":"commit"}"#)
+        for region in ["a", "b"] {
+            let back = try client.request(#"{"op":"aggregate","model":"Item","select":[["sum","val"],["avg","val"]],"where":{"region":"\#(region)","grp":77}}"#)
+            #expect(back["rows"] == .array([.object(JSONObject([("sum_val", .int(max)), ("avg_val", .double(Double(max) / 3))]))]), "\(region): \(back)")
+            let extremes = try client.request(#"{"op":"aggregate","model":"Item","select":[["sum","val"]],"where":{"region":"\#(region)","grp":80}}"#)
+            #expect(extremes["rows"] == .array([.object(JSONObject([("sum_val", .int(0))]))]), "\(region): \(extremes)")
+            for grp in [78, 79] {
+                let out = try client.request(#"{"op":"aggregate","model":"Item","select":[["sum","val"]],"where":{"region":"\#(region)","grp":\#(grp)}}"#)
+                #expect(out["error"]?["code"] == .string("invalid_value"), "\(region) \(grp): \(out)")
+                #expect(out["error"]?["column"] == .string("val"), "\(region) \(grp): \(out)")
+            }
+        }
+        #expect(daemon.stop() == 0)
+    }
+
     @Test func aSumOfIntsThatLeavesInt64IsAnErrorNeverAWrap() async throws {
         let (daemon, client, _) = try await Self.start()
         _ = try client.request(#"{"op":"add","model":"Item","rows":[{"id":1001,"region":"a","grp":99,"val":9223372036854775000},{"id":1002,"region":"b","grp":99,"val":9223372036854775000}]}"#)

@@ -223,7 +223,7 @@ struct PostgresConnectionTests {
             let count = await #expect(throws: BackendError.self) {
                 _ = try await db.run("SELECT 1, 2", [], [.int])
             }
-            #expect(count?.code == .statementFailed)
+            #expect(count?.cause == .refused)
         }
     }
 
@@ -393,7 +393,7 @@ struct PostgresConnectionTests {
                     _ = try connection.run(statement)
                     throw PostgresTestFailure("expected 26000 inside a transaction")
                 } catch let error as BackendError {
-                    guard error.backendCode == "26000", error.code == .statementFailed else { throw error }
+                    guard error.backendCode == "26000", error.cause == .refused else { throw error }
                 }
                 try connection.rollback()
                 let afterRollback = try connection.run(statement)
@@ -525,13 +525,13 @@ struct PostgresConnectionTests {
     func errorMapping() async throws {
         try await PostgresTestDatabase.with { db in
             let syntax = await #expect(throws: BackendError.self) { _ = try await db.run("SELEC 1") }
-            #expect(syntax?.code == .statementFailed)
+            #expect(syntax?.cause == .refused)
             #expect(syntax?.backendCode == "42601")
             #expect(syntax?.sql == "SELEC 1")
             #expect(syntax?.message.contains("syntax error") == true)
 
             let missing = await #expect(throws: BackendError.self) { try await db.execute("DROP TABLE nowhere") }
-            #expect(missing?.code == .statementFailed)
+            #expect(missing?.cause == .refused)
             #expect(missing?.backendCode == "42P01")
             #expect(missing?.sql == "DROP TABLE nowhere")
 

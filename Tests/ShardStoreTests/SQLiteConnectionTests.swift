@@ -174,7 +174,7 @@ import Testing
         // holder commits; under the bound the statement fails at once, marked for a retry.
         _ = other.limitInlineWork(until: DispatchTime.now().uptimeNanoseconds + 60_000_000_000)
         let refused = #expect(throws: BackendError.self) { try other.run(Statement("INSERT INTO t VALUES (1)")) }
-        #expect(refused?.code == .inlineLimit)
+        #expect(refused?.cause == .inlineLimit)
         #expect(other.limitInlineWork(until: nil), "reported as stopped for the bound")
 
         // Unbounded again, the connection waits for the lock as before.
