@@ -36,7 +36,7 @@ enum ModelDecoder {
             return date as! T
         }
         if T.self == ShardValue.self {
-            return ShardValue(answer: json) as! T
+            return ShardValue(untyped: json) as! T
         }
         return try T(from: ValueDecoder(json: json, codingPath: codingPath))
     }

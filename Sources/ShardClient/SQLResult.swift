@@ -14,7 +14,7 @@ public struct SQLResult: Sendable, Hashable {
             throw ShardError.invalidResponse("to sql lacks columns, rows or shards")
         }
         self.columns = columns
-        self.rows = rows.map { $0.arrayValue?.map(ShardValue.init(answer:)) ?? [] }
+        self.rows = rows.map { $0.arrayValue?.map(ShardValue.init(untyped:)) ?? [] }
         self.shards = shards
     }
 }

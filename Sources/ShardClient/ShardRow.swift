@@ -30,7 +30,7 @@ public struct ShardRow: Sendable, Hashable, Sequence, ExpressibleByDictionaryLit
     }
 
     init(answer: JSONObject) {
-        columns = answer.members.map { (name: $0.key, value: ShardValue(answer: $0.value)) }
+        columns = answer.members.map { (name: $0.key, value: ShardValue(untyped: $0.value)) }
     }
 
     /// The value of `column` (nil when the row has no such column); setting replaces or appends.

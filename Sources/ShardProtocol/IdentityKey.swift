@@ -32,7 +32,7 @@ public struct IdentityKey: Sendable, Hashable, CustomStringConvertible {
         guard let parts = IdentityKey.parts(of: json) else {
             throw ShardError(.badRequest, "\(json.serialized) is not an identity key; expected [model, [primary key values], shard], e.g. [\"Report\",[1],\"asia\"]")
         }
-        self.init(model: parts.model, primaryKey: parts.primaryKey.map(ShardValue.init(answer:)), token: parts.token)
+        self.init(model: parts.model, primaryKey: parts.primaryKey.map(ShardValue.init(untyped:)), token: parts.token)
     }
 
     /// The three parts of the wire form, or nil for another shape.

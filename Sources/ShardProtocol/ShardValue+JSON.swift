@@ -23,13 +23,14 @@ extension ShardValue: CustomStringConvertible {
     public init(json: JSONValue) throws(ShardError) {
         switch json {
         case .array, .object: throw ShardError(.invalidValue, "\(json) is not a column value (null, number, string or boolean)")
-        default: self.init(answer: json)
+        default: self.init(untyped: json)
         }
     }
 
-    /// A value as the daemon sent it in an answer; an array or object (which no column
-    /// holds) is kept readable as its JSON text rather than lost.
-    package init(answer json: JSONValue) {
+    /// A value read as JSON writes it, without a column to type it (an answer's values, raw
+    /// SQL's parameters): integers `.int`, other numbers `.real`, strings `.text`. An array or
+    /// object, which no column holds, is kept readable as its JSON text rather than lost.
+    package init(untyped json: JSONValue) {
         switch json {
         case .null: self = .null
         case .bool(let flag): self = .bool(flag)

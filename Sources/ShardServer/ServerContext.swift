@@ -11,7 +11,6 @@ package final class ServerContext: Sendable {
     package let shards: ShardSet
     package let logger: Logger
     let shardChooser: ShardChooser
-    let identityChooser: IdentityChooser
     let executeChooser: ExecuteChooser
     let shardOrder: ShardOrder
     /// Peers that may connect, and peers that may run admin ops (default: the daemon's uid).
@@ -51,7 +50,6 @@ package final class ServerContext: Sendable {
         self.shards = shards
         self.logger = logger
         shardChooser = ShardChooser(configuration: configuration)
-        identityChooser = IdentityChooser(configuration: configuration)
         executeChooser = ExecuteChooser(configuration: configuration)
         shardOrder = ShardOrder(configuration)
         for shard in shards.shards {

@@ -5,35 +5,9 @@ import ShardStore
 extension Session {
     /// `add` (protocol.md 8): rows checked, ids made, placed by the shard chooser, inserted
     /// per shard in one write scope, returned as objects in input order.
-    func add(_ request: inout Request) async throws -> JSONObject {
-        let model = try self.model(&request)
-        let single = request.optional("values")
-        let many = request.optional("rows")
-        let explicitShard = try request.optionalString("shard")
-        try request.checkNoUnknownArguments()
-
-        let inputs: [JSONValue]
-        switch (single, many) {
-        case (let values?, nil): inputs = [values]
-        case (nil, .array(let rows)?) where !rows.isEmpty: inputs = rows
-        case (nil, .array?): throw ShardError(.badRequest, "rows must hold at least one row")
-        case (nil, _?): throw ShardError(.badRequest, "rows must be a list of value objects")
-        case (nil, nil): throw ShardError(.badRequest, "add needs values (one row) or rows (a list), e.g. {\"values\": {\"city\": \"Tokyo\"}}")
-        case (_?, _?): throw ShardError(.badRequest, "give values or rows, not both")
-        }
-
-        // Every row is checked before anything is written or any id is taken.
-        var rows: [[String: ShardValue]] = []
-        rows.reserveCapacity(inputs.count)
-        for input in inputs {
-            var given: [String: ShardValue] = [:]
-            for (column, value) in try columnValues(input, of: model, argument: "values") { given[column.name] = value }
-            do {
-                rows.append(try model.newRow(given))
-            } catch {
-                throw ShardError(error)
-            }
-        }
+    func add(_ request: AddRequest) async throws -> JSONObject {
+        let (model, explicitShard) = (request.model, request.shard)
+        var rows = request.rows
         if model.id == .sequence, let sequence = context.shards.sequences[model.name], let keyColumn = model.primaryKey.first {
             let ids = try await sequence.next(rows.count)
             for (index, id) in ids.enumerated() { rows[index][keyColumn] = .int(id) }

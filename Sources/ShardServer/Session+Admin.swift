@@ -4,45 +4,37 @@ import ShardProtocol
 import ShardStore
 
 extension Session {
-    /// The admin ops of protocol.md 9, for peers in `admin_uids` only.
-    func admin(_ request: inout Request) async throws -> JSONObject {
-        let op = request.op
-        var sessionFilter: Int?
-        var modelFilter: String?
-        var limit = 1000
-        if op == "keys" {
-            if case .int(let n)? = request.optional("session") { sessionFilter = Int(n) }
-            modelFilter = try request.optionalString("model")
-            limit = try request.optionalCount("limit") ?? limit
-        }
-        try request.checkNoUnknownArguments()
-        guard isAdmin else {
-            throw ShardError(.forbidden, "\(op) is an admin op; uid \(peer.map { String($0.uid) } ?? "unknown") is not in admin_uids")
-        }
-        switch op {
-        case "shards": return JSONObject([("shards", .array(await shardReports()))])
-        case "sessions": return JSONObject([("sessions", .array(context.sessions.map(Session.report)))])
-        case "keys":
-            var keys: [JSONValue] = []
-            for record in context.sessions where sessionFilter == nil || record.id == sessionFilter {
-                for key in record.identityMap.keys(model: modelFilter) {
-                    guard keys.count < limit else { break }
-                    keys.append(.object(JSONObject([("session", .int(Int64(record.id))), ("key", key.responseJSON)])))
-                }
+    // The admin ops of protocol.md 9; `execute` lets only peers in `admin_uids` reach them.
+
+    /// `sessions`: the live sessions, oldest first.
+    func sessionReports() -> JSONObject {
+        JSONObject([("sessions", .array(context.sessions.map(Session.report)))])
+    }
+
+    /// `keys`: identity keys across live sessions.
+    func keys(_ request: KeysRequest) -> JSONObject {
+        var keys: [JSONValue] = []
+        for record in context.sessions where request.session == nil || record.id == request.session {
+            for key in record.identityMap.keys(model: request.model) {
+                guard keys.count < request.limit else { break }
+                keys.append(.object(JSONObject([("session", .int(Int64(record.id))), ("key", key.responseJSON)])))
             }
-            return JSONObject([("keys", .array(keys))])
-        default:
-            let (requests, errors, latency) = context.stats.snapshot()
-            let uptime = ContinuousClock.now - context.stats.started
-            let perShard = JSONObject(context.shards.shards.map { shard in
-                (shard.name, .object(JSONObject([("statements", .int(Int64(shard.statements.value))), ("errors", .int(Int64(shard.statements.errors)))])))
-            })
-            return JSONObject([
-                ("uptime_s", .int(uptime.components.seconds)), ("connections", .int(Int64(context.sessions.count))),
-                ("requests", .object(requests)), ("errors", .object(errors)), ("latency_us", .object(latency)),
-                ("per_shard", .object(perShard)),
-            ])
         }
+        return JSONObject([("keys", .array(keys))])
+    }
+
+    /// `stats`: uptime, connections, requests and errors by kind, latencies, per-shard statements.
+    func stats() -> JSONObject {
+        let (requests, errors, latency) = context.stats.snapshot()
+        let uptime = ContinuousClock.now - context.stats.started
+        let perShard = JSONObject(context.shards.shards.map { shard in
+            (shard.name, .object(JSONObject([("statements", .int(Int64(shard.statements.value))), ("errors", .int(Int64(shard.statements.errors)))])))
+        })
+        return JSONObject([
+            ("uptime_s", .int(uptime.components.seconds)), ("connections", .int(Int64(context.sessions.count))),
+            ("requests", .object(requests)), ("errors", .object(errors)), ("latency_us", .object(latency)),
+            ("per_shard", .object(perShard)),
+        ])
     }
 
     private static func report(_ record: SessionRecord) -> JSONValue {
@@ -56,7 +48,7 @@ extension Session {
 
     /// Each shard probed live and concurrently: status, latency, rows per model, pool use.
     /// The probes do not count as client statements.
-    private func shardReports() async -> [JSONValue] {
+    func shardReports() async -> [JSONValue] {
         let models = configuration.models
         return await withTaskGroup(of: (Int, JSONValue).self) { group in
             for (index, shard) in context.shards.shards.enumerated() {

@@ -5,19 +5,9 @@ import ShardStore
 extension Session {
     /// `aggregate` (protocol.md 8): partials per shard in SQL, combined exactly, then
     /// `having`, `order_by` and `limit` over the combined rows.
-    func aggregate(_ request: inout Request) async throws -> JSONObject {
-        let model = try self.model(&request)
-        let plan = try AggregatePlan(model: model, select: try request.required("select", "[[\"avg\", \"temperature\"]]"),
-                                     groupBy: request.optional("group_by"))
-        let filter = try request.optional("where").map { json throws(ShardError) in try Expression(where: json, model: model) }
-        let resultModel = plan.resultModel
-        let having = try request.optional("having").map { json throws(ShardError) in try Expression(where: json, model: resultModel) }
-        let order = try request.optional("order_by").map { json throws(ShardError) in try SortKey.parse(orderBy: json, model: resultModel) } ?? []
-        let limit = try request.optionalCount("limit")
-        let explicit = try explicitShards(&request)
-        try request.checkNoUnknownArguments()
-
-        let routing = try route(model, filter, explicit)
+    func aggregate(_ request: AggregateRequest) async throws -> JSONObject {
+        let (model, plan, filter, having, order, limit) = (request.model, request.plan, request.filter, request.having, request.order, request.limit)
+        let routing = try route(model, filter, request.shards)
         let shards = try routing.shards.map { name throws(ShardError) in try shard(named: name) }
         let maxRows = configuration.server.maxResultRows
         // Without a where or groups it reads whole tables: never short (see `count`).

@@ -6,19 +6,10 @@ extension Session {
     /// `update_where` (protocol.md 8): one UPDATE per chosen shard, inside the session's
     /// transaction; the identity map's objects of each shard are refreshed under that
     /// shard's token only (SQLAlchemy's synchronize_session with identity tokens).
-    func updateWhere(_ request: inout Request) async throws -> JSONObject {
-        let model = try self.model(&request)
-        let filter = try request.optional("where").map { json throws(ShardError) in try Expression(where: json, model: model) }
-        let values = try columnValues(try request.required("values", "{\"temperature\": 86}"), of: model, argument: "values")
-        let explicit = try explicitShards(&request)
-        try request.checkNoUnknownArguments()
-        if let key = model.shardBy?.column, values.contains(where: { $0.column.name == key }) {
-            throw ShardError(.shardKeyChange, "\(model.name).\(key) decides the rows' shards; update_where cannot change it (delete and add the rows instead)",
-                               details: [("column", .string(key))])
-        }
-        let changes = try Session.changes(values, of: model, op: "update_where")
+    func updateWhere(_ request: UpdateWhereRequest) async throws -> JSONObject {
+        let (model, filter, changes) = (request.model, request.filter, request.changes)
         let sets = changes
-        let (routing, results) = try await bulk(model, filter, explicit) { shard in
+        let (routing, results) = try await bulk(model, filter, request.shards) { shard in
             var parameters: [ShardValue] = []
             let assignments = sets.map { column, value in
                 parameters.append(value)
@@ -43,12 +34,9 @@ extension Session {
 
     /// `delete_where` (protocol.md 8): one DELETE per chosen shard; the deleted objects
     /// leave the identity map under their own shard's token only.
-    func deleteWhere(_ request: inout Request) async throws -> JSONObject {
-        let model = try self.model(&request)
-        let filter = try request.optional("where").map { json throws(ShardError) in try Expression(where: json, model: model) }
-        let explicit = try explicitShards(&request)
-        try request.checkNoUnknownArguments()
-        let (routing, results) = try await bulk(model, filter, explicit) { shard in
+    func deleteWhere(_ request: FilterRequest) async throws -> JSONObject {
+        let (model, filter) = (request.model, request.filter)
+        let (routing, results) = try await bulk(model, filter, request.shards) { shard in
             var parameters: [ShardValue] = []
             var sql = "DELETE FROM \(SQLDialect.quote(model.table))"
             if let filter { sql += " WHERE " + shard.dialect.whereClause(filter, model: model, parameters: &parameters) }

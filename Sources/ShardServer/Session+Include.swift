@@ -3,26 +3,6 @@ import ShardProtocol
 import ShardStore
 
 extension Session {
-    /// The relationships named by `include`, checked against the model.
-    func includes(_ request: inout Request, of model: Model) throws(ShardError) -> [Relationship] {
-        switch request.optional("include") {
-        case nil, .null?:
-            return []
-        case .array(let names)?:
-            var out: [Relationship] = []
-            for name in names {
-                guard case .string(let name) = name else { throw ShardError(.badRequest, "include is a list of relationship names, e.g. [\"reports\"]") }
-                guard let relationship = model.relationship(named: name) else {
-                    throw ShardError(.unknownRelationship, "\(model.name) has no relationship \"\(name)\" (relationships: \(model.relationships.isEmpty ? "none" : model.relationships.map(\.name).joined(separator: ", ")))")
-                }
-                if !out.contains(relationship) { out.append(relationship) }
-            }
-            return out
-        default:
-            throw ShardError(.badRequest, "include is a list of relationship names, e.g. [\"reports\"]")
-        }
-    }
-
     /// Objects for rows found on shards, with their `include`d relationships loaded
     /// selectin-style: per relationship, one `IN` query per shard holding parents, run on
     /// that shard only (a related row lives with its parent). Everything enters the map.

@@ -5,16 +5,9 @@ import ShardStore
 extension Session {
     /// `get` (protocol.md 5.2, 8): the identity map first, then the shard in the key or
     /// every shard concurrently.
-    func get(_ request: inout Request) async throws -> JSONObject {
-        let model = try self.model(&request)
-        let key = try primaryKey(try request.required("pk", "1"), of: model)
-        let explicitShard = try request.optionalString("shard")
-        let fresh = try request.optionalBool("fresh") ?? false
-        let include = try includes(&request, of: model)
-        try request.checkNoUnknownArguments()
-
-        let candidates = try context.identityChooser.shards(explicitShard: explicitShard)
-        if !fresh {
+    func get(_ request: GetRequest) async throws -> JSONObject {
+        let (model, key, candidates, include) = (request.model, request.primaryKey, request.shards, request.include)
+        if !request.fresh {
             let known = candidates.filter { identityMap.contains(IdentityKey(model: model.name, primaryKey: key, token: $0)) }
             if known.count == 1 {
                 let identity = IdentityKey(model: model.name, primaryKey: key, token: known[0])
@@ -48,17 +41,9 @@ extension Session {
 
     /// `query` (protocol.md 5.3, 7, 8): routed by the execute chooser, all shards at once,
     /// merged in order, offset and limit applied once.
-    func query(_ request: inout Request) async throws -> JSONObject {
-        let model = try self.model(&request)
-        let filter = try request.optional("where").map { json throws(ShardError) in try Expression(where: json, model: model) }
-        let order = try request.optional("order_by").map { json throws(ShardError) in try SortKey.parse(orderBy: json, model: model) } ?? []
-        let limit = try request.optionalCount("limit")
-        let offset = try request.optionalCount("offset") ?? 0
-        let include = try includes(&request, of: model)
-        let explicit = try explicitShards(&request)
-        try request.checkNoUnknownArguments()
-
-        let routing = try route(model, filter, explicit)
+    func query(_ request: QueryRequest) async throws -> JSONObject {
+        let (model, filter, order, limit, offset) = (request.model, request.filter, request.order, request.limit, request.offset)
+        let routing = try route(model, filter, request.shards)
         let maxRows = configuration.server.maxResultRows
         // Each shard sends at most what the answer can use, and one row more than
         // max_result_rows when that bound is what stops the answer.
@@ -91,17 +76,13 @@ extension Session {
             guard case .int(let index) = row.last! else { return (row, "") }
             return (Array(row.dropLast()), shards[Int(index)].name)
         }
-        return JSONObject([("objects", .array(try await objects(found, of: model, including: include))), ("shards", .array(routing.shards.map(JSONValue.string)))])
+        return JSONObject([("objects", .array(try await objects(found, of: model, including: request.include))), ("shards", .array(routing.shards.map(JSONValue.string)))])
     }
 
     /// `count` (protocol.md 8): per-shard counts, summed.
-    func count(_ request: inout Request) async throws -> JSONObject {
-        let model = try self.model(&request)
-        let filter = try request.optional("where").map { json throws(ShardError) in try Expression(where: json, model: model) }
-        let explicit = try explicitShards(&request)
-        try request.checkNoUnknownArguments()
-
-        let routing = try route(model, filter, explicit)
+    func count(_ request: FilterRequest) async throws -> JSONObject {
+        let (model, filter) = (request.model, request.filter)
+        let routing = try route(model, filter, request.shards)
         let shards = try routing.shards.map { name throws(ShardError) in try shard(named: name) }
         // A bare count(*) is one step of SQLite's machine, which its progress handler cannot
         // stop at the inline budget, and it walks a whole index: it goes to the queues.
@@ -131,12 +112,9 @@ extension Session {
     }
 
     /// `refresh` (protocol.md 8): the row read again from the shard in its key.
-    func refresh(_ request: inout Request) async throws -> JSONObject {
-        let key = try IdentityKey(json: try request.required("key", "[\"Report\", [1], \"asia\"]"), configuration: configuration)
-        try request.checkNoUnknownArguments()
-        let model = configuration.model(named: key.model)!
-        let row = try await currentRow(key, model: model)
-        return JSONObject([("object", remember(row, of: model, on: key.token))])
+    func refresh(_ request: KeyRequest) async throws -> JSONObject {
+        let row = try await currentRow(request.key, model: request.model)
+        return JSONObject([("object", remember(row, of: request.model, on: request.key.token))])
     }
 
     /// The row of `key` as its shard has it now; `not_found` (and out of the map) when gone.
@@ -151,14 +129,9 @@ extension Session {
     }
 
     /// `load` (protocol.md 5.4, 8): a relationship of one object, read on that object's shard only.
-    func load(_ request: inout Request) async throws -> JSONObject {
-        let key = try IdentityKey(json: try request.required("key", "[\"WeatherLocation\", [1], \"asia\"]"), configuration: configuration)
-        let name = try request.string("relationship", "\"reports\"")
-        try request.checkNoUnknownArguments()
-        let model = configuration.model(named: key.model)!
-        guard let relationship = model.relationship(named: name), let other = configuration.model(named: relationship.model) else {
-            throw ShardError(.unknownRelationship, "\(model.name) has no relationship \"\(name)\" (relationships: \(model.relationships.isEmpty ? "none" : model.relationships.map(\.name).joined(separator: ", ")))")
-        }
+    func load(_ request: LoadRequest) async throws -> JSONObject {
+        let (key, model, relationship, other) = (request.key, request.model, request.relationship, request.other)
+        let name = relationship.name
         let row: [ShardValue]
         if let known = identityMap.values(for: key) {
             row = known

@@ -5,73 +5,12 @@ import ShardStore
 
 /// Reading request arguments into model terms, and rows into objects.
 extension Session {
-    func model(_ request: inout Request) throws(ShardError) -> Model {
-        let name = try request.string("model", "\"Report\"")
-        guard let model = configuration.model(named: name) else {
-            throw ShardError(.unknownModel, "\"\(name)\" is not a model (models: \(configuration.models.map(\.name).joined(separator: ", ")))")
-        }
-        return model
-    }
-
     func shard(named name: String) throws(ShardError) -> Shard {
         guard let shard = context.shards.shard(named: name) else {
             throw ShardError(.unknownShard, "\"\(name)\" is not a shard (shards: \(configuration.shards.map(\.name).joined(separator: ", ")))",
                                details: [("shard", .string(name))])
         }
         return shard
-    }
-
-    /// The request's `shard` or `shards`, nil when it gave neither.
-    func explicitShards(_ request: inout Request) throws(ShardError) -> [String]? {
-        let one = try request.optionalString("shard")
-        let many = request.optional("shards")
-        switch (one, many) {
-        case (nil, nil), (nil, .null?):
-            return nil
-        case (let name?, nil), (let name?, .null?):
-            return [name]
-        case (nil, .array(let items)?):
-            return try items.map { item throws(ShardError) -> String in
-                guard case .string(let name) = item else { throw ShardError(.badRequest, "shards must be a list of shard names") }
-                return name
-            }
-        case (nil, _?):
-            throw ShardError(.badRequest, "shards must be a list of shard names, e.g. [\"asia\", \"europe\"]")
-        case (_?, _?):
-            throw ShardError(.badRequest, "give shard or shards, not both")
-        }
-    }
-
-    /// A primary key given as a scalar (single-column keys) or a list, checked against the
-    /// key's column types.
-    func primaryKey(_ json: JSONValue, of model: Model) throws(ShardError) -> [ShardValue] {
-        let columns = model.primaryKeyColumns
-        let items: [JSONValue]
-        if case .array(let list) = json { items = list } else { items = [json] }
-        guard items.count == columns.count else {
-            throw ShardError(.badRequest, "\(model.name)'s primary key is (\(model.primaryKey.joined(separator: ", "))): give \(columns.count) value(s), got \(items.count)")
-        }
-        var key: [ShardValue] = []
-        for (item, column) in zip(items, columns) {
-            key.append(try ShardValue(json: item, for: column, nullable: false))
-        }
-        return key
-    }
-
-    /// Column values from a JSON object, each checked against its column's type.
-    func columnValues(_ json: JSONValue, of model: Model, argument: String) throws(ShardError) -> [(column: Column, value: ShardValue)] {
-        guard case .object(let object) = json else {
-            throw ShardError(.badRequest, "\(argument) must be an object of column values, e.g. {\"temperature\": 80.5}")
-        }
-        var out: [(column: Column, value: ShardValue)] = []
-        for (name, item) in object.members {
-            guard let column = model.column(named: name) else {
-                throw ShardError(.unknownColumn, "\(model.name) has no column \"\(name)\" (columns: \(model.columns.map(\.name).joined(separator: ", ")))",
-                                   details: [("column", .string(name))])
-            }
-            out.append((column, try ShardValue(json: item, for: column, nullable: true)))
-        }
-        return out
     }
 
     /// The row's primary key values, from its values in the model's column order.
@@ -139,12 +78,5 @@ extension Session {
             do { results[index] = .success(try await task.value) } catch { results[index] = .failure(error) }
         }
         return try shards.indices.map { try results[$0]!.get() }
-    }
-}
-
-extension ShardError {
-    init(_ error: RowError) {
-        self.init(error.code == .unknownColumn ? .unknownColumn : .invalidValue, error.message,
-                  details: [("column", .string(error.column))])
     }
 }

@@ -46,9 +46,9 @@ final class Session {
             context.stats.record(op: "invalid", error: .badJSON, microseconds: 0)
             return true
         }
-        var request: Request
+        let request: RequestEnvelope
         do {
-            request = try Request(json)
+            request = try RequestEnvelope(json)
         } catch {
             // A line that is not an object is answered with "id": null; a request with a bad id, without one.
             let id: JSONValue? = error.id ?? (error.error.code == .badJSON ? JSONValue.null : Optional.none)
@@ -63,7 +63,9 @@ final class Session {
                 abortedTransaction = nil
                 throw aborted
             }
-            let result = try await perform(&request)
+            var arguments = ArgumentReader(request, configuration: configuration, shardOrder: context.shardOrder)
+            let decoded = try Request.decode(&arguments)
+            let result = try await execute(decoded, op: request.op)
             ResponseLine.success(id: request.id, result, into: &out)
         } catch let error as ShardError {
             failure = error
@@ -97,57 +99,44 @@ final class Session {
                 context.logger.debug("\(request.op) refused: \(failure.code)\(shard)", metadata: ["session": "\(id)"])
             }
         }
-        context.stats.record(op: Session.ops.contains(request.op) ? request.op : "unknown", error: failure?.code,
+        context.stats.record(op: Request.isKnown(request.op) ? request.op : "unknown", error: failure?.code,
                              microseconds: (ContinuousClock.now - start).wholeMicroseconds)
         record.finished(request: transaction != nil)
         return true
     }
 
-    /// Runs the op. Arguments are read, then checked for unknown ones, before anything changes.
-    private func perform(_ request: inout Request) async throws -> JSONObject {
-        switch request.op {
-        case "hello":
-            _ = request.optional("client")
-            try request.checkNoUnknownArguments()
-            return hello()
-        case "ping":
-            try request.checkNoUnknownArguments()
-            return JSONObject([("pong", .bool(true))])
-        case "add": return try await add(&request)
-        case "get": return try await get(&request)
-        case "query": return try await query(&request)
-        case "count": return try await count(&request)
-        case "update": return try await update(&request)
-        case "delete": return try await delete(&request)
-        case "load": return try await load(&request)
-        case "refresh": return try await refresh(&request)
-        case "begin":
-            try request.checkNoUnknownArguments()
-            return begin()
-        case "commit":
-            try request.checkNoUnknownArguments()
-            return try await commit()
-        case "rollback":
-            try request.checkNoUnknownArguments()
-            return await rollback()
-        case "expunge": return try expunge(&request)
-        case "expunge_all": return try expungeAll(&request)
-        case "identity_keys": return try identityKeys(&request)
-        case "shards", "sessions", "keys", "stats": return try await admin(&request)
-        case "update_where": return try await updateWhere(&request)
-        case "delete_where": return try await deleteWhere(&request)
-        case "sql": return try await rawSQL(&request)
-        case "aggregate": return try await aggregate(&request)
-        default:
-            throw ShardError(.unknownOp, "unknown op \"\(request.op)\" (ops: \(Session.ops.joined(separator: ", ")))")
+    /// Runs a decoded request (`op` is its name, for messages).
+    private func execute(_ request: Request, op: String) async throws -> JSONObject {
+        if request.isAdmin, !isAdmin {
+            throw ShardError(.forbidden, "\(op) is an admin op; uid \(peer.map { String($0.uid) } ?? "unknown") is not in admin_uids")
+        }
+        switch request {
+        case .hello: return hello()
+        case .ping: return JSONObject([("pong", .bool(true))])
+        case .add(let request): return try await add(request)
+        case .get(let request): return try await get(request)
+        case .query(let request): return try await query(request)
+        case .count(let request): return try await count(request)
+        case .update(let request): return try await update(request)
+        case .delete(let request): return try await delete(request)
+        case .load(let request): return try await load(request)
+        case .refresh(let request): return try await refresh(request)
+        case .begin: return begin()
+        case .commit: return try await commit()
+        case .rollback: return await rollback()
+        case .expunge(let key): return expunge(key)
+        case .expungeAll: return expungeAll()
+        case .identityKeys(let model): return identityKeys(model: model)
+        case .updateWhere(let request): return try await updateWhere(request)
+        case .deleteWhere(let request): return try await deleteWhere(request)
+        case .sql(let request): return try await rawSQL(request)
+        case .aggregate(let request): return try await aggregate(request)
+        case .shards: return JSONObject([("shards", .array(await shardReports()))])
+        case .sessions: return sessionReports()
+        case .keys(let request): return keys(request)
+        case .stats: return stats()
         }
     }
-
-    static let ops = [
-        "hello", "ping", "add", "get", "query", "count", "update", "delete", "load", "refresh",
-        "begin", "commit", "rollback", "expunge", "expunge_all", "identity_keys", "update_where", "delete_where", "sql", "aggregate",
-        "shards", "sessions", "keys", "stats",
-    ]
 
     private func hello() -> JSONObject {
         JSONObject([

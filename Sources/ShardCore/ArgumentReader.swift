@@ -1,46 +1,47 @@
-import ShardCore
 import ShardProtocol
 
-/// One parsed request line: its `id`, its `op`, and its arguments, which an op reads by
-/// name. Every argument must be read by the op, so that a typo is refused (protocol.md 2).
-struct Request {
-    /// The `id` to echo, nil when the request had none.
-    let id: JSONValue?
-    let op: String
+/// A request's arguments, read by name while its typed `Request` is decoded. Every argument must be
+/// read, so that a typo is refused (protocol.md 2): `checkNoUnknownArguments` names the
+/// arguments the op took. Names are checked against the configuration as they are read, so
+/// that the first thing wrong with a request is the one reported.
+package struct ArgumentReader {
+    package let op: String
+    package let configuration: Configuration
+    /// The configuration's shards in file order (made once per configuration, not per request).
+    package let shardOrder: ShardOrder
     private let arguments: JSONObject
     /// The argument names the op read: a handful, so an array beats a set's hashing.
     private var read: [String] = []
 
-    /// Reads the envelope (protocol.md 2).
-    init(_ json: JSONValue) throws(EnvelopeError) {
-        let envelope = try RequestEnvelope(json)
-        self.id = envelope.id
+    package init(_ envelope: RequestEnvelope, configuration: Configuration, shardOrder: ShardOrder? = nil) {
         self.op = envelope.op
         self.arguments = envelope.object
+        self.configuration = configuration
+        self.shardOrder = shardOrder ?? ShardOrder(configuration)
     }
 
     /// An optional argument.
-    mutating func optional(_ name: String) -> JSONValue? {
+    package mutating func optional(_ name: String) -> JSONValue? {
         if !read.contains(name) { read.append(name) }
         return arguments[name]
     }
 
     /// A required argument.
-    mutating func required(_ name: String, _ example: String) throws(ShardError) -> JSONValue {
+    package mutating func required(_ name: String, _ example: String) throws(ShardError) -> JSONValue {
         guard let value = optional(name) else {
             throw ShardError(.badRequest, "\(op) needs \(name), e.g. \(example)")
         }
         return value
     }
 
-    mutating func string(_ name: String, _ example: String) throws(ShardError) -> String {
+    package mutating func string(_ name: String, _ example: String) throws(ShardError) -> String {
         guard case .string(let s) = try required(name, example) else {
             throw ShardError(.badRequest, "\(name) must be a string, e.g. \(example)")
         }
         return s
     }
 
-    mutating func optionalString(_ name: String) throws(ShardError) -> String? {
+    package mutating func optionalString(_ name: String) throws(ShardError) -> String? {
         switch optional(name) {
         case nil, .null?: return nil
         case .string(let s)?: return s
@@ -48,7 +49,7 @@ struct Request {
         }
     }
 
-    mutating func optionalBool(_ name: String) throws(ShardError) -> Bool? {
+    package mutating func optionalBool(_ name: String) throws(ShardError) -> Bool? {
         switch optional(name) {
         case nil, .null?: return nil
         case .bool(let b)?: return b
@@ -57,7 +58,7 @@ struct Request {
     }
 
     /// A non-negative integer argument, such as `limit`.
-    mutating func optionalCount(_ name: String) throws(ShardError) -> Int? {
+    package mutating func optionalCount(_ name: String) throws(ShardError) -> Int? {
         switch optional(name) {
         case nil, .null?: return nil
         case .int(let i)? where i >= 0 && i <= Int64(Int32.max): return Int(i)
@@ -66,7 +67,7 @@ struct Request {
     }
 
     /// Refuses arguments the op did not read.
-    func checkNoUnknownArguments() throws(ShardError) {
+    package func checkNoUnknownArguments() throws(ShardError) {
         let unknown = arguments.keys.filter { $0 != "op" && $0 != "id" && !read.contains($0) }
         guard unknown.isEmpty else {
             let known = Set(read).subtracting(["op", "id"]).sorted()

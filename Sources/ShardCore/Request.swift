@@ -1,0 +1,125 @@
+import ShardProtocol
+
+/// One request decoded and checked against the configuration (protocol.md 8 and 9): the op
+/// and its typed arguments, which a session executes. Every argument check happens while decoding, in the order the request's
+/// arguments are read, so that the first thing wrong is the one answered.
+///
+/// A new op is a new case, its decoder in `Request.decoders`, and its execution.
+package enum Request: Sendable {
+    case hello
+    case ping
+    case add(AddRequest)
+    case get(GetRequest)
+    case query(QueryRequest)
+    case count(FilterRequest)
+    case update(UpdateRequest)
+    case delete(KeyRequest)
+    case load(LoadRequest)
+    case refresh(KeyRequest)
+    case begin
+    case commit
+    case rollback
+    case expunge(IdentityKey)
+    case expungeAll
+    /// `identity_keys`, of one model or all.
+    case identityKeys(model: String?)
+    case updateWhere(UpdateWhereRequest)
+    case deleteWhere(FilterRequest)
+    case sql(RawSQLRequest)
+    case aggregate(AggregateRequest)
+    case shards
+    case sessions
+    case keys(KeysRequest)
+    case stats
+
+    /// Reads one op's arguments into its request.
+    package typealias Decoder = @Sendable (inout ArgumentReader) throws(ShardError) -> Request
+
+    /// Every op with its decoder, in the order messages list them.
+    package static let decoders: [(name: String, decode: Decoder)] = [
+        ("hello", { reader throws(ShardError) in
+            _ = reader.optional("client")
+            try reader.checkNoUnknownArguments()
+            return .hello
+        }),
+        ("ping", { reader throws(ShardError) in try plain(&reader, .ping) }),
+        ("add", { reader throws(ShardError) in .add(try AddRequest(&reader)) }),
+        ("get", { reader throws(ShardError) in .get(try GetRequest(&reader)) }),
+        ("query", { reader throws(ShardError) in .query(try QueryRequest(&reader)) }),
+        ("count", { reader throws(ShardError) in .count(try FilterRequest(&reader)) }),
+        ("update", { reader throws(ShardError) in .update(try UpdateRequest(&reader)) }),
+        ("delete", { reader throws(ShardError) in .delete(try KeyRequest(&reader)) }),
+        ("load", { reader throws(ShardError) in .load(try LoadRequest(&reader)) }),
+        ("refresh", { reader throws(ShardError) in .refresh(try KeyRequest(&reader)) }),
+        ("begin", { reader throws(ShardError) in try plain(&reader, .begin) }),
+        ("commit", { reader throws(ShardError) in try plain(&reader, .commit) }),
+        ("rollback", { reader throws(ShardError) in try plain(&reader, .rollback) }),
+        ("expunge", { reader throws(ShardError) in
+            let key = try IdentityKey(json: try reader.required("key", "[\"Report\", [1], \"asia\"]"), configuration: reader.configuration)
+            try reader.checkNoUnknownArguments()
+            return .expunge(key)
+        }),
+        ("expunge_all", { reader throws(ShardError) in try plain(&reader, .expungeAll) }),
+        ("identity_keys", { reader throws(ShardError) in
+            let model = try reader.optionalString("model")
+            try reader.checkNoUnknownArguments()
+            if let model, reader.configuration.model(named: model) == nil {
+                throw ShardError(.unknownModel, "\"\(model)\" is not a model (models: \(reader.configuration.models.map(\.name).joined(separator: ", ")))")
+            }
+            return .identityKeys(model: model)
+        }),
+        ("update_where", { reader throws(ShardError) in .updateWhere(try UpdateWhereRequest(&reader)) }),
+        ("delete_where", { reader throws(ShardError) in .deleteWhere(try FilterRequest(&reader)) }),
+        ("sql", { reader throws(ShardError) in .sql(try RawSQLRequest(&reader)) }),
+        ("aggregate", { reader throws(ShardError) in .aggregate(try AggregateRequest(&reader)) }),
+        ("shards", { reader throws(ShardError) in try plain(&reader, .shards) }),
+        ("sessions", { reader throws(ShardError) in try plain(&reader, .sessions) }),
+        ("keys", { reader throws(ShardError) in .keys(try KeysRequest(&reader)) }),
+        ("stats", { reader throws(ShardError) in try plain(&reader, .stats) }),
+    ]
+
+    /// The op names, in the order messages list them.
+    package static let names = decoders.map(\.name)
+
+    private static let byName = Dictionary(uniqueKeysWithValues: decoders.map { ($0.name, $0.decode) })
+
+    /// Whether `name` is an op (for stats, which count unknown ops together).
+    package static func isKnown(_ name: String) -> Bool {
+        byName[name] != nil
+    }
+
+    /// The typed request of an envelope's op and arguments.
+    /// - Throws: `unknown_op`, or the op's first argument error.
+    package static func decode(_ reader: inout ArgumentReader) throws(ShardError) -> Request {
+        guard let decode = byName[reader.op] else {
+            throw ShardError(.unknownOp, "unknown op \"\(reader.op)\" (ops: \(names.joined(separator: ", ")))")
+        }
+        return try decode(&reader)
+    }
+
+    /// The typed request of a parsed request line, for callers without a session (tests, tools).
+    package static func decode(_ json: JSONValue, configuration: Configuration) throws(ShardError) -> Request {
+        let envelope: RequestEnvelope
+        do {
+            envelope = try RequestEnvelope(json)
+        } catch {
+            throw error.error
+        }
+        var reader = ArgumentReader(envelope, configuration: configuration)
+        return try decode(&reader)
+    }
+
+    /// Admin ops (protocol.md 9) are for peers in `admin_uids` only.
+    package var isAdmin: Bool {
+        switch self {
+        case .shards, .sessions, .keys, .stats: true
+        default: false
+        }
+    }
+
+    /// An op without arguments.
+    private static func plain(_ reader: inout ArgumentReader, _ request: Request) throws(ShardError) -> Request {
+        try reader.checkNoUnknownArguments()
+        return request
+    }
+}
