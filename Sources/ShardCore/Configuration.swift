@@ -149,8 +149,8 @@ package struct Model: Sendable, Equatable {
     package var name: String
     package var table: String
     /// Columns in file order.
-    package var columns: [Column]
-    package var primaryKey: [String]
+    package var columns: [Column] { didSet { indexColumns() } }
+    package var primaryKey: [String] { didSet { indexColumns() } }
     package var id: IdStrategy
     /// With `id = "sequence"`: the shard that keeps the counter instead of `state_dir`.
     package var sequenceShard: String?
@@ -171,10 +171,29 @@ package struct Model: Sendable, Equatable {
         self.sequenceShard = sequenceShard
         self.shardBy = shardBy
         self.relationships = relationships
+        indexColumns()
+    }
+
+    /// Each column's position in a row (the model's column order), found once rather than
+    /// per row.
+    package private(set) var positions: [String: Int] = [:]
+    /// The primary-key columns' positions in a row, in key order.
+    package private(set) var primaryKeyPositions: [Int] = []
+
+    private mutating func indexColumns() {
+        positions = Dictionary(columns.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
+        primaryKeyPositions = primaryKey.compactMap { positions[$0] }
     }
 
     package func column(named name: String) -> Column? {
-        columns.first { $0.name == name }
+        positions[name].map { columns[$0] }
+    }
+
+    /// The position of `name` in a row; the name must be a column (checked when the request
+    /// or the configuration was read).
+    package func position(of name: String) -> Int {
+        guard let position = positions[name] else { preconditionFailure("\(self.name) has no column \(name)") }
+        return position
     }
 
     package func relationship(named name: String) -> Relationship? {

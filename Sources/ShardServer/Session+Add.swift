@@ -45,10 +45,10 @@ extension Session {
         let work = batches.map { batch -> (shard: Shard, body: @Sendable (any ShardConnection) throws -> [[ShardValue]]) in
             let values = batch.indexes.map { index in columns.map { rows[index][$0] ?? .null } }
             let statements = batch.shard.dialect.insertMany(model, columns: columns, rows: values)
-            let keyIndex = model.columns.firstIndex { $0.name == model.primaryKey.first }!
+            let keyIndex = model.primaryKeyPositions[0]
             let keyed = model.id != .shardLocal
             let inputKeys = keyed ? batch.indexes.map { index in model.primaryKey.map { rows[index][$0] ?? .null } } : []
-            let keyPositions = model.primaryKey.map { key in model.columns.firstIndex { $0.name == key }! }
+            let keyPositions = model.primaryKeyPositions
             return (batch.shard, { connection in
                 var returned: [[ShardValue]] = []
                 returned.reserveCapacity(values.count)
@@ -92,14 +92,11 @@ extension Session {
             if known.isEmpty { unknown[parentModel, default: []].append(key) }
         }
         for (parentModel, keys) in unknown {
-            guard let parent = configuration.model(named: parentModel), let keyColumn = parent.primaryKey.first else { continue }
+            guard let parent = configuration.model(named: parentModel), parent.primaryKey.count == 1 else { continue }
             let located = try await readEach(context.shards.shards) { shard, connection -> [ShardValue] in
                 var present: [ShardValue] = []
-                for start in stride(from: 0, to: keys.count, by: 1000) {
-                    let chunk = Array(keys[start..<min(start + 1000, keys.count)])
-                    let markers = (1...chunk.count).map(shard.dialect.sequentialPlaceholder).joined(separator: ", ")
-                    let sql = "SELECT \(SQLDialect.quote(keyColumn)) FROM \(SQLDialect.quote(parent.table)) WHERE \(SQLDialect.quote(keyColumn)) IN (\(markers))"
-                    present += try connection.run(Statement(sql, chunk, resultTypes: [parent.primaryKeyColumns[0].type])).rows.map { $0[0] }
+                for statement in shard.dialect.keysIn(parent, keys) {
+                    present += try connection.run(statement).rows.map { $0[0] }
                 }
                 return present
             }

@@ -59,12 +59,12 @@ extension Session {
                     var latency: JSONValue = .null
                     do {
                         try await shard.withConnection { connection in
-                            _ = try connection.uncounted.run(Statement("SELECT 1"))
+                            _ = try connection.uncounted.run(SQLDialect.probe)
                         }
                         latency = .double((ContinuousClock.now - start).milliseconds)
                         let counts = try await shard.withConnection { connection in
                             try models.map { model in
-                                try connection.uncounted.run(Statement("SELECT count(*) FROM \(SQLDialect.quote(model.table))", resultTypes: [.int])).rows.first?.first ?? .null
+                                try connection.uncounted.run(shard.dialect.count(model, where: nil)).rows.first?.first ?? .null
                             }
                         }
                         rows = zip(models, counts).map { ($0.name, $1.responseJSON) }

@@ -8,19 +8,11 @@ extension Session {
     /// shard's token only (SQLAlchemy's synchronize_session with identity tokens).
     func updateWhere(_ request: UpdateWhereRequest) async throws -> JSONObject {
         let (model, filter, changes) = (request.model, request.filter, request.changes)
-        let sets = changes
-        let (routing, results) = try await bulk(model, filter, request.shards) { shard in
-            var parameters: [ShardValue] = []
-            let assignments = sets.map { column, value in
-                parameters.append(value)
-                return "\(SQLDialect.quote(column)) = \(shard.dialect.placeholder(parameters.count))"
-            }.joined(separator: ", ")
-            var sql = "UPDATE \(SQLDialect.quote(model.table)) SET \(assignments)"
-            if let filter { sql += " WHERE " + shard.dialect.whereClause(filter, model: model, parameters: &parameters) }
-            return (sql, parameters)
+        let (routing, results) = try await bulk(model, filter, request.shards) { shard, returningKeys in
+            shard.dialect.updateWhere(model, set: changes, where: filter, returningKeys: returningKeys)
         }
         // The changed objects this session holds get the new values, under their own shard.
-        let changed = changes.map { change in (model.columns.firstIndex { $0.name == change.column }!, change.value) }
+        let changed = changes.map { change in (model.position(of: change.column), change.value) }
         for (shard, result) in zip(routing.shards, results) {
             for key in result.keys {
                 let identity = IdentityKey(model: model.name, primaryKey: key, token: shard)
@@ -36,11 +28,8 @@ extension Session {
     /// leave the identity map under their own shard's token only.
     func deleteWhere(_ request: FilterRequest) async throws -> JSONObject {
         let (model, filter) = (request.model, request.filter)
-        let (routing, results) = try await bulk(model, filter, request.shards) { shard in
-            var parameters: [ShardValue] = []
-            var sql = "DELETE FROM \(SQLDialect.quote(model.table))"
-            if let filter { sql += " WHERE " + shard.dialect.whereClause(filter, model: model, parameters: &parameters) }
-            return (sql, parameters)
+        let (routing, results) = try await bulk(model, filter, request.shards) { shard, returningKeys in
+            shard.dialect.deleteWhere(model, where: filter, returningKeys: returningKeys)
         }
         for (shard, result) in zip(routing.shards, results) {
             for key in result.keys { identityMap.remove(IdentityKey(model: model.name, primaryKey: key, token: shard)) }
@@ -55,23 +44,21 @@ extension Session {
         var keys: [[ShardValue]]
     }
 
-    /// Runs a bulk statement on each routed shard in one write scope (all or nothing).
+    /// Runs a bulk statement on each routed shard in one write scope (all or nothing); the
+    /// statement returns the matched keys when asked to (`returningKeys`).
     private func bulk(
         _ model: Model, _ filter: Expression?, _ explicit: [String]?,
-        _ statement: @escaping @Sendable (Shard) -> (String, [ShardValue])
+        _ statement: @escaping @Sendable (_ shard: Shard, _ returningKeys: Bool) -> Statement
     ) async throws -> (Routing, [BulkResult]) {
         let routing = try route(model, filter, explicit)
         let shards = try routing.shards.map { name throws(ShardError) in try shard(named: name) }
         guard !shards.isEmpty else { return (routing, []) }
         let held = Set(identityMap.keys(model: model.name).map(\.token))
-        let keyTypes = model.primaryKeyColumns.map(\.type)
-        let keyList = model.primaryKey.map(SQLDialect.quote).joined(separator: ", ")
         let results = try await writeEach(shards.map { shard in
             let returning = held.contains(shard.name)
-            let (sql, parameters) = statement(shard)
-            let full = returning ? sql + " RETURNING \(keyList)" : sql
+            let statement = statement(shard, returning)
             return (shard, { @Sendable connection -> BulkResult in
-                let result = try connection.run(Statement(full, parameters, resultTypes: returning ? keyTypes : nil))
+                let result = try connection.run(statement)
                 return BulkResult(count: returning ? result.rows.count : result.rowsAffected, keys: result.rows)
             })
         })

@@ -30,11 +30,13 @@ extension Session {
         case .toMany: (parentColumn, otherColumn) = (model.primaryKey[0], relationship.foreignKey)
         case .toOne: (parentColumn, otherColumn) = (relationship.foreignKey, other.primaryKey[0])
         }
-        let parentIndex = model.columns.firstIndex { $0.name == parentColumn }!
-        let otherIndex = other.columns.firstIndex { $0.name == otherColumn }!
+        let parentIndex = model.position(of: parentColumn)
+        let otherIndex = other.position(of: otherColumn)
+        // Each link once per shard, in the parents' order.
         var linksByShard: [String: [ShardValue]] = [:]
+        var seen: Set<ShardTokenLink> = []
         for parent in parents where parent.row[parentIndex] != .null {
-            if !(linksByShard[parent.shard]?.contains(parent.row[parentIndex]) ?? false) {
+            if seen.insert(ShardTokenLink(shard: parent.shard, link: parent.row[parentIndex])).inserted {
                 linksByShard[parent.shard, default: []].append(parent.row[parentIndex])
             }
         }
@@ -44,15 +46,8 @@ extension Session {
         let linksToLoad = linksByShard
         let found = try await readEach(shards, inline: true) { shard, connection -> [[ShardValue]] in
             var rows: [[ShardValue]] = []
-            // In chunks, well below every backend's limit of bound parameters.
-            let links = linksToLoad[shard.name] ?? []
-            for start in stride(from: 0, to: links.count, by: 1000) {
-                let chunk = Array(links[start..<min(start + 1000, links.count)])
-                let markers = (1...chunk.count).map(shard.dialect.sequentialPlaceholder).joined(separator: ", ")
-                let sql = shard.dialect.selectAll(other) + " WHERE \(SQLDialect.quote(otherColumn)) IN (\(markers))"
-                    + " ORDER BY " + shard.dialect.orderByClause(other.primaryKey.map { SortKey(column: $0) })
-                    + " LIMIT \(maxRows + 1)"
-                rows += try connection.run(Statement(sql, chunk, resultTypes: other.columns.map(\.type))).rows
+            for statement in shard.dialect.selectIn(other, column: otherColumn, linksToLoad[shard.name] ?? [], limit: maxRows + 1) {
+                rows += try connection.run(statement).rows
                 if rows.count > maxRows { break }
             }
             return rows
@@ -73,4 +68,10 @@ extension Session {
             }
         }
     }
+}
+
+/// A link value of an eager load on one shard.
+private struct ShardTokenLink: Hashable {
+    var shard: String
+    var link: ShardValue
 }

@@ -52,12 +52,7 @@ extension Session {
         let shards = try routing.shards.map { name throws(ShardError) in try shard(named: name) }
         let tiebreak = model.primaryKey.filter { key in !order.contains { $0.column == key } }.map { SortKey(column: $0) }
         let perShardRows = try await readEach(shards, inline: true) { shard, connection in
-            var parameters: [ShardValue] = []
-            var sql = shard.dialect.selectAll(model)
-            if let filter { sql += " WHERE " + shard.dialect.whereClause(filter, model: model, parameters: &parameters) }
-            sql += " ORDER BY " + shard.dialect.orderByClause(order + tiebreak)
-            sql += " LIMIT \(perShard)"
-            return try connection.run(Statement(sql, parameters, resultTypes: model.columns.map(\.type))).rows
+            try connection.run(shard.dialect.select(model, where: filter, orderBy: order + tiebreak, limit: perShard)).rows
         }
 
         // The shard's position rides along as a last column, to name each row's token.
@@ -66,7 +61,7 @@ extension Session {
         if order.isEmpty {
             merged = Array(tagged.joined().dropFirst(offset).prefix(needed))
         } else {
-            let keys = order.map { key in MergeKey(column: model.columns.firstIndex { $0.name == key.column }!, descending: key.descending) }
+            let keys = order.map { key in MergeKey(column: model.position(of: key.column), descending: key.descending) }
             merged = Array(OrderedMerge(tagged, keys: keys, offset: offset, limit: needed))
         }
         if merged.count > maxRows {
@@ -87,10 +82,7 @@ extension Session {
         // A bare count(*) is one step of SQLite's machine, which its progress handler cannot
         // stop at the inline budget, and it walks a whole index: it goes to the queues.
         let counts = try await readEach(shards, inline: filter != nil) { shard, connection -> Int64 in
-            var parameters: [ShardValue] = []
-            var sql = "SELECT count(*) FROM \(SQLDialect.quote(model.table))"
-            if let filter { sql += " WHERE " + shard.dialect.whereClause(filter, model: model, parameters: &parameters) }
-            guard case .int(let n) = try connection.run(Statement(sql, parameters, resultTypes: [.int])).rows.first?.first else { return 0 }
+            guard case .int(let n) = try connection.run(shard.dialect.count(model, where: filter)).rows.first?.first else { return 0 }
             return n
         }
         let perShard = JSONObject(zip(routing.shards, counts).map { ($0, .int($1)) })
@@ -141,17 +133,15 @@ extension Session {
         let shard = try shard(named: key.token)
         switch relationship.kind {
         case .toOne:
-            let value = row[model.columns.firstIndex { $0.name == relationship.foreignKey }!]
+            let value = row[model.position(of: relationship.foreignKey)]
             guard value != .null else { return JSONObject([("object", .null)]) }
             let statement = shard.pointSelects.statement(other, [value])
             let related = try await read(on: shard) { try $0.run(statement).rows.first }
             return JSONObject([("object", related.map { remember($0, of: other, on: key.token) } ?? .null)])
         case .toMany:
             let maxRows = configuration.server.maxResultRows
-            let parameters = [key.primaryKey[0]]
-            let sql = shard.dialect.selectAll(other) + " WHERE \(SQLDialect.quote(relationship.foreignKey)) = \(shard.dialect.placeholder(1))"
-                + " ORDER BY " + shard.dialect.orderByClause(other.primaryKey.map { SortKey(column: $0) }) + " LIMIT \(maxRows + 1)"
-            let statement = Statement(sql, parameters, resultTypes: other.columns.map(\.type))
+            let statement = shard.dialect.select(other, where: .compare(.equal, column: relationship.foreignKey, key.primaryKey[0]),
+                                                 orderBy: other.primaryKey.map { SortKey(column: $0) }, limit: maxRows + 1)
             let rows = try await read(on: shard) { try $0.run(statement).rows }
             if rows.count > maxRows {
                 throw ShardError(.resultTooLarge, "\(key.messageText) has more than \(maxRows) \(name) (max_result_rows); use query with a where and a limit")

@@ -15,7 +15,7 @@ extension Session {
 
     /// The row's primary key values, from its values in the model's column order.
     func key(of row: [ShardValue], model: Model) -> [ShardValue] {
-        model.primaryKey.map { name in row[model.columns.firstIndex { $0.name == name }!] }
+        model.primaryKeyPositions.map { row[$0] }
     }
 
     /// Puts a row in the identity map and returns it as a protocol object.
@@ -54,7 +54,7 @@ extension Session {
         // Leases are picked here, on the session's task. The reads that hop start first, so
         // that they run while the inline ones run here.
         let leases = shards.map { transaction?.lease(for: $0) }
-        let inlined = shards.indices.map { deadline != nil && leases[$0] == nil && shards[$0].dialect.backend == .sqlite }
+        let inlined = shards.indices.map { deadline != nil && leases[$0] == nil && shards[$0].readsInline }
         var tasks: [Int: Task<T, Error>] = [:]
         func hop(_ index: Int) {
             let shard = shards[index], lease = leases[index]

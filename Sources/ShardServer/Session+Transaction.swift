@@ -91,9 +91,8 @@ extension Session {
     }
 
     /// Runs a read on a shard: through the transaction's connection when the transaction
-    /// holds that shard (so it sees its own writes), else in autocommit. On PostgreSQL a
-    /// read inside a transaction runs in a savepoint, so that its failure cannot abort the
-    /// transaction.
+    /// holds that shard (so it sees its own writes, and its failure leaves the transaction
+    /// usable: `ConnectionLease.read`), else in autocommit.
     func read<T: Sendable>(on shard: Shard, _ body: @escaping @Sendable (any ShardConnection) throws -> T) async throws -> T {
         try await Session.read(on: shard, lease: transaction?.lease(for: shard), body)
     }
@@ -105,18 +104,7 @@ extension Session {
         _ body: @escaping @Sendable (any ShardConnection) throws -> T
     ) async throws -> T {
         guard let lease else { return try await shard.withConnection(inlineUntil: deadline, body) }
-        guard shard.dialect.backend == .postgres else { return try await lease.run(body) }
-        return try await lease.run { connection in
-            try connection.savepoint(WriteScope.savepoint)
-            do {
-                let result = try body(connection)
-                try connection.releaseSavepoint(WriteScope.savepoint)
-                return result
-            } catch {
-                WriteScope.undo(connection, began: false)
-                throw error
-            }
-        }
+        return try await lease.read(body)
     }
 
     // MARK: - begin / commit / rollback

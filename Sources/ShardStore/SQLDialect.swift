@@ -36,6 +36,20 @@ package struct SQLDialect: Sendable, Hashable {
         }
     }
 
+    /// Whether a failed statement aborts the whole open transaction (PostgreSQL), so that a
+    /// statement that may fail inside one runs in a savepoint of its own.
+    package var failedStatementAbortsTransaction: Bool {
+        backend == .postgres
+    }
+
+    /// Whether reads may run on a borrower's thread within a time bound
+    /// (`Shard.readInline`): SQLite, where a read outside a transaction rarely meets a lock
+    /// in WAL mode and is stopped by the progress handler at the bound. libpq calls block
+    /// on the network, so PostgreSQL reads always run on their connection's queue.
+    package var readsInline: Bool {
+        backend == .sqlite
+    }
+
     /// Writers take SQLite's lock up front: a deferred transaction that later writes can fail
     /// with SQLITE_BUSY_SNAPSHOT, which no busy timeout cures.
     package var beginTransaction: String {

@@ -24,6 +24,9 @@ package final class Shard: Sendable {
 
     package var name: String { spec.name }
 
+    /// Whether reads may run on the caller's thread (`readInline`), a property of the backend.
+    package var readsInline: Bool { dialect.readsInline }
+
     /// How long a caller waits for a connection when all are lent; nil: as long as it takes.
     private let acquireTimeout: Duration?
     /// When a connection was last asked for (uptime nanoseconds), and the value it had when
@@ -68,7 +71,7 @@ package final class Shard: Sendable {
     package func readInline<T>(
         until deadline: UInt64, _ body: (any ShardConnection) throws -> T
     ) async throws -> T? {
-        guard dialect.backend == .sqlite, DispatchTime.now().uptimeNanoseconds < deadline else { return nil }
+        guard readsInline, DispatchTime.now().uptimeNanoseconds < deadline else { return nil }
         let slot = try await acquire()
         // The pool lent the connection to this caller alone: using it here is as exclusive
         // as using it on its queue.
@@ -94,7 +97,7 @@ package final class Shard: Sendable {
     /// probe); the pool keeps the connection.
     package func probeIfDue() async {
         guard health.probeDue else { return }
-        _ = try? await withConnection { connection in try connection.uncounted.run(Statement("SELECT 1")) }
+        _ = try? await withConnection { connection in try connection.uncounted.run(SQLDialect.probe) }
     }
 
     /// When the pool has lent nothing for `quiet`, and not since the last release: frees the
@@ -337,6 +340,28 @@ package final class ConnectionLease: Sendable {
         }
         return try await slot.run(body)
     }
+
+    /// Runs a read on the leased connection, inside its open transaction. Where a failed
+    /// statement would abort the whole transaction, the read runs in a savepoint, so that
+    /// its failure leaves the transaction usable.
+    package func read<T: Sendable>(_ body: @escaping @Sendable (any ShardConnection) throws -> T) async throws -> T {
+        guard shard.dialect.failedStatementAbortsTransaction else { return try await run(body) }
+        return try await run { connection in
+            try connection.savepoint(ConnectionLease.readSavepoint)
+            do {
+                let result = try body(connection)
+                try connection.releaseSavepoint(ConnectionLease.readSavepoint)
+                return result
+            } catch {
+                try? connection.rollbackToSavepoint(ConnectionLease.readSavepoint)
+                try? connection.releaseSavepoint(ConnectionLease.readSavepoint)
+                throw error
+            }
+        }
+    }
+
+    /// The savepoint of a read inside a transaction.
+    static let readSavepoint = "shardd_request"
 
     /// Returns the connection to the pool (rolling back a transaction left open), and
     /// returns once it is back. Later calls do nothing.

@@ -59,7 +59,7 @@ package final class ShardSet: Sendable {
                     var failure: BackendError?
                     do {
                         try await shard.withConnection { connection in
-                            _ = try connection.run(Statement("SELECT 1"))
+                            _ = try connection.run(SQLDialect.probe)
                             if createTables {
                                 // One statement at a time in autocommit, so that a concurrent
                                 // creator (another daemon) only costs the statement it raced on.

@@ -1,0 +1,61 @@
+import ShardCore
+import ShardProtocol
+import Testing
+@testable import ShardStore
+
+/// The statements the dialect renders for the session's ops, as text, on both backends:
+/// the session holds no SQL of its own. (What they return is tested against real shards by
+/// the end-to-end suites.)
+@Suite struct SQLDialectQueryTests {
+    static let model = Model(
+        name: "Report", table: "weather_reports",
+        columns: [Column(name: "id", type: .int, nullable: false), Column(name: "location_id", type: .int), Column(name: "temperature", type: .real)],
+        primaryKey: ["id"], id: .shardLocal, shardBy: nil
+    )
+
+    @Test func selectsAndCounts() {
+        let hot = Expression.compare(.greater, column: "temperature", .real(80))
+        let select = SQLDialect.sqlite.select(Self.model, where: hot, orderBy: [SortKey(column: "temperature", descending: true), SortKey(column: "id")], limit: 11)
+        #expect(select.sql == #"SELECT "id", "location_id", "temperature" FROM "weather_reports" WHERE "temperature" > ?1 ORDER BY "temperature" DESC NULLS LAST, "id" ASC NULLS FIRST LIMIT 11"#)
+        #expect(select.params == [.real(80)] && select.resultTypes == [.int, .int, .real])
+        #expect(SQLDialect.postgres.select(Self.model, where: nil, orderBy: [], limit: 1).sql == #"SELECT "id", "location_id", "temperature" FROM "weather_reports" LIMIT 1"#)
+        let count = SQLDialect.postgres.count(Self.model, where: hot)
+        #expect(count.sql == #"SELECT count(*) FROM "weather_reports" WHERE "temperature" > $1"# && count.resultTypes == [.int])
+        #expect(SQLDialect.sqlite.count(Self.model, where: nil).sql == #"SELECT count(*) FROM "weather_reports""#)
+    }
+
+    @Test func bulkWritesReturnKeysWhenAsked() {
+        let one = Expression.compare(.equal, column: "location_id", .int(1))
+        let update = SQLDialect.postgres.updateWhere(Self.model, set: [("temperature", .real(1))], where: one, returningKeys: true)
+        #expect(update.sql == #"UPDATE "weather_reports" SET "temperature" = $1 WHERE "location_id" = $2 RETURNING "id""#)
+        #expect(update.params == [.real(1), .int(1)] && update.resultTypes == [.int])
+        let quiet = SQLDialect.sqlite.updateWhere(Self.model, set: [("temperature", .null)], where: nil, returningKeys: false)
+        #expect(quiet.sql == #"UPDATE "weather_reports" SET "temperature" = ?1"# && quiet.resultTypes == nil)
+        #expect(SQLDialect.sqlite.deleteWhere(Self.model, where: one, returningKeys: false).sql == #"DELETE FROM "weather_reports" WHERE "location_id" = ?1"#)
+        #expect(SQLDialect.postgres.deleteWhere(Self.model, where: nil, returningKeys: true).sql == #"DELETE FROM "weather_reports" RETURNING "id""#)
+    }
+
+    @Test func inListsComeInChunks() {
+        let links = (1...2500).map { ShardValue.int(Int64($0)) }
+        let related = SQLDialect.sqlite.selectIn(Self.model, column: "location_id", links, limit: 10001)
+        #expect(related.map(\.params.count) == [1000, 1000, 500])
+        #expect(related[2].sql == #"SELECT "id", "location_id", "temperature" FROM "weather_reports" WHERE "location_id" IN (?, "#
+            + Array(repeating: "?", count: 499).joined(separator: ", ") + #") ORDER BY "id" ASC NULLS FIRST LIMIT 10001"#)
+        #expect(related.flatMap(\.params) == links)
+        let keys = SQLDialect.postgres.keysIn(Self.model, [.int(4), .int(9)])
+        #expect(keys.count == 1 && keys[0].sql == #"SELECT "id" FROM "weather_reports" WHERE "id" IN ($1, $2)"# && keys[0].resultTypes == [.int])
+        #expect(SQLDialect.sqlite.keysIn(Self.model, []).isEmpty)
+    }
+
+    @Test func backendDifferencesAreCapabilities() {
+        #expect(SQLDialect.postgres.failedStatementAbortsTransaction && !SQLDialect.sqlite.failedStatementAbortsTransaction)
+        #expect(SQLDialect.sqlite.readsInline && !SQLDialect.postgres.readsInline)
+    }
+
+    @Test func columnPositionsAreFoundOnce() {
+        var model = Self.model
+        #expect(model.position(of: "temperature") == 2 && model.primaryKeyPositions == [0] && model.column(named: "nope") == nil)
+        model.columns.insert(Column(name: "x", type: .text), at: 0)
+        #expect(model.position(of: "temperature") == 3 && model.primaryKeyPositions == [1], "kept true when the columns change")
+    }
+}
