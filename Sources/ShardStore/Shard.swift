@@ -33,6 +33,8 @@ package final class Shard: Sendable {
     /// the idle connections last released their memory.
     private let lastUse = Atomic<UInt64>(0)
     private let releasedAt = Atomic<UInt64>(UInt64.max)
+    /// Waiters' timers still running (for tests: a served waiter's timer stops at once).
+    private let runningTimers = Atomic<Int>(0)
 
     package init(spec: ShardSpec, dialect: SQLDialect, acquireTimeoutMs: Int? = nil, factory: @escaping ConnectionFactory) {
         self.spec = spec
@@ -40,7 +42,7 @@ package final class Shard: Sendable {
         self.pointSelects = PointSelectCache(dialect: dialect)
         self.factory = factory
         self.acquireTimeout = acquireTimeoutMs.map { .milliseconds($0) }
-        self.pool = Mutex(PoolState())
+        self.pool = Mutex(PoolState(machine: PoolStateMachine(size: spec.poolSize)))
     }
 
     /// Lends a pooled connection to `body` for one call, then returns it to the pool.
@@ -88,9 +90,14 @@ package final class Shard: Sendable {
         ConnectionLease(shard: self, slot: try await acquire())
     }
 
+    /// Borrowers waiting for a connection, and their timers still running.
+    package var waiting: (borrowers: Int, timers: Int) {
+        (pool.withLock { $0.machine.waiting.count }, runningTimers.load(ordering: .relaxed))
+    }
+
     /// How many connections are open and how many of them are lent out.
     package var poolUse: (open: Int, inUse: Int) {
-        pool.withLock { ($0.open, $0.open - $0.idle.count) }
+        pool.withLock { ($0.machine.openCount, $0.machine.openCount - $0.machine.idleCount) }
     }
 
     /// Connects once, if the shard is down and its next probe is due (the health monitor's
@@ -107,11 +114,7 @@ package final class Shard: Sendable {
         let used = lastUse.load(ordering: .relaxed)
         guard used != releasedAt.load(ordering: .relaxed),
               DispatchTime.now().uptimeNanoseconds - used >= quiet.wholeNanoseconds else { return false }
-        let slots = pool.withLock { state -> [PooledConnection] in
-            guard state.waiters.isEmpty, !state.closed else { return [] }
-            defer { state.idle = [] }
-            return state.idle
-        }
+        let slots = pool.withLock { $0.machine.shrinkIdle() }
         for slot in slots {
             let (_, reusable) = await slot.runAndClean { $0.releaseMemory() }
             giveBack(slot, reusable: reusable)
@@ -122,17 +125,12 @@ package final class Shard: Sendable {
 
     /// Closes idle connections and refuses new work; lent connections close on release.
     package func close() {
-        let (idle, waiters) = pool.withLock { state -> ([PooledConnection], [Waiter]) in
-            state.closed = true
-            let idle = state.idle
-            let waiters = state.waiters
-            state.open -= idle.count
-            state.idle = []
-            state.waiters = []
-            return (idle, waiters)
+        let (idle, waiters) = pool.withLock { state -> ([PooledConnection], [Parked]) in
+            let (idle, waiters) = state.machine.close()
+            return (idle, waiters.compactMap { state.parked.removeValue(forKey: $0) })
         }
         for slot in idle { slot.close() }
-        for waiter in waiters { waiter.continuation.resume(throwing: closedError) }
+        for waiter in waiters { waiter.resume(throwing: closedError) }
     }
 
     private var closedError: BackendError {
@@ -141,90 +139,126 @@ package final class Shard: Sendable {
 
     // MARK: - Pool
 
+    /// The pool's decisions, and the borrowers parked on them.
     private struct PoolState {
-        var idle: [PooledConnection] = []
-        var open = 0
-        var waiters: [Waiter] = []
+        var machine: PoolStateMachine<PooledConnection>
         var nextWaiter = 0
-        var closed = false
+        var parked: [PoolStateMachine<PooledConnection>.WaiterID: Parked] = [:]
     }
 
-    private struct Waiter {
-        let id: Int
-        let continuation: CheckedContinuation<PooledConnection?, Error>
+    /// What a borrower is given: a connection, the task of opening one, or a second try.
+    private enum Grant {
+        case connection(PooledConnection)
+        case open
+        case retry
     }
 
-    private enum Acquisition {
-        case reuse(PooledConnection)
-        case create
-        case wait
-        case closed
+    /// A waiting borrower: its continuation, and the timer that fails it after `acquireTimeout`.
+    private struct Parked {
+        let continuation: CheckedContinuation<Grant, Error>
+        let timer: Task<Void, Never>?
+
+        func resume(_ grant: Grant) {
+            timer?.cancel()
+            continuation.resume(returning: grant)
+        }
+
+        func resume(throwing error: Error) {
+            timer?.cancel()
+            continuation.resume(throwing: error)
+        }
     }
 
     fileprivate func acquire() async throws -> PooledConnection {
         lastUse.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed)
         while true {
-            let step = pool.withLock { state -> Acquisition in
-                if state.closed { return .closed }
-                if let slot = state.idle.popLast() { return .reuse(slot) }
-                if state.open < spec.poolSize {
-                    state.open += 1
-                    return .create
-                }
-                return .wait
+            let waiter = pool.withLock { state in
+                state.nextWaiter += 1
+                return state.nextWaiter
             }
-            switch step {
-            case .closed:
-                throw closedError
-            case .reuse(let slot):
+            let grant = try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Grant, Error>) in
+                    let now = pool.withLock { state -> Result<Grant, Error>? in
+                        switch state.machine.lease(waiter) {
+                        case .use(let slot): return .success(.connection(slot))
+                        case .open: return .success(.open)
+                        case .fail: return .failure(closedError)
+                        case .wait:
+                            // Checked under the lock that `stopWaiting` takes: a cancellation
+                            // either comes before (seen here) or finds the waiter parked.
+                            if Task.isCancelled {
+                                _ = state.machine.stopWaiting(waiter)
+                                return .failure(CancellationError())
+                            }
+                            state.parked[waiter] = Parked(continuation: continuation, timer: timer(for: waiter))
+                            return nil
+                        }
+                    }
+                    if let now { continuation.resume(with: now) }
+                }
+            } onCancel: {
+                stopWaiting(waiter, failing: CancellationError())
+            }
+            switch grant {
+            case .connection(let slot):
                 return slot
-            case .create:
+            case .retry:
+                continue
+            case .open:
                 do {
                     if let refusal = health.refusal() { throw refusal }
                     let slot = try await open()
                     health.connected()
                     return slot
                 } catch {
-                    if let failure = error as? BackendError, failure.cause == .unreachable, health.refusal() == nil {
+                    let unreachable = (error as? BackendError)?.cause == .unreachable
+                    if let failure = error as? BackendError, unreachable, health.refusal() == nil {
                         health.connectFailed(failure)
                     }
-                    // A waiter may now open the connection this one could not.
-                    let waiter = pool.withLock { state -> Waiter? in
-                        state.open -= 1
-                        return state.waiters.isEmpty ? nil : state.waiters.removeFirst()
-                    }
-                    waiter?.continuation.resume(returning: nil)
+                    openFailed(shardDown: unreachable, waitersFailWith: health.refusal() ?? error)
                     throw error
                 }
-            case .wait:
-                // nil means "a place came free: try again".
-                let timeout = acquireTimeout
-                let handed = try await withCheckedThrowingContinuation { continuation in
-                    let waiting = pool.withLock { state -> Int? in
-                        if state.closed { return nil }
-                        if state.idle.isEmpty && state.open >= spec.poolSize {
-                            state.nextWaiter += 1
-                            state.waiters.append(Waiter(id: state.nextWaiter, continuation: continuation))
-                            return state.nextWaiter
-                        }
-                        return nil
-                    }
-                    guard let waiting else { return continuation.resume(returning: nil) }
-                    if let timeout {
-                        Task { [self] in
-                            try? await Task.sleep(for: timeout)
-                            let expired = pool.withLock { state -> Waiter? in
-                                guard let index = state.waiters.firstIndex(where: { $0.id == waiting }) else { return nil }
-                                return state.waiters.remove(at: index)
-                            }
-                            expired?.continuation.resume(throwing: BackendError(
-                                .timedOut, shard: name,
-                                "every connection to the shard stayed busy for \(timeout) (pool_size \(spec.poolSize), request_timeout_ms)"))
-                        }
-                    }
-                }
-                if let handed { return handed }
             }
+        }
+    }
+
+    /// Fails a waiter that is still waiting (its timer ran out, or its task was cancelled).
+    private func stopWaiting(_ waiter: Int, failing error: Error) {
+        let parked = pool.withLock { state -> Parked? in
+            guard state.machine.stopWaiting(waiter) else { return nil }
+            return state.parked.removeValue(forKey: waiter)
+        }
+        parked?.resume(throwing: error)
+    }
+
+    /// The timer of a parked waiter: cancelled when the waiter is served.
+    private func timer(for waiter: Int) -> Task<Void, Never>? {
+        guard let timeout = acquireTimeout else { return nil }
+        runningTimers.add(1, ordering: .relaxed)
+        return Task { [self] in
+            defer { runningTimers.subtract(1, ordering: .relaxed) }
+            try? await Task.sleep(for: timeout)
+            guard !Task.isCancelled else { return }
+            stopWaiting(waiter, failing: BackendError(
+                .timedOut, shard: name,
+                "every connection to the shard stayed busy for \(timeout) (pool_size \(spec.poolSize), request_timeout_ms)"))
+        }
+    }
+
+    /// A connection could not be opened: waiters retry, or fail at once when the shard is down.
+    private func openFailed(shardDown: Bool, waitersFailWith error: Error) {
+        let (action, parked) = pool.withLock { state -> (PoolStateMachine<PooledConnection>.OpenFailedAction, [Parked]) in
+            let action = state.machine.openFailed(shardDown: shardDown)
+            switch action {
+            case .none: return (action, [])
+            case .retry(let waiter): return (action, state.parked.removeValue(forKey: waiter).map { [$0] } ?? [])
+            case .fail(let waiters): return (action, waiters.compactMap { state.parked.removeValue(forKey: $0) })
+            }
+        }
+        switch action {
+        case .none: break
+        case .retry: parked.forEach { $0.resume(.retry) }
+        case .fail: parked.forEach { $0.resume(throwing: error) }
         }
     }
 
@@ -244,43 +278,31 @@ package final class Shard: Sendable {
         }
     }
 
-    /// Puts a connection back, or closes it when it is not `reusable`, and wakes a waiter.
+    /// Puts a connection back, or closes it when it is not `reusable`, and serves a waiter.
     fileprivate func giveBack(_ slot: PooledConnection, reusable: Bool) {
-        enum Next { case hand(Waiter), retry(Waiter?), keep }
-        var stale: [PooledConnection] = []
-        let next = pool.withLock { state -> Next in
-            if !reusable || state.closed {
-                state.open -= 1
-                // A connection lost its server: the idle ones most likely did too (a
-                // restart), so they go rather than fail the next callers one by one.
-                if !reusable {
-                    stale = state.idle
-                    state.open -= stale.count
-                    state.idle = []
-                }
-                return .retry(state.waiters.isEmpty ? nil : state.waiters.removeFirst())
+        let (action, waiter) = pool.withLock { state -> (PoolStateMachine<PooledConnection>.ReleaseAction, Parked?) in
+            let action = state.machine.release(slot, reusable: reusable)
+            switch action {
+            case .keep, .close(_, retry: nil): return (action, nil)
+            case .hand(_, let waiter), .close(_, retry: let waiter?): return (action, state.parked.removeValue(forKey: waiter))
             }
-            if !state.waiters.isEmpty { return .hand(state.waiters.removeFirst()) }
-            state.idle.append(slot)
-            return .keep
         }
-        for connection in stale { connection.close() }
-        switch next {
-        case .hand(let waiter):
-            waiter.continuation.resume(returning: slot)
-        case .retry(let waiter):
-            slot.close()
-            waiter?.continuation.resume(returning: nil)
+        switch action {
         case .keep:
             break
+        case .hand(let slot, _):
+            waiter?.resume(.connection(slot))
+        case .close(let slots, _):
+            for slot in slots { slot.close() }
+            waiter?.resume(.retry)
         }
     }
 }
 
 /// A connection and the serial queue it is used on.
 ///
-/// `@unchecked Sendable`: the connection is only touched on `queue`, by one holder at a time
-/// (the pool lends it to exactly one caller).
+/// `@unchecked Sendable`: the pool lends it to one borrower at a time, and only that borrower
+/// touches `connection`: on `queue`, or on its own thread (`Shard.readInline`).
 final class PooledConnection: @unchecked Sendable {
     let connection: any ShardConnection
     let queue: DispatchQueue
