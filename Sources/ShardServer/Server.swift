@@ -10,8 +10,6 @@ import ShardTransport
 /// graceful shutdown stops accepting, closes connections and removes the socket file.
 package final class Server: Service {
     private let context: ServerContext
-    /// How long a shard must go unused before its idle connections free their caches.
-    static let restAfter = Duration.seconds(1)
 
     package init(context: ServerContext) {
         self.context = context
@@ -51,21 +49,6 @@ package final class Server: Service {
             throw error
         }
         context.logger.info("listening on \(path)")
-        // Shards that went down are probed with backoff until they answer again; shards at
-        // rest give back their caches, and the allocator its free pages.
-        let shards = context.shards.shards
-        let monitor = Task {
-            while !Task.isCancelled {
-                var released = false
-                for shard in shards {
-                    await shard.probeIfDue()
-                    if await shard.releaseMemoryIfIdle(for: Server.restAfter) { released = true }
-                }
-                if released { AllocatorTrim.run() }
-                try? await Task.sleep(for: .milliseconds(250))
-            }
-        }
-        defer { monitor.cancel() }
         try? await gracefulShutdown()
         context.logger.info("shutting down: no new connections; finishing requests in flight")
         try? await channel.close().get()

@@ -4,7 +4,6 @@ import Logging
 import ShardCore
 import ShardProtocol
 import ServiceLifecycle
-import UnixSignals
 import ShardServer
 import ShardStore
 
@@ -77,16 +76,9 @@ struct Shardd: AsyncParsableCommand {
             throw ExitCode(1)
         }
         let server = Server(context: ServerContext(configuration: configuration, shards: shards, logger: logger))
-        let group = ServiceGroup(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        // Reloading shards.conf is a later feature; until then SIGHUP is noted, not fatal.
-        let hangups = await UnixSignalsSequence(trapping: .sighup)
-        let hangupLogger = logger
-        let hangupTask = Task {
-            for await _ in hangups {
-                hangupLogger.notice("SIGHUP received: reloading shards.conf is not supported yet; restart shardd to apply changes")
-            }
-        }
-        defer { hangupTask.cancel() }
+        // Shut down in reverse order: the server first (it finishes the sessions), then the rest.
+        let services: [any Service] = [ShardMonitor(shards: shards), await HangupListener(logger: logger), server]
+        let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         do {
             try await group.run()
         } catch {
