@@ -145,64 +145,89 @@ package enum ShardLocation: Sendable, Equatable {
 }
 
 /// `[models.NAME]`.
+///
+/// Immutable, and cheap to copy: every request carries its model, so the fields live in one
+/// shared storage object (a copy is one reference), with the column positions found once.
 package struct Model: Sendable, Equatable {
-    package var name: String
-    package var table: String
+    private final class Storage: Sendable {
+        let name: String
+        let table: String
+        let columns: [Column]
+        let primaryKey: [String]
+        let id: IdStrategy
+        let sequenceShard: String?
+        let shardBy: ShardBy?
+        let relationships: [Relationship]
+        let positions: [String: Int]
+        let primaryKeyPositions: [Int]
+        let primaryKeyColumns: [Column]
+
+        init(name: String, table: String, columns: [Column], primaryKey: [String], id: IdStrategy,
+             sequenceShard: String?, shardBy: ShardBy?, relationships: [Relationship]) {
+            self.name = name
+            self.table = table
+            self.columns = columns
+            self.primaryKey = primaryKey
+            self.id = id
+            self.sequenceShard = sequenceShard
+            self.shardBy = shardBy
+            self.relationships = relationships
+            let positions = Dictionary(columns.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
+            self.positions = positions
+            self.primaryKeyPositions = primaryKey.compactMap { positions[$0] }
+            self.primaryKeyColumns = primaryKey.compactMap { positions[$0].map { columns[$0] } }
+        }
+    }
+
+    private let storage: Storage
+
+    package var name: String { storage.name }
+    package var table: String { storage.table }
     /// Columns in file order.
-    package var columns: [Column] { didSet { indexColumns() } }
-    package var primaryKey: [String] { didSet { indexColumns() } }
-    package var id: IdStrategy
+    package var columns: [Column] { storage.columns }
+    package var primaryKey: [String] { storage.primaryKey }
+    package var id: IdStrategy { storage.id }
     /// With `id = "sequence"`: the shard that keeps the counter instead of `state_dir`.
-    package var sequenceShard: String?
+    package var sequenceShard: String? { storage.sequenceShard }
     /// nil: rows are placed only by an explicit `shard`, and queries go to every shard.
-    package var shardBy: ShardBy?
+    package var shardBy: ShardBy? { storage.shardBy }
     /// Relationships in file order.
-    package var relationships: [Relationship]
+    package var relationships: [Relationship] { storage.relationships }
+    /// Each column's position in a row (the model's column order).
+    package var positions: [String: Int] { storage.positions }
+    /// The primary-key columns' positions in a row, in key order.
+    package var primaryKeyPositions: [Int] { storage.primaryKeyPositions }
+    /// The primary key columns, in key order.
+    package var primaryKeyColumns: [Column] { storage.primaryKeyColumns }
 
     package init(
         name: String, table: String, columns: [Column], primaryKey: [String], id: IdStrategy,
         sequenceShard: String? = nil, shardBy: ShardBy?, relationships: [Relationship] = []
     ) {
-        self.name = name
-        self.table = table
-        self.columns = columns
-        self.primaryKey = primaryKey
-        self.id = id
-        self.sequenceShard = sequenceShard
-        self.shardBy = shardBy
-        self.relationships = relationships
-        indexColumns()
+        storage = Storage(name: name, table: table, columns: columns, primaryKey: primaryKey, id: id,
+                          sequenceShard: sequenceShard, shardBy: shardBy, relationships: relationships)
     }
 
-    /// Each column's position in a row (the model's column order), found once rather than
-    /// per row.
-    package private(set) var positions: [String: Int] = [:]
-    /// The primary-key columns' positions in a row, in key order.
-    package private(set) var primaryKeyPositions: [Int] = []
-
-    private mutating func indexColumns() {
-        positions = Dictionary(columns.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
-        primaryKeyPositions = primaryKey.compactMap { positions[$0] }
+    package static func == (lhs: Model, rhs: Model) -> Bool {
+        lhs.storage === rhs.storage
+            || (lhs.name == rhs.name && lhs.table == rhs.table && lhs.columns == rhs.columns && lhs.primaryKey == rhs.primaryKey
+                && lhs.id == rhs.id && lhs.sequenceShard == rhs.sequenceShard && lhs.shardBy == rhs.shardBy
+                && lhs.relationships == rhs.relationships)
     }
 
     package func column(named name: String) -> Column? {
-        positions[name].map { columns[$0] }
+        storage.positions[name].map { storage.columns[$0] }
     }
 
     /// The position of `name` in a row; the name must be a column (checked when the request
     /// or the configuration was read).
     package func position(of name: String) -> Int {
-        guard let position = positions[name] else { preconditionFailure("\(self.name) has no column \(name)") }
+        guard let position = storage.positions[name] else { preconditionFailure("\(self.name) has no column \(name)") }
         return position
     }
 
     package func relationship(named name: String) -> Relationship? {
         relationships.first { $0.name == name }
-    }
-
-    /// The primary key columns, in key order.
-    package var primaryKeyColumns: [Column] {
-        primaryKey.compactMap { column(named: $0) }
     }
 }
 

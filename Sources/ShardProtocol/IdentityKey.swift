@@ -20,6 +20,21 @@ public struct IdentityKey: Sendable, Hashable, CustomStringConvertible {
     /// The shard the row lives on (the token).
     public var shard: String { token }
 
+    /// Equal when model, primary key and token are. Inlinable, with `hash(into:)`, because
+    /// the daemon's identity maps (another module) compare and hash keys on every request.
+    @inlinable
+    public static func == (lhs: IdentityKey, rhs: IdentityKey) -> Bool {
+        lhs.primaryKey == rhs.primaryKey && lhs.token == rhs.token && lhs.model == rhs.model
+    }
+
+    /// Hashes model, primary key and token.
+    @inlinable
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(model)
+        hasher.combine(primaryKey)
+        hasher.combine(token)
+    }
+
     /// The key as a request sends it: `["Report",[1],"asia"]` (`null` when a value cannot be sent).
     public var json: JSONValue { (try? requestJSON()) ?? .null }
 

@@ -135,6 +135,9 @@ extension ShardValue: Comparable {
     ///
     /// Values of different types only meet when a caller mixes columns; they order by type
     /// so that the order stays total.
+    // Inlinable, like `==` and `hash(into:)`: the daemon's merges and identity maps (other
+    // modules) call them per row, and a call across modules copies the value each time.
+    @inlinable
     public static func < (lhs: ShardValue, rhs: ShardValue) -> Bool {
         switch (lhs, rhs) {
         case (.null, .null): return false
@@ -151,7 +154,8 @@ extension ShardValue: Comparable {
         }
     }
 
-    private var typeRank: Int {
+    @usableFromInline
+    var typeRank: Int {
         switch self {
         case .null: 0
         case .bool: 1
@@ -165,6 +169,7 @@ extension ShardValue: Comparable {
 extension ShardValue: Hashable {
     /// Text is equal only when its UTF-8 bytes are (Swift's `String ==` would equate
     /// canonically equivalent strings, which the databases keep apart).
+    @inlinable
     public static func == (lhs: ShardValue, rhs: ShardValue) -> Bool {
         switch (lhs, rhs) {
         case (.null, .null): true
@@ -178,6 +183,7 @@ extension ShardValue: Hashable {
     }
 
     /// Hashes the case and the value (text by its UTF-8 bytes).
+    @inlinable
     public func hash(into hasher: inout Hasher) {
         switch self {
         case .null: hasher.combine(0)

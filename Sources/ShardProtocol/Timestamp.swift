@@ -18,7 +18,20 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     /// 9999-12-31T23:59:59.999999Z.
     public static let latest = Timestamp(rfc3339Unchecked: 9999, 12, 31, 23, 59, 59, 999_999)
 
+    /// Equal when the microseconds are.
+    @inlinable
+    public static func == (lhs: Timestamp, rhs: Timestamp) -> Bool {
+        lhs.microseconds == rhs.microseconds
+    }
+
+    /// Hashes the microseconds.
+    @inlinable
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(microseconds)
+    }
+
     /// Earlier instants first.
+    @inlinable
     public static func < (lhs: Timestamp, rhs: Timestamp) -> Bool {
         lhs.microseconds < rhs.microseconds
     }

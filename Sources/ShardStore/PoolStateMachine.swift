@@ -42,14 +42,21 @@ package struct PoolStateMachine<Connection> {
 
     /// A borrower asks for a connection.
     package mutating func lease(_ waiter: WaiterID) -> LeaseAction {
+        if let action = leaseWithoutWaiting() { return action }
+        waiters.append(waiter)
+        return .wait
+    }
+
+    /// A borrower asks for a connection it need not wait for: nil (and nobody queued) when it
+    /// would have to wait. The common case costs the borrower no waiter and no suspension.
+    package mutating func leaseWithoutWaiting() -> LeaseAction? {
         if closed { return .fail }
         if let connection = idle.popLast() { return .use(connection) }
         if open < size {
             open += 1
             return .open
         }
-        waiters.append(waiter)
-        return .wait
+        return nil
     }
 
     package enum ReleaseAction {

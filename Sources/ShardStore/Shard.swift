@@ -172,32 +172,12 @@ package final class Shard: Sendable {
     fileprivate func acquire() async throws -> PooledConnection {
         lastUse.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed)
         while true {
-            let waiter = pool.withLock { state in
-                state.nextWaiter += 1
-                return state.nextWaiter
-            }
-            let grant = try await withTaskCancellationHandler {
-                try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Grant, Error>) in
-                    let now = pool.withLock { state -> Result<Grant, Error>? in
-                        switch state.machine.lease(waiter) {
-                        case .use(let slot): return .success(.connection(slot))
-                        case .open: return .success(.open)
-                        case .fail: return .failure(closedError)
-                        case .wait:
-                            // Checked under the lock that `stopWaiting` takes: a cancellation
-                            // either comes before (seen here) or finds the waiter parked.
-                            if Task.isCancelled {
-                                _ = state.machine.stopWaiting(waiter)
-                                return .failure(CancellationError())
-                            }
-                            state.parked[waiter] = Parked(continuation: continuation, timer: timer(for: waiter))
-                            return nil
-                        }
-                    }
-                    if let now { continuation.resume(with: now) }
-                }
-            } onCancel: {
-                stopWaiting(waiter, failing: CancellationError())
+            let grant: Grant
+            switch pool.withLock({ $0.machine.leaseWithoutWaiting() }) {
+            case .use(let slot)?: return slot
+            case .open?: grant = .open
+            case .fail?: throw closedError
+            case .wait?, nil: grant = try await waitForConnection()
             }
             switch grant {
             case .connection(let slot):
@@ -219,6 +199,38 @@ package final class Shard: Sendable {
                     throw error
                 }
             }
+        }
+    }
+
+    /// The slow path of `acquire`: every connection is lent, so the borrower is parked until a
+    /// connection, a retry, its timer or its task's cancellation resumes it.
+    private func waitForConnection() async throws -> Grant {
+        let waiter = pool.withLock { state in
+            state.nextWaiter += 1
+            return state.nextWaiter
+        }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Grant, Error>) in
+                let now = pool.withLock { state -> Result<Grant, Error>? in
+                    switch state.machine.lease(waiter) {
+                    case .use(let slot): return .success(.connection(slot))
+                    case .open: return .success(.open)
+                    case .fail: return .failure(closedError)
+                    case .wait:
+                        // Checked under the lock that `stopWaiting` takes: a cancellation
+                        // either comes before (seen here) or finds the waiter parked.
+                        if Task.isCancelled {
+                            _ = state.machine.stopWaiting(waiter)
+                            return .failure(CancellationError())
+                        }
+                        state.parked[waiter] = Parked(continuation: continuation, timer: timer(for: waiter))
+                        return nil
+                    }
+                }
+                if let now { continuation.resume(with: now) }
+            }
+        } onCancel: {
+            stopWaiting(waiter, failing: CancellationError())
         }
     }
 

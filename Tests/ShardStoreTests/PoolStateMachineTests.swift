@@ -98,3 +98,15 @@ import Testing
         #expect(pool.openCount == 1)
     }
 }
+
+extension PoolStateMachineTests {
+    @Test func aBorrowerThatNeedNotWaitIsNeverQueued() {
+        var pool = Pool(size: 1)
+        guard case .open? = pool.leaseWithoutWaiting() else { Issue.record("expected open"); return }
+        #expect(pool.leaseWithoutWaiting() == nil, "full: it would wait")
+        #expect(pool.waiting.isEmpty, "and nobody was queued")
+        guard case .keep = pool.release(1, reusable: true), case .use(1)? = pool.leaseWithoutWaiting() else { Issue.record("expected the idle one"); return }
+        _ = pool.close()
+        guard case .fail? = pool.leaseWithoutWaiting() else { Issue.record("expected fail"); return }
+    }
+}

@@ -53,9 +53,12 @@ import Testing
     }
 
     @Test func columnPositionsAreFoundOnce() {
-        var model = Self.model
+        let model = Self.model
         #expect(model.position(of: "temperature") == 2 && model.primaryKeyPositions == [0] && model.column(named: "nope") == nil)
-        model.columns.insert(Column(name: "x", type: .text), at: 0)
-        #expect(model.position(of: "temperature") == 3 && model.primaryKeyPositions == [1], "kept true when the columns change")
+        #expect(model.primaryKeyColumns == [Column(name: "id", type: .int, nullable: false)])
+        let wider = Model(name: "Report", table: "weather_reports", columns: [Column(name: "x", type: .text)] + model.columns,
+                          primaryKey: ["id"], id: .shardLocal, shardBy: nil)
+        #expect(wider.position(of: "temperature") == 3 && wider.primaryKeyPositions == [1])
+        #expect(wider != model && model == Self.model)
     }
 }
