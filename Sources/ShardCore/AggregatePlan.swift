@@ -134,7 +134,7 @@ package struct AggregatePlan: Sendable {
     private static func column(_ name: String, of model: Model) throws(ShardError) -> Column {
         guard let column = model.column(named: name) else {
             throw ShardError(.unknownColumn, "\(model.name) has no column \"\(name)\" (columns: \(model.columns.map(\.name).joined(separator: ", ")))",
-                               details: [("column", .string(name))])
+                             details: [("column", .string(name))])
         }
         return column
     }
@@ -202,7 +202,7 @@ package struct AggregatePlan: Sendable {
             let total = first.intSum + accumulators[item.partialIndexes[1]].intSum
             guard let sum = Int64(exactly: total) else {
                 throw ShardError(.invalidValue, "sum(\(item.column!.name)) is \(total), outside the signed 64-bit range of an int",
-                                   details: [("column", .string(item.column!.name))])
+                                 details: [("column", .string(item.column!.name))])
             }
             return .int(sum)
         case .avg:

@@ -35,8 +35,8 @@ extension Session {
     private func ambiguous(_ model: Model, _ key: [ShardValue], _ shards: [String]) -> ShardError {
         let keys = shards.map { IdentityKey(model: model.name, primaryKey: key, token: $0).responseJSON }
         return ShardError(.ambiguousIdentity,
-                            "\(model.name) \(key.map(\.messageText).joined(separator: ", ")) exists on several shards (\(shards.joined(separator: ", "))); give shard to choose one",
-                            details: [("keys", .array(keys))])
+                          "\(model.name) \(key.map(\.messageText).joined(separator: ", ")) exists on several shards (\(shards.joined(separator: ", "))); give shard to choose one",
+                          details: [("keys", .array(keys))])
     }
 
     /// `query` (protocol.md 5.3, 7, 8): routed by the execute chooser, all shards at once,

@@ -8,7 +8,7 @@ extension Session {
     func shard(named name: String) throws(ShardError) -> Shard {
         guard let shard = context.shards.shard(named: name) else {
             throw ShardError(.unknownShard, "\"\(name)\" is not a shard (shards: \(configuration.shards.map(\.name).joined(separator: ", ")))",
-                               details: [("shard", .string(name))])
+                             details: [("shard", .string(name))])
         }
         return shard
     }

@@ -143,8 +143,8 @@ extension Session {
             for key in identityMap.keys() where failed.contains(key.token) { identityMap.remove(key) }
             let reasons = zip(leases, outcomes).compactMap { item, error in error.map { "\(item.shard.name): \($0)" } }
             throw ShardError(.transactionFailed,
-                               "commit failed on \(failed.joined(separator: ", ")) after \(committed.isEmpty ? "no shard" : committed.joined(separator: ", ")) committed (\(reasons.joined(separator: "; ")))",
-                               details: [("committed", .array(committed.map(JSONValue.string))), ("failed", .array(failed.map(JSONValue.string)))])
+                             "commit failed on \(failed.joined(separator: ", ")) after \(committed.isEmpty ? "no shard" : committed.joined(separator: ", ")) committed (\(reasons.joined(separator: "; ")))",
+                             details: [("committed", .array(committed.map(JSONValue.string))), ("failed", .array(failed.map(JSONValue.string)))])
         }
         return JSONObject([("shards", .array(committed.map(JSONValue.string)))])
     }

@@ -24,8 +24,8 @@ extension Session {
     func checkStaysOnShard(_ model: Model, _ changes: [(column: String, value: ShardValue)], token: String) async throws {
         guard let rule = model.shardBy, let change = changes.first(where: { $0.column == rule.column }) else { return }
         let refusal = ShardError(.shardKeyChange,
-                                   "\(model.name).\(rule.column) decides the row's shard; this change would move it off \(token), which update does not do (delete and add it instead)",
-                                   details: [("column", .string(rule.column)), ("shard", .string(token))])
+                                 "\(model.name).\(rule.column) decides the row's shard; this change would move it off \(token), which update does not do (delete and add it instead)",
+                                 details: [("column", .string(rule.column)), ("shard", .string(token))])
         switch rule {
         case .parent(let parentModel, _):
             guard change.value != .null, let parent = configuration.model(named: parentModel) else { throw refusal }

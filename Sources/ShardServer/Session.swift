@@ -83,8 +83,8 @@ final class Session {
                 await abandonTransaction()
                 identityMap.removeAll()
                 failure = ShardError(.transactionAborted,
-                                       "shard \(shard) was lost during this session's transaction (\(failure.message)); the transaction on \(shards.joined(separator: ", ")) was rolled back",
-                                       details: [("shard", .string(shard)), ("shards", .array(shards.map(JSONValue.string)))])
+                                     "shard \(shard) was lost during this session's transaction (\(failure.message)); the transaction on \(shards.joined(separator: ", ")) was rolled back",
+                                     details: [("shard", .string(shard)), ("shards", .array(shards.map(JSONValue.string)))])
                 context.logger.warning("session \(id): transaction rolled back, shard \(shard) lost")
             }
             ResponseLine.failure(id: request.id, failure, into: &out)
