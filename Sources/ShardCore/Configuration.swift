@@ -48,7 +48,7 @@ package struct ServerSettings: Sendable, Equatable {
 
     package init(
         socket: String, socketMode: UInt32 = 0o600, allowedUIDs: [UInt32]? = nil, adminUIDs: [UInt32]? = nil,
-        stateDir: String, createTables: Bool = true, commit: CommitMode = .bestEffort, allowRawSQL: Bool = false,
+        stateDir: String, createTables: Bool = true, commit: CommitMode = .twoPhase, allowRawSQL: Bool = false,
         maxLineBytes: Int = 1_048_576, maxConnections: Int = 1024, maxResultRows: Int = 10_000,
         identityMapLimit: Int = 100_000, requestTimeoutMs: Int = 30_000, idleTransactionTimeoutMs: Int = 60_000
     ) {

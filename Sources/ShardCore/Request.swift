@@ -17,8 +17,11 @@ package enum Request: Sendable {
     case load(LoadRequest)
     case refresh(KeyRequest)
     case begin
-    case commit
+    /// `commit`, with the client's `label` (protocol.md 6.1).
+    case commit(label: String?)
     case rollback
+    /// `transaction_status` of a label (protocol.md 6.1).
+    case transactionStatus(label: String)
     case expunge(IdentityKey)
     case expungeAll
     /// `identity_keys`, of one model or all.
@@ -31,6 +34,8 @@ package enum Request: Sendable {
     case sessions
     case keys(KeysRequest)
     case stats
+    /// `transactions` (protocol.md 9): cross-shard commits not yet finished everywhere.
+    case transactions
 
     /// Reads one op's arguments into its request.
     package typealias Decoder = @Sendable (inout ArgumentReader) throws(ShardError) -> Request
@@ -52,7 +57,11 @@ package enum Request: Sendable {
         ("load", { reader throws(ShardError) in .load(try LoadRequest(&reader)) }),
         ("refresh", { reader throws(ShardError) in .refresh(try KeyRequest(&reader)) }),
         ("begin", { reader throws(ShardError) in try plain(&reader, .begin) }),
-        ("commit", { reader throws(ShardError) in try plain(&reader, .commit) }),
+        ("commit", { reader throws(ShardError) in
+            let label = try reader.optionalString("label")
+            try reader.checkNoUnknownArguments()
+            return .commit(label: try label.map(Request.checkedLabel))
+        }),
         ("rollback", { reader throws(ShardError) in try plain(&reader, .rollback) }),
         ("expunge", { reader throws(ShardError) in
             let key = try IdentityKey(json: try reader.required("key", "[\"Report\", [1], \"asia\"]"), configuration: reader.configuration)
@@ -76,6 +85,12 @@ package enum Request: Sendable {
         ("sessions", { reader throws(ShardError) in try plain(&reader, .sessions) }),
         ("keys", { reader throws(ShardError) in .keys(try KeysRequest(&reader)) }),
         ("stats", { reader throws(ShardError) in try plain(&reader, .stats) }),
+        ("transaction_status", { reader throws(ShardError) in
+            let label = try reader.string("label", "\"transfer-42\"")
+            try reader.checkNoUnknownArguments()
+            return .transactionStatus(label: try checkedLabel(label))
+        }),
+        ("transactions", { reader throws(ShardError) in try plain(&reader, .transactions) }),
     ]
 
     /// The op names, in the order messages list them.
@@ -112,9 +127,18 @@ package enum Request: Sendable {
     /// Admin ops (protocol.md 9) are for peers in `admin_uids` only.
     package var isAdmin: Bool {
         switch self {
-        case .shards, .sessions, .keys, .stats: true
+        case .shards, .sessions, .keys, .stats, .transactions: true
         default: false
         }
+    }
+
+    /// A commit label: 1 to 64 bytes (protocol.md 6.1).
+    private static func checkedLabel(_ label: String) throws(ShardError) -> String {
+        guard (1...64).contains(label.utf8.count) else {
+            throw ShardError(.badRequest, "label must be a string of 1 to 64 bytes, e.g. a request id; got \(label.utf8.count) bytes")
+        }
+        guard !label.utf8.contains(0) else { throw ShardError(.badRequest, "label may not contain the NUL character (U+0000)") }
+        return label
     }
 
     /// An op without arguments.

@@ -17,6 +17,8 @@ package final class ServerContext: Sendable {
     let allowedUIDs: Set<UInt32>
     let adminUIDs: Set<UInt32>
     let stats = ServerStats()
+    /// Atomic commits: transaction ids, decisions, recovery (protocol.md 6.1).
+    package let commits: CommitCoordinator
     /// How long a request's reads may run on the session's own thread before the rest moves
     /// to the connections' queues (`Session.readEach(inline:)`). Other sessions of the same
     /// event loop wait that long at most, while a hop to a queue and back costs tens of
@@ -44,7 +46,11 @@ package final class ServerContext: Sendable {
     package static let serverName = "shardd"
     package static let version = "0.1.0"
 
-    package init(configuration: Configuration, shards: ShardSet, logger: Logger, inlineReadBudget: Duration = .microseconds(500)) {
+    /// - Parameter commits: the commit coordinator; by default one on `state_dir`'s log.
+    /// - Throws: when the commit log cannot be opened or is damaged.
+    package init(configuration: Configuration, shards: ShardSet, logger: Logger, commits: CommitCoordinator? = nil,
+                 inlineReadBudget: Duration = .microseconds(500)) throws {
+        self.commits = try commits ?? CommitCoordinator.open(stateDir: configuration.server.stateDir, shards: shards, logger: logger)
         self.configuration = configuration
         self.inlineReadBudget = inlineReadBudget
         self.shards = shards

@@ -21,8 +21,8 @@ extension Session {
                 } else {
                     let lease = try await shard.lease()
                     scope.append(.init(shard: shard, lease: lease, began: true))
-                    let dialect = shard.dialect
-                    try await lease.run { try $0.begin(dialect) }
+                    let recording = context.configuration.server.commit == .twoPhase
+                    try await lease.run { try $0.begin(recordingChanges: recording) }
                 }
             }
         } catch {
@@ -112,41 +112,6 @@ extension Session {
     func begin() -> JSONObject {
         if transaction == nil { transaction = SessionTransaction(explicit: true) }
         return JSONObject([("shards", .array(transaction!.shardNames(in: context.shardOrder).map(JSONValue.string)))])
-    }
-
-    /// Commits every touched shard (protocol.md 6, best effort): shards that fail are
-    /// rolled back and reported with the ones that committed.
-    func commit() async throws -> JSONObject {
-        guard let transaction else { return JSONObject([("shards", .array([]))]) }
-        self.transaction = nil
-        let leases = transaction.leases
-        let outcomes = await withTaskGroup(of: (Int, Error?).self) { group in
-            for (index, item) in leases.enumerated() {
-                group.addTask {
-                    do {
-                        try await item.lease.run { try $0.commit() }
-                        return (index, nil)
-                    } catch {
-                        return (index, error)
-                    }
-                }
-            }
-            var outcomes = [Error?](repeating: nil, count: leases.count)
-            for await (index, error) in group { outcomes[index] = error }
-            return outcomes
-        }
-        for item in leases { await item.lease.release() }
-        let committed = context.shardOrder.inFileOrder(zip(leases, outcomes).filter { $1 == nil }.map { $0.0.shard.name })
-        let failed = context.shardOrder.inFileOrder(zip(leases, outcomes).filter { $1 != nil }.map { $0.0.shard.name })
-        guard failed.isEmpty else {
-            // Their writes are gone: the map must not show them.
-            for key in identityMap.keys() where failed.contains(key.token) { identityMap.remove(key) }
-            let reasons = zip(leases, outcomes).compactMap { item, error in error.map { "\(item.shard.name): \($0)" } }
-            throw ShardError(.transactionFailed,
-                             "commit failed on \(failed.joined(separator: ", ")) after \(committed.isEmpty ? "no shard" : committed.joined(separator: ", ")) committed (\(reasons.joined(separator: "; ")))",
-                             details: [("committed", .array(committed.map(JSONValue.string))), ("failed", .array(failed.map(JSONValue.string)))])
-        }
-        return JSONObject([("shards", .array(committed.map(JSONValue.string)))])
     }
 
     /// Rolls back every touched shard and empties the identity map.

@@ -122,7 +122,11 @@ final class Session {
         case .load(let request): return try await load(request)
         case .refresh(let request): return try await refresh(request)
         case .begin: return begin()
-        case .commit: return try await commit()
+        case .commit(let label): return try await commit(label: label)
+        case .transactionStatus(let label):
+            let committed = try await context.commits.status(of: label, now: ServerContext.now())
+            return JSONObject([("outcome", .string(committed ? "committed" : "not_committed"))])
+        case .transactions: return JSONObject([("transactions", .array(context.commits.transactions()))])
         case .rollback: return await rollback()
         case .expunge(let key): return expunge(key)
         case .expungeAll: return expungeAll()

@@ -15,6 +15,8 @@ package final class PostgresConnection: ShardConnection {
     private var preparedOrder: [PreparedKey] = []
     private var preparedCount = 0
     private var broken = false
+    /// Set when a statement of the open transaction changed a row.
+    private(set) package var hasChanges = false
 
     /// Raw SQL from clients may be all different: past this many statements the oldest is
     /// deallocated so that neither side grows without bound.
@@ -63,7 +65,10 @@ package final class PostgresConnection: ShardConnection {
     /// - Throws: `shard_unavailable` with libpq's reason (never the password).
     /// - Parameter statementTimeoutMs: the session's `statement_timeout` (a statement running
     ///   longer is cancelled by the server, SQLSTATE 57014, `timeout`); nil leaves the server's.
-    package static func connect(uri: String, shard: String, statementTimeoutMs: Int? = nil) throws(BackendError) -> PostgresConnection {
+    /// - Parameter requirePreparedTransactions: refuse a server whose
+    ///   `max_prepared_transactions` is 0 (atomic commits need prepared transactions).
+    package static func connect(uri: String, shard: String, statementTimeoutMs: Int? = nil,
+                                requirePreparedTransactions: Bool = false) throws(BackendError) -> PostgresConnection {
         let info = try ConnectionInfo(uri: uri, shard: shard)
         func unavailable(_ reason: String) -> BackendError {
             BackendError(
@@ -118,8 +123,25 @@ package final class PostgresConnection: ShardConnection {
                 throw unavailable("cannot set the session time zone to UTC: \(error.message)")
             }
         }
+        if requirePreparedTransactions {
+            let setting: ShardValue?
+            do {
+                setting = try connection.run(SQLDialect.maxPreparedTransactions).rows.first?.first
+            } catch {
+                connection.close()
+                throw error
+            }
+            if setting == .int(0) {
+                connection.close()
+                throw BackendError(.refused, shard: shard, PostgresConnection.noPreparedTransactions)
+            }
+        }
         return connection
     }
+
+    /// Why a server without prepared transactions cannot be a shard of atomic commits, and
+    /// both remedies.
+    package static let noPreparedTransactions = "max_prepared_transactions is 0 on this PostgreSQL server, and commit = \"two_phase\" (the default) needs prepared transactions: raise it in postgresql.conf (e.g. max_prepared_transactions = 64, then restart PostgreSQL), or set commit = \"best_effort\" in [server] of shards.conf (commits across shards are then not atomic)"
 
     private static func errorMessage(_ handle: OpaquePointer) -> String {
         guard let message = PQerrorMessage(handle) else { return "" }
@@ -155,7 +177,33 @@ package final class PostgresConnection: ShardConnection {
             throw failure(result, sql: statement.sql)
         }
         if Self.deallocates(statement.sql) { forgetAll() }
+        noteChanges(result)
         return try decode(result, statement)
+    }
+
+    package func begin(recordingChanges: Bool) throws(BackendError) {
+        try execute("BEGIN")
+        hasChanges = false
+    }
+
+    package func commit() throws(BackendError) {
+        try execute("COMMIT")
+        hasChanges = false
+    }
+
+    package func rollback() throws(BackendError) {
+        defer { hasChanges = false }
+        try execute("ROLLBACK")
+    }
+
+    /// Whether a statement changed rows, from its command tag (`INSERT 0 3`, `UPDATE 2`,
+    /// `DELETE 0`, `MERGE 1`, `COPY 5`): the server's own count.
+    private func noteChanges(_ result: OpaquePointer) {
+        guard !hasChanges, let tag = PQcmdStatus(result) else { return }
+        let words = String(cString: tag).split(separator: " ")
+        guard let verb = words.first, ["INSERT", "UPDATE", "DELETE", "MERGE", "COPY"].contains(verb),
+              let count = words.last.flatMap({ Int($0) }), count > 0 else { return }
+        hasChanges = true
     }
 
     package func execute(_ sql: String) throws(BackendError) {
@@ -165,6 +213,7 @@ package final class PostgresConnection: ShardConnection {
         switch PQresultStatus(result) {
         case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
             if Self.deallocates(sql) { forgetAll() }
+            if let result { noteChanges(result) }
         default:
             throw failure(result, sql: sql)
         }

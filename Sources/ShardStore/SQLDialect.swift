@@ -50,15 +50,6 @@ package struct SQLDialect: Sendable, Hashable {
         backend == .sqlite
     }
 
-    /// Writers take SQLite's lock up front: a deferred transaction that later writes can fail
-    /// with SQLITE_BUSY_SNAPSHOT, which no busy timeout cures.
-    package var beginTransaction: String {
-        switch backend {
-        case .sqlite: "BEGIN IMMEDIATE"
-        case .postgres: "BEGIN"
-        }
-    }
-
     /// Quotes an identifier (names are validated by the config, quoting is belt and braces).
     package static func quote(_ identifier: String) -> String {
         "\"" + identifier.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\""

@@ -12,6 +12,10 @@ final class SQLiteConnection: ShardConnection {
     private let shard: String
     private var statements: [String: SQLitePreparedStatement] = [:]
     private(set) var isBroken = false
+    /// Records the open transaction's changes when it began with `recordingChanges`.
+    private var session: OpaquePointer?
+    /// `sqlite3_total_changes64` when the open transaction began.
+    private var changesAtBegin: Int64 = 0
     var isInTransaction: Bool { db.map { sqlite3_get_autocommit($0) == 0 } ?? false }
 
     /// Statements kept prepared per connection; beyond this the cache starts over, which
@@ -138,7 +142,78 @@ final class SQLiteConnection: ShardConnection {
         if let db { sqlite3_db_release_memory(db) }
     }
 
+    func begin(recordingChanges: Bool) throws(BackendError) {
+        // Writers take SQLite's lock up front: a deferred transaction that later writes can
+        // fail with SQLITE_BUSY_SNAPSHOT, which no busy timeout cures.
+        try execute("BEGIN IMMEDIATE")
+        changesAtBegin = db.map { sqlite3_total_changes64($0) } ?? 0
+        guard recordingChanges, let db else { return }
+        var session: OpaquePointer?
+        var rc = sqlite3session_create(db, "main", &session)
+        if rc == SQLITE_OK { rc = sqlite3session_attach(session, nil) }
+        guard rc == SQLITE_OK, let session else {
+            if let session { sqlite3session_delete(session) }
+            let failure = error(rc, sql: "sqlite3session_create")
+            try? execute("ROLLBACK")
+            throw failure
+        }
+        self.session = session
+    }
+
+    func commit() throws(BackendError) {
+        try execute("COMMIT")
+        endSession()
+    }
+
+    func rollback() throws(BackendError) {
+        defer { endSession() }
+        try execute("ROLLBACK")
+    }
+
+    var hasChanges: Bool {
+        guard let db, isInTransaction else { return false }
+        return sqlite3_total_changes64(db) != changesAtBegin
+    }
+
+    /// The net changes of the open transaction since it began (the session extension diffs
+    /// each changed row's first and current values, so work undone by a savepoint is not in it).
+    func changeset() throws(BackendError) -> [UInt8] {
+        guard let session else {
+            throw BackendError(.refused, shard: shard, "the transaction does not record its changes (begun without recordingChanges)")
+        }
+        var size: Int32 = 0
+        var buffer: UnsafeMutableRawPointer?
+        let rc = sqlite3session_changeset(session, &size, &buffer)
+        defer { sqlite3_free(buffer) }
+        guard rc == SQLITE_OK else { throw error(rc, sql: "sqlite3session_changeset") }
+        guard let buffer, size > 0 else { return [] }
+        return Array(UnsafeRawBufferPointer(start: buffer, count: Int(size)))
+    }
+
+    /// Applies a changeset in one transaction of its own; any conflict (a row that is not
+    /// as the changeset found it) aborts it, and nothing of it stays.
+    func apply(changeset: [UInt8]) throws(BackendError) {
+        try execute("BEGIN IMMEDIATE")
+        var bytes = changeset
+        let rc = bytes.withUnsafeMutableBytes { raw in
+            sqlite3changeset_apply(db, Int32(raw.count), raw.baseAddress, nil, { _, _, _ in SQLITE_CHANGESET_ABORT }, nil)
+        }
+        guard rc == SQLITE_OK else {
+            let failure = error(rc, sql: "sqlite3changeset_apply")
+            try? execute("ROLLBACK")
+            throw failure
+        }
+        try execute("COMMIT")
+    }
+
+    private func endSession() {
+        // sqlite3session_delete does not take NULL.
+        if let session { sqlite3session_delete(session) }
+        session = nil
+    }
+
     func close() {
+        endSession()
         statements = [:]
         sqlite3_close_v2(db)
         db = nil
@@ -146,6 +221,7 @@ final class SQLiteConnection: ShardConnection {
     }
 
     deinit {
+        endSession()
         statements = [:]
         sqlite3_close_v2(db)
     }

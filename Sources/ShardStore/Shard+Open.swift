@@ -6,7 +6,9 @@ extension Shard {
     /// connections are made on first use.
     /// - Parameter statementTimeoutMs: how long one statement may run (`request_timeout_ms`),
     ///   and how long a caller waits for a pooled connection; nil: unbounded.
-    package static func open(_ spec: ShardSpec, statementTimeoutMs: Int? = nil) -> Shard {
+    /// - Parameter requirePreparedTransactions: atomic commits need PostgreSQL's prepared
+    ///   transactions: a connection to a server without them fails, saying what to do.
+    package static func open(_ spec: ShardSpec, statementTimeoutMs: Int? = nil, requirePreparedTransactions: Bool = false) -> Shard {
         let name = spec.name
         switch spec.location {
         case .sqlite(let path):
@@ -15,7 +17,8 @@ extension Shard {
             }
         case .postgres(let uri):
             return Shard(spec: spec, dialect: .postgres, acquireTimeoutMs: statementTimeoutMs) { () throws(BackendError) in
-                try PostgresConnection.connect(uri: uri, shard: name, statementTimeoutMs: statementTimeoutMs)
+                try PostgresConnection.connect(uri: uri, shard: name, statementTimeoutMs: statementTimeoutMs,
+                                               requirePreparedTransactions: requirePreparedTransactions)
             }
         }
     }

@@ -466,6 +466,12 @@ final class CountingConnection: ShardConnection {
     func execute(_ sql: String) throws(BackendError) { try inner.execute(sql) }
     var isBroken: Bool { inner.isBroken }
     var isInTransaction: Bool { inner.isInTransaction }
+    func begin(recordingChanges: Bool) throws(BackendError) { try inner.begin(recordingChanges: recordingChanges) }
+    func commit() throws(BackendError) { try inner.commit() }
+    func rollback() throws(BackendError) { try inner.rollback() }
+    var hasChanges: Bool { inner.hasChanges }
+    func changeset() throws(BackendError) -> [UInt8] { try inner.changeset() }
+    func apply(changeset: [UInt8]) throws(BackendError) { try inner.apply(changeset: changeset) }
     func close() { inner.close() }
     func releaseMemory() { inner.releaseMemory() }
     func limitInlineWork(until deadline: UInt64?) -> Bool { inner.limitInlineWork(until: deadline) }

@@ -14,6 +14,19 @@ package protocol ShardConnection: AnyObject {
     var isBroken: Bool { get }
     /// True while a transaction is open (or failed and not yet rolled back).
     var isInTransaction: Bool { get }
+    /// Opens a transaction, a writer's (SQLite takes its write lock at once). With
+    /// `recordingChanges` the connection keeps what it changes, for `changeset()`.
+    func begin(recordingChanges: Bool) throws(BackendError)
+    func commit() throws(BackendError)
+    func rollback() throws(BackendError)
+    /// Whether the open transaction has changed any row (a shard that changed nothing takes
+    /// no part in a commit).
+    var hasChanges: Bool { get }
+    /// The open transaction's changes so far, for a backend that records them (SQLite, begun
+    /// with `recordingChanges`): what recovery applies if the daemon dies before this shard commits.
+    func changeset() throws(BackendError) -> [UInt8]
+    /// Applies a changeset of `changeset()` in a transaction of its own; a conflict aborts it.
+    func apply(changeset: [UInt8]) throws(BackendError)
     /// Closes the handle. Called once, by the pool.
     func close()
     /// Frees what the connection caches and can read again (SQLite's page cache); called by
@@ -31,9 +44,13 @@ package protocol ShardConnection: AnyObject {
 extension ShardConnection {
     package func limitInlineWork(until deadline: UInt64?) -> Bool { false }
 
-    package func begin(_ dialect: SQLDialect) throws(BackendError) { try execute(dialect.beginTransaction) }
-    package func commit() throws(BackendError) { try execute("COMMIT") }
-    package func rollback() throws(BackendError) { try execute("ROLLBACK") }
+    package func changeset() throws(BackendError) -> [UInt8] {
+        throw BackendError(.refused, shard: "", "this backend does not record changesets")
+    }
+
+    package func apply(changeset: [UInt8]) throws(BackendError) {
+        throw BackendError(.refused, shard: "", "this backend does not apply changesets")
+    }
     package func savepoint(_ name: String) throws(BackendError) { try execute("SAVEPOINT \(SQLDialect.quote(name))") }
     package func releaseSavepoint(_ name: String) throws(BackendError) {
         try execute("RELEASE SAVEPOINT \(SQLDialect.quote(name))")
@@ -54,8 +71,8 @@ extension ShardConnection {
     }
 
     /// Runs `body` inside a transaction: committed when it returns, rolled back when it throws.
-    package func inTransaction<T>(_ dialect: SQLDialect, _ body: () throws -> T) throws -> T {
-        try begin(dialect)
+    package func inTransaction<T>(_ body: () throws -> T) throws -> T {
+        try begin(recordingChanges: false)
         do {
             let result = try body()
             try commit()

@@ -16,7 +16,8 @@ package final class ShardSet: Sendable {
     package init(configuration: Configuration) {
         self.configuration = configuration
         let timeout = configuration.server.requestTimeoutMs
-        let shards = configuration.shards.map { Shard.open($0, statementTimeoutMs: timeout) }
+        let atomic = configuration.server.commit == .twoPhase
+        let shards = configuration.shards.map { Shard.open($0, statementTimeoutMs: timeout, requirePreparedTransactions: atomic) }
         self.shards = shards
         let stateStore = Shard.open(ShardSpec(
             name: "state",
@@ -43,6 +44,8 @@ package final class ShardSet: Sendable {
         package var error: BackendError?
         /// Milliseconds taken to connect and prepare the shard.
         package var elapsedMs: Double
+        /// PostgreSQL's `max_prepared_transactions`, read when commits are atomic.
+        package var maxPreparedTransactions: Int64? = nil
     }
 
     /// Connects to every shard concurrently, creates missing tables and indexes (when
@@ -52,14 +55,18 @@ package final class ShardSet: Sendable {
     package func prepare() async -> (shards: [ShardStatus], sequenceError: Error?) {
         let models = configuration.models
         let createTables = configuration.server.createTables
+        let atomic = configuration.server.commit == .twoPhase
         let statuses = await withTaskGroup(of: (Int, ShardStatus).self) { group in
             for (index, shard) in shards.enumerated() {
                 group.addTask {
                     let start = ContinuousClock.now
                     var failure: BackendError?
+                    var prepared: Int64?
                     do {
-                        try await shard.withConnection { connection in
+                        prepared = try await shard.withConnection { connection -> Int64? in
                             _ = try connection.run(SQLDialect.probe)
+                            // The daemon's own tables (markers of atomic commits, labels).
+                            for sql in shard.dialect.commitTables { try connection.createIfMissing(sql) }
                             if createTables {
                                 // One statement at a time in autocommit, so that a concurrent
                                 // creator (another daemon) only costs the statement it raced on.
@@ -69,13 +76,17 @@ package final class ShardSet: Sendable {
                                     }
                                 }
                             }
+                            guard atomic, shard.dialect.preparesTransactions,
+                                  case .int(let n)? = try connection.run(SQLDialect.maxPreparedTransactions).rows.first?.first else { return nil }
+                            return n
                         }
                     } catch let error as BackendError {
                         failure = error
                     } catch {
                         failure = BackendError(.refused, shard: shard.name, "\(error)")
                     }
-                    return (index, ShardStatus(shard: shard, error: failure, elapsedMs: (ContinuousClock.now - start).milliseconds))
+                    return (index, ShardStatus(shard: shard, error: failure, elapsedMs: (ContinuousClock.now - start).milliseconds,
+                                               maxPreparedTransactions: prepared))
                 }
             }
             var out: [ShardStatus?] = Array(repeating: nil, count: shards.count)

@@ -10,7 +10,9 @@ struct ShardReport {
         let rows = statuses.map { status -> [String] in
             let state: String
             if let error = status.error {
-                state = "unreachable: " + error.message
+                state = (error.cause == .unreachable ? "unreachable: " : "unusable: ") + error.message
+            } else if let prepared = status.maxPreparedTransactions {
+                state = "reachable (tables ready, max_prepared_transactions \(prepared), \(Int(status.elapsedMs.rounded())) ms)"
             } else {
                 state = "reachable (tables ready, \(Int(status.elapsedMs.rounded())) ms)"
             }

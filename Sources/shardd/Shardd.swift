@@ -64,6 +64,12 @@ struct Shardd: AsyncParsableCommand {
             if !report.allUsable || sequenceError != nil { throw ExitCode(1) }
             return
         }
+        if let unusable = statuses.first(where: { $0.error.map { $0.cause != .unreachable } ?? false }) {
+            // Reachable and refused (e.g. no prepared transactions for atomic commits): a
+            // mistake of the setup, not an outage to wait out.
+            logger.error("shard \(unusable.shard.name) cannot serve: \(unusable.error!.message)")
+            throw ExitCode(1)
+        }
         for status in statuses {
             if let error = status.error {
                 logger.warning("shard \(status.shard.name) (\(status.shard.dialect.backend.rawValue)) is unreachable: \(error.message)")
@@ -75,9 +81,18 @@ struct Shardd: AsyncParsableCommand {
             logger.error("id sequences: \(sequenceError)")
             throw ExitCode(1)
         }
-        let server = Server(context: ServerContext(configuration: configuration, shards: shards, logger: logger))
+        let context: ServerContext
+        do {
+            context = try ServerContext(configuration: configuration, shards: shards, logger: logger)
+        } catch {
+            logger.error("\(error)")
+            throw ExitCode(1)
+        }
+        // Commit recovery runs before the socket accepts its first connection.
+        await context.commits.recoverAtStart()
+        let server = Server(context: context)
         // Shut down in reverse order: the server first (it finishes the sessions), then the rest.
-        let services: [any Service] = [ShardMonitor(shards: shards), await HangupListener(logger: logger), server]
+        let services: [any Service] = [ShardMonitor(shards: shards), CommitRecovery(commits: context.commits), await HangupListener(logger: logger), server]
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         do {
             try await group.run()

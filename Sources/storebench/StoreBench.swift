@@ -50,7 +50,7 @@ struct StoreBench: AsyncParsableCommand {
         let insertSeconds = try await shard.withConnection { connection -> Double in
             let insert = "INSERT INTO bench_reports (id, location_id, temperature, report_time) VALUES (\(p[0]), \(p[1]), \(p[2]), \(p[3]))"
             let start = DispatchTime.now()
-            try connection.inTransaction(dialect) {
+            try connection.inTransaction {
                 for i in 1...rowCount {
                     _ = try connection.run(Statement(insert, [
                         .int(Int64(i)), .int(Int64(i % 1000)), .real(Double(i % 100)),

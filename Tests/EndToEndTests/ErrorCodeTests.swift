@@ -12,7 +12,9 @@ import Testing
         // Its own application_name, so that only this daemon's connections are terminated below.
         let application = "shardd_errors_\(UInt32.random(in: 0...UInt32.max))"
         let europe = try await TestPostgres.freshSchemaURL() + "&application_name=\(application)"
-        let config = TestConfig.weather(server: "max_result_rows = 3", extra: TestConfig.station)
+        // best_effort: the commit below is the case where one shard commits and the other fails
+        // (two_phase rolls both back: CommitTests).
+        let config = TestConfig.weather(server: "max_result_rows = 3\ncommit = \"best_effort\"", extra: TestConfig.station)
             .replacingOccurrences(of: "url = \"sqlite:data/europe.db\"", with: "url_env = \"SHARDD_EUROPE_URL\"")
         let daemon = try Daemon(config: config, environment: ["SHARDD_EUROPE_URL": europe])
         let client = try daemon.client()
@@ -62,6 +64,7 @@ import Testing
         #expect(failed["error"]?["code"] == .string("transaction_failed"), "\(failed)")
         #expect(failed["error"]?["committed"] == .array([.string("asia")]))
         #expect(failed["error"]?["failed"] == .array([.string("europe")]))
+        #expect(failed["error"]?["outcome"] == .string("partial"))
         #expect(try client.request(#"{"op":"ping"}"#)["pong"] == .bool(true))
         #expect(try client.request(#"{"op":"count","model":"WeatherLocation","where":{"city":"Sapporo"}}"#)["count"] == .int(1))
         #expect(try client.request(#"{"op":"count","model":"WeatherLocation","where":{"city":"Oslo"}}"#)["count"] == .int(0))

@@ -17,7 +17,7 @@ import Testing
         let shards = ShardSet(configuration: configuration)
         let (statuses, sequenceError) = await shards.prepare()
         #expect(statuses.allSatisfy { $0.error == nil } && sequenceError == nil)
-        return (Session(context: ServerContext(configuration: configuration, shards: shards, logger: Logger(label: "test"))), shards)
+        return (Session(context: try ServerContext(configuration: configuration, shards: shards, logger: Logger(label: "test"))), shards)
     }
 
     func request(_ session: Session, _ line: String) async throws -> JSONValue {

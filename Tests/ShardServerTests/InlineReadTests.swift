@@ -13,8 +13,8 @@ import Testing
 @Suite struct InlineReadTests {
     let directory = TemporaryDirectory()
 
-    func session(budget: Duration, shards: ShardSet, configuration: Configuration) -> Session {
-        Session(context: ServerContext(configuration: configuration, shards: shards, logger: Logger(label: "test"), inlineReadBudget: budget))
+    func session(budget: Duration, shards: ShardSet, configuration: Configuration) throws -> Session {
+        Session(context: try ServerContext(configuration: configuration, shards: shards, logger: Logger(label: "test"), inlineReadBudget: budget))
     }
 
     func request(_ session: Session, _ line: String) async throws -> JSONValue {
@@ -30,7 +30,7 @@ import Testing
         let (statuses, sequenceError) = await shards.prepare()
         #expect(statuses.allSatisfy { $0.error == nil } && sequenceError == nil)
 
-        let writer = session(budget: .zero, shards: shards, configuration: configuration)
+        let writer = try session(budget: .zero, shards: shards, configuration: configuration)
         let cities = [("Asia", "Tokyo"), ("Europe", "London"), ("North America", "Toronto"), ("South America", "Lima"), ("Asia", "Seoul"), ("Europe", "Oslo")]
         let locations = cities.map { #"{"continent":"\#($0.0)","city":"\#($0.1)"}"# }.joined(separator: ",")
         _ = try await request(writer, #"{"op":"add","model":"WeatherLocation","rows":[\#(locations)]}"#)
@@ -48,7 +48,7 @@ import Testing
             #"{"op":"get","model":"WeatherLocation","pk":2,"shard":"europe","include":["reports"]}"#,
         ]
         func answers(_ budget: Duration) async throws -> (answers: [JSONValue], statements: [Int]) {
-            let session = session(budget: budget, shards: shards, configuration: configuration)
+            let session = try session(budget: budget, shards: shards, configuration: configuration)
             let before = shards.shards.map(\.statements.value)
             var out: [JSONValue] = []
             for line in requests { out.append(try await request(session, line)) }

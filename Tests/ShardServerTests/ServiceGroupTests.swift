@@ -20,7 +20,7 @@ import Testing
         defer { shards.close() }
         _ = await shards.prepare()
         let logger = Logger(label: "test")
-        let context = ServerContext(configuration: configuration, shards: shards, logger: logger)
+        let context = try ServerContext(configuration: configuration, shards: shards, logger: logger)
         let services: [any Service] = [ShardMonitor(shards: shards), await HangupListener(logger: logger), Server(context: context)]
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [], logger: logger)
         let running = Task { try await group.run() }

@@ -388,7 +388,7 @@ struct PostgresConnectionTests {
                 // In a transaction the failure aborts it, so it is reported; after the rollback
                 // the statement is prepared again.
                 try connection.execute("/* hidden */ DEALLOCATE ALL")
-                try connection.begin(.postgres)
+                try connection.begin(recordingChanges: false)
                 do {
                     _ = try connection.run(statement)
                     throw PostgresTestFailure("expected 26000 inside a transaction")
@@ -401,7 +401,7 @@ struct PostgresConnectionTests {
 
                 // A DEALLOCATE the connection sees empties its cache: no failure even in a transaction.
                 try connection.execute("DEALLOCATE ALL")
-                try connection.begin(.postgres)
+                try connection.begin(recordingChanges: false)
                 let inTransaction = try connection.run(statement)
                 try connection.commit()
                 guard inTransaction.rows == [[.text("hi!")]] else { throw PostgresTestFailure("after DEALLOCATE: \(inTransaction.rows)") }
@@ -440,17 +440,17 @@ struct PostgresConnectionTests {
             let ids = try await db.shard.withConnection { connection -> [ShardValue] in
                 let postgres = try #require((connection as? CountingConnection)?.inner as? PostgresConnection)
                 guard !postgres.isInTransaction else { throw PostgresTestFailure("in a transaction before BEGIN") }
-                try connection.begin(.postgres)
+                try connection.begin(recordingChanges: false)
                 _ = try connection.run(Statement(insert, [.int(1), .text("kept")]))
                 guard postgres.isInTransaction else { throw PostgresTestFailure("not in a transaction after BEGIN") }
                 try connection.commit()
                 guard !postgres.isInTransaction else { throw PostgresTestFailure("in a transaction after COMMIT") }
 
-                try connection.begin(.postgres)
+                try connection.begin(recordingChanges: false)
                 _ = try connection.run(Statement(insert, [.int(2), .text("rolled back")]))
                 try connection.rollback()
 
-                try connection.begin(.postgres)
+                try connection.begin(recordingChanges: false)
                 _ = try connection.run(Statement(insert, [.int(3), .text("before savepoint")]))
                 try connection.savepoint("sp")
                 _ = try connection.run(Statement(insert, [.int(4), .text("undone")]))
@@ -460,7 +460,7 @@ struct PostgresConnectionTests {
                 try connection.commit()
 
                 // A constraint violation undone by its savepoint leaves the transaction usable.
-                try connection.begin(.postgres)
+                try connection.begin(recordingChanges: false)
                 try connection.savepoint("write")
                 do {
                     _ = try connection.run(Statement(insert, [.int(1), .text("duplicate")]))
@@ -472,7 +472,7 @@ struct PostgresConnectionTests {
                 try connection.commit()
 
                 // inTransaction rolls back when its body throws.
-                _ = try? connection.inTransaction(.postgres) {
+                _ = try? connection.inTransaction {
                     _ = try connection.run(Statement(insert, [.int(7), .text("thrown away")]))
                     throw PostgresTestFailure("rollback please")
                 }
@@ -488,7 +488,7 @@ struct PostgresConnectionTests {
     func abortedTransaction() async throws {
         try await PostgresTestDatabase.with { db in
             let codes = try await db.shard.withConnection { connection -> [String?] in
-                try connection.begin(.postgres)
+                try connection.begin(recordingChanges: false)
                 var codes: [String?] = []
                 do { _ = try connection.run(Statement("SELEC 1")) } catch let error as BackendError { codes.append(error.backendCode) }
                 do { _ = try connection.run(Statement("SELECT 1")) } catch let error as BackendError { codes.append(error.backendCode) }
@@ -507,7 +507,7 @@ struct PostgresConnectionTests {
             try await db.execute("CREATE TABLE iso (id BIGINT PRIMARY KEY)")
             let lease = try await db.shard.lease()
             try await lease.run { connection in
-                try connection.begin(.postgres)
+                try connection.begin(recordingChanges: false)
                 _ = try connection.run(Statement("INSERT INTO iso VALUES ($1)", [.int(1)]))
             }
             let before = try await db.run("SELECT count(*) FROM iso", [], [.int])

@@ -92,14 +92,14 @@ import Testing
         let shard = shard(poolSize: 1)
         let rows = try await shard.withConnection { connection -> [[ShardValue]] in
             try connection.execute("CREATE TABLE t (v INTEGER) STRICT")
-            try connection.begin(.sqlite)
+            try connection.begin(recordingChanges: false)
             _ = try connection.run(Statement("INSERT INTO t VALUES (1)"))
             try connection.savepoint("s1")
             _ = try connection.run(Statement("INSERT INTO t VALUES (2)"))
             try connection.rollbackToSavepoint("s1")
             try connection.releaseSavepoint("s1")
             try connection.commit()
-            try connection.begin(.sqlite)
+            try connection.begin(recordingChanges: false)
             _ = try connection.run(Statement("INSERT INTO t VALUES (3)"))
             try connection.rollback()
             return try connection.run(Statement("SELECT v FROM t ORDER BY v", resultTypes: [.int])).rows
@@ -186,9 +186,9 @@ import Testing
         let shard = shard(poolSize: 2)
         try await shard.withConnection { try $0.execute("CREATE TABLE t (v INTEGER) STRICT") }
         let holder = try await shard.lease()
-        try await holder.run { try $0.begin(.sqlite) }
+        try await holder.run { try $0.begin(recordingChanges: false) }
         async let waiter: Void = shard.withConnection { connection in
-            try connection.begin(.sqlite)
+            try connection.begin(recordingChanges: false)
             _ = try connection.run(Statement("INSERT INTO t VALUES (2)"))
             try connection.commit()
         }
