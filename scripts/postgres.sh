@@ -6,6 +6,7 @@
 #   scripts/postgres.sh url      print the URL
 #   scripts/postgres.sh status   say whether it runs (exit 0 running, 3 stopped)
 #   scripts/postgres.sh pause    stop the server but keep the cluster (start resumes it)
+#   scripts/postgres.sh crash    stop it as a crash would (pg_ctl stop -m immediate), keep the cluster
 #
 # Typical use:  eval "$(scripts/postgres.sh start)"
 #
@@ -15,6 +16,8 @@
 #   SHARDD_PG_DIR    cluster directory (data, socket, log)   default /tmp/shardd-pg
 #   SHARDD_PG_PORT   TCP port on 127.0.0.1                    default 54329
 #   SHARDD_PG_BIN    directory holding initdb/pg_ctl          default: pg_config --bindir, else newest /usr/lib/postgresql/*/bin
+#   SHARDD_PG_DURABLE=1  fsync and synchronous_commit on (default off, for speed): for tests
+#                    that crash the server and expect its commits to survive
 set -euo pipefail
 
 PG_DIR="${SHARDD_PG_DIR:-/tmp/shardd-pg}"
@@ -27,13 +30,15 @@ ROLE=shardd
 PASSWORD=shardd
 DATABASE=shardd_test
 URL="postgresql://$ROLE:$PASSWORD@127.0.0.1:$PG_PORT/$DATABASE"
+DURABILITY=off
+[[ "${SHARDD_PG_DURABLE:-}" == 1 ]] && DURABILITY=on
 START_TIMEOUT=30
 
 log() { printf 'postgres.sh: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
 
 usage() {
-    echo "usage: $0 start|stop|pause|url|status   (pause: stop the server, keep the cluster; start resumes it)" >&2
+    echo "usage: $0 start|stop|pause|crash|url|status   (pause: stop the server, keep the cluster; crash: the same, at once, as a crash would; start resumes it)" >&2
     exit 2
 }
 
@@ -129,9 +134,9 @@ listen_addresses = '127.0.0.1'
 unix_socket_directories = '$SOCKET_DIR'
 max_connections = 200
 shared_buffers = 32MB
-fsync = off
-synchronous_commit = off
-full_page_writes = off
+fsync = $DURABILITY
+synchronous_commit = $DURABILITY
+full_page_writes = $DURABILITY
 password_encryption = 'scram-sha-256'
 timezone = 'UTC'
 log_timezone = 'UTC'
@@ -222,6 +227,14 @@ cmd_pause() {
     fi
 }
 
+# Stops the server at once, as a crash would (no shutdown checkpoint; recovery at the next start).
+cmd_crash() {
+    if is_running; then
+        log "crashing PostgreSQL ($DATA_DIR): pg_ctl stop -m immediate; its data stays"
+        as_pg "$BIN/pg_ctl" stop -D "$DATA_DIR" -m immediate -w >&2 || die "could not stop PostgreSQL"
+    fi
+}
+
 cmd_status() {
     if is_running; then
         if accepts_connections; then
@@ -242,7 +255,7 @@ cmd_status() {
 [[ $# -eq 1 ]] || usage
 case "$1" in
     url) echo "$URL"; exit 0 ;;
-    start | stop | pause | status) ;;
+    start | stop | pause | crash | status) ;;
     *) usage ;;
 esac
 
@@ -263,5 +276,6 @@ case "$1" in
     start) cmd_start ;;
     stop) cmd_stop ;;
     pause) cmd_pause ;;
+    crash) cmd_crash ;;
     status) cmd_status ;;
 esac

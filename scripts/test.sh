@@ -2,7 +2,7 @@
 # Builds and runs every test, PostgreSQL included, on a fresh machine:
 #   1. installs what is missing (libsqlite3-dev, libpq-dev, postgresql) with apt-get;
 #   2. starts a throwaway PostgreSQL cluster (scripts/postgres.sh) on a free port;
-#   3. swift build, swift test;
+#   3. swift build (and the daemon again with -DSHARDD_FAULTS, in .build-faults), swift test;
 #   4. stops the cluster on every exit path.
 # PostgreSQL tests are never skipped: if the cluster cannot start, this script fails.
 set -euo pipefail
@@ -39,6 +39,10 @@ eval "$pg_env"
 log "PostgreSQL for tests: $SHARDD_TEST_PG_URL"
 
 swift build --build-tests
+# The daemon again with the fault points of protocol.md 6.2 compiled in (crash tests kill
+# it at them); its own build directory, so that the normal build never has fault code.
+swift build --scratch-path .build-faults -Xswiftc -DSHARDD_FAULTS --product shardd
+export SHARDD_FAULTS_BINARY="$(swift build --scratch-path .build-faults -Xswiftc -DSHARDD_FAULTS --show-bin-path)/shardd"
 # The soak test loads both cores for a minute: it runs alone first, so that it neither
 # starves the other tests nor is disturbed by them; then everything else.
 swift test --skip-build --filter SoakTests
