@@ -12,14 +12,21 @@ extension SQLDialect {
     package static let markerTable = "shardd_commits"
     package static let labelTable = "shardd_labels"
 
-    /// `CREATE ... IF NOT EXISTS` of both tables and the labels' index.
+    /// `CREATE TABLE IF NOT EXISTS` of both tables (they take no lock when they exist, so
+    /// they run before recovery).
     package var commitTables: [String] {
         let text = sqlType(.text), int = sqlType(.int)
         return [
             "CREATE TABLE IF NOT EXISTS \(SQLDialect.markerTable) (txid \(text) PRIMARY KEY)",
             "CREATE TABLE IF NOT EXISTS \(SQLDialect.labelTable) (txid \(text) PRIMARY KEY, label \(text) NOT NULL, committed_at \(int) NOT NULL)",
-            "CREATE INDEX IF NOT EXISTS \(SQLDialect.labelTable)_label_idx ON \(SQLDialect.labelTable) (label)",
         ]
+    }
+
+    /// The labels' index. PostgreSQL's `CREATE INDEX IF NOT EXISTS` locks the table even
+    /// when the index exists, and would wait for a prepared transaction that wrote a label:
+    /// it runs after recovery.
+    package var commitIndexes: [String] {
+        ["CREATE INDEX IF NOT EXISTS \(SQLDialect.labelTable)_label_idx ON \(SQLDialect.labelTable) (label)"]
     }
 
     package func insertMarker(_ txid: TransactionID) -> Statement {

@@ -48,38 +48,65 @@ package final class ShardSet: Sendable {
         package var maxPreparedTransactions: Int64? = nil
     }
 
-    /// Connects to every shard concurrently, creates missing tables and indexes (when
-    /// `create_tables` is on), then moves each id sequence above the largest id on any
-    /// shard. Returns one status per shard, in file order; never throws for a shard that
-    /// is down, so the caller can report all of them.
-    package func prepare() async -> (shards: [ShardStatus], sequenceError: Error?) {
+    /// Connects to every shard concurrently and makes the daemon's own tables; then runs
+    /// `beforeTables` (commit recovery: a prepared transaction still holding locks would
+    /// make the DDL below wait for it); then, on the shards that answered, creates missing
+    /// tables and indexes (when `create_tables` is on) and moves each id sequence above the
+    /// largest id on any shard. Returns one status per shard, in file order; never throws for
+    /// a shard that is down, so the caller can report all of them.
+    package func prepare(beforeTables: (@Sendable () async -> Void)? = nil) async -> (shards: [ShardStatus], sequenceError: Error?) {
         let models = configuration.models
         let createTables = configuration.server.createTables
         let atomic = configuration.server.commit == .twoPhase
-        let statuses = await withTaskGroup(of: (Int, ShardStatus).self) { group in
-            for (index, shard) in shards.enumerated() {
+        let start = ContinuousClock.now
+        var statuses = await eachShard { shard in
+            try await shard.withConnection { connection -> Int64? in
+                _ = try connection.run(SQLDialect.probe)
+                // The daemon's own tables (markers of atomic commits, labels).
+                for sql in shard.dialect.commitTables { try connection.createIfMissing(sql) }
+                guard atomic, shard.dialect.preparesTransactions,
+                      case .int(let n)? = try connection.run(SQLDialect.maxPreparedTransactions).rows.first?.first else { return nil }
+                return n
+            }
+        }
+        await beforeTables?()
+        let usable = statuses.filter { $0.error == nil }.map(\.shard)
+        let created = await eachShard(usable) { shard -> Int64? in
+            try await shard.withConnection { connection in
+                for sql in shard.dialect.commitIndexes { try connection.createIfMissing(sql) }
+                if createTables {
+                    // One statement at a time in autocommit, so that a concurrent creator
+                    // (another daemon) only costs the statement it raced on.
+                    for model in models {
+                        for sql in shard.dialect.createStatements(for: model) { try connection.createIfMissing(sql) }
+                    }
+                }
+            }
+            return nil
+        }
+        for status in created where status.error != nil {
+            if let index = statuses.firstIndex(where: { $0.shard === status.shard }) { statuses[index].error = status.error }
+        }
+        for index in statuses.indices { statuses[index].elapsedMs = (ContinuousClock.now - start).milliseconds }
+        do {
+            try await seedSequences(usable: statuses.filter { $0.error == nil }.map(\.shard))
+            return (statuses, nil)
+        } catch {
+            return (statuses, error)
+        }
+    }
+
+    /// Runs `body` on each of `some` shards (all by default) concurrently; a status each, in order.
+    private func eachShard(_ some: [Shard]? = nil, _ body: @escaping @Sendable (Shard) async throws -> Int64?) async -> [ShardStatus] {
+        let targets = some ?? shards
+        return await withTaskGroup(of: (Int, ShardStatus).self) { group in
+            for (index, shard) in targets.enumerated() {
                 group.addTask {
                     let start = ContinuousClock.now
                     var failure: BackendError?
                     var prepared: Int64?
                     do {
-                        prepared = try await shard.withConnection { connection -> Int64? in
-                            _ = try connection.run(SQLDialect.probe)
-                            // The daemon's own tables (markers of atomic commits, labels).
-                            for sql in shard.dialect.commitTables { try connection.createIfMissing(sql) }
-                            if createTables {
-                                // One statement at a time in autocommit, so that a concurrent
-                                // creator (another daemon) only costs the statement it raced on.
-                                for model in models {
-                                    for sql in shard.dialect.createStatements(for: model) {
-                                        try connection.createIfMissing(sql)
-                                    }
-                                }
-                            }
-                            guard atomic, shard.dialect.preparesTransactions,
-                                  case .int(let n)? = try connection.run(SQLDialect.maxPreparedTransactions).rows.first?.first else { return nil }
-                            return n
-                        }
+                        prepared = try await body(shard)
                     } catch let error as BackendError {
                         failure = error
                     } catch {
@@ -89,15 +116,9 @@ package final class ShardSet: Sendable {
                                                maxPreparedTransactions: prepared))
                 }
             }
-            var out: [ShardStatus?] = Array(repeating: nil, count: shards.count)
+            var out: [ShardStatus?] = Array(repeating: nil, count: targets.count)
             for await (index, status) in group { out[index] = status }
             return out.compactMap { $0 }
-        }
-        do {
-            try await seedSequences(usable: statuses.filter { $0.error == nil }.map(\.shard))
-            return (statuses, nil)
-        } catch {
-            return (statuses, error)
         }
     }
 

@@ -56,7 +56,21 @@ struct Shardd: AsyncParsableCommand {
         }
         let shards = ShardSet(configuration: configuration)
         defer { shards.close() }
-        let (statuses, sequenceError) = await shards.prepare()
+        // The daemon recovers its commits before it serves (and before the DDL of start-up,
+        // which would wait for prepared transactions' locks); --check never does: a running
+        // daemon's transactions are not its to finish.
+        var commits: CommitCoordinator?
+        if !check {
+            do {
+                commits = try CommitCoordinator.open(stateDir: configuration.server.stateDir, shards: shards, logger: logger)
+            } catch {
+                logger.error("\(error)")
+                throw ExitCode(1)
+            }
+        }
+        var beforeTables: (@Sendable () async -> Void)?
+        if let coordinator = commits { beforeTables = { await coordinator.recoverAtStart() } }
+        let (statuses, sequenceError) = await shards.prepare(beforeTables: beforeTables)
         let report = ShardReport(statuses: statuses)
         if check {
             print(report.lines.joined(separator: "\n"))
@@ -81,15 +95,7 @@ struct Shardd: AsyncParsableCommand {
             logger.error("id sequences: \(sequenceError)")
             throw ExitCode(1)
         }
-        let context: ServerContext
-        do {
-            context = try ServerContext(configuration: configuration, shards: shards, logger: logger)
-        } catch {
-            logger.error("\(error)")
-            throw ExitCode(1)
-        }
-        // Commit recovery runs before the socket accepts its first connection.
-        await context.commits.recoverAtStart()
+        let context = try ServerContext(configuration: configuration, shards: shards, logger: logger, commits: commits)
         let server = Server(context: context)
         // Shut down in reverse order: the server first (it finishes the sessions), then the rest.
         let services: [any Service] = [ShardMonitor(shards: shards), CommitRecovery(commits: context.commits), await HangupListener(logger: logger), server]

@@ -113,3 +113,7 @@ package final class Daemon {
 
     deinit { stop() }
 }
+
+// @unchecked: tests hand a daemon from thread to thread only under a lock (the chaos test's
+// killer), and `Process` may be signalled and waited for from any thread.
+extension Daemon: @unchecked Sendable {}
