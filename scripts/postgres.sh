@@ -16,6 +16,7 @@
 #   SHARDD_PG_DIR    cluster directory (data, socket, log)   default /tmp/shardd-pg
 #   SHARDD_PG_PORT   TCP port on 127.0.0.1                    default 54329
 #   SHARDD_PG_BIN    directory holding initdb/pg_ctl          default: pg_config --bindir, else newest /usr/lib/postgresql/*/bin
+#   SHARDD_PG_MAX_PREPARED  max_prepared_transactions             default 64 (0 turns them off)
 #   SHARDD_PG_DURABLE=1  fsync and synchronous_commit on (default off, for speed): for tests
 #                    that crash the server and expect its commits to survive
 set -euo pipefail
@@ -140,7 +141,7 @@ full_page_writes = $DURABILITY
 password_encryption = 'scram-sha-256'
 timezone = 'UTC'
 log_timezone = 'UTC'
-max_prepared_transactions = 64
+max_prepared_transactions = ${SHARDD_PG_MAX_PREPARED:-64}
 EOF
 }
 

@@ -143,10 +143,17 @@ public struct DynamicSession: Sendable {
         try await send("begin")
     }
 
-    /// `commit`: `{"shards":[...committed]}`.
+    /// `commit`: `{"shards":[...committed], "txid"?: ..., "pending"?: [...]}`.
     @discardableResult
-    public func commit() async throws -> JSONValue {
-        try await send("commit")
+    public func commit(label: String? = nil) async throws -> JSONValue {
+        var arguments: Arguments = []
+        arguments.append("label", ifPresent: label.map(JSONValue.string))
+        return try await send("commit", arguments)
+    }
+
+    /// `transaction_status`: `{"outcome":"committed"|"not_committed"}`.
+    public func transactionStatus(label: String) async throws -> JSONValue {
+        try await send("transaction_status", [("label", .string(label))])
     }
 
     /// `rollback`: `{"shards":[...]}`.
@@ -198,6 +205,11 @@ public struct DynamicSession: Sendable {
         arguments.append("model", ifPresent: model.map(JSONValue.string))
         arguments.append("limit", ifPresent: limit.map { .int(Int64($0)) })
         return try await send("keys", arguments)
+    }
+
+    /// `transactions`: cross-shard commits decided and not yet finished on every shard.
+    public func transactions() async throws -> JSONValue {
+        try await send("transactions")
     }
 
     /// `stats`: uptime, connections, requests and errors by kind, latencies, per-shard statements.

@@ -6,13 +6,28 @@ extension ShardSession {
         try await shards(of: "begin")
     }
 
-    /// Commits every shard the transaction touched (`commit`).
+    /// Commits every shard the transaction touched (`commit`): atomically across shards
+    /// when the daemon's `commit` is `two_phase` (its default).
+    /// - Parameter label: 1 to 64 bytes of the caller's choosing (a request id), by which
+    ///   `transactionStatus(label:)` tells later whether this commit happened (a connection
+    ///   that broke during `commit` leaves the caller not knowing).
     /// - Returns: the shards that committed, in shards.conf order.
-    /// - Throws: `ShardError` `transaction_failed` with `committed` and `failed` when some
-    ///   shards did not commit.
+    /// - Throws: `ShardError` `transaction_failed` with `outcome`, `committed` and `failed`.
     @discardableResult
-    public func commit() async throws -> [String] {
-        try await shards(of: "commit")
+    public func commit(label: String? = nil) async throws -> [String] {
+        let answer = try await perform("commit", label.map { [("label", .string($0))] } ?? [])
+        guard let shards = answer["shards"]?.stringsValue else { throw ShardError.invalidResponse("to commit has no shards") }
+        return shards
+    }
+
+    /// Whether a commit with `label` happened in the last 24 hours (`transaction_status`).
+    public func transactionStatus(label: String) async throws -> Bool {
+        let answer = try await perform("transaction_status", [("label", .string(label))])
+        switch answer["outcome"] {
+        case .string("committed")?: return true
+        case .string("not_committed")?: return false
+        default: throw ShardError.invalidResponse("to transaction_status has no outcome")
+        }
     }
 
     /// Rolls back every shard the transaction touched and empties the identity map (`rollback`).

@@ -22,6 +22,8 @@ package struct BackendError: Error, Sendable, CustomStringConvertible {
         case refused
         /// A `CREATE` found the object made already (another daemon raced it).
         case exists
+        /// A statement that writes, run where only reads may run (`runReadOnly`).
+        case notReadOnly
         /// A statement run on a borrower's thread outlived its bound; `Shard.withConnection`
         /// runs it again on the connection's queue, so it never reaches a client.
         case inlineLimit
@@ -52,6 +54,7 @@ package struct BackendError: Error, Sendable, CustomStringConvertible {
         case .constraint: .constraintViolation
         case .timedOut: .timeout
         case .unstorable: .invalidValue
+        case .notReadOnly: .badRequest
         case .refused, .exists, .inlineLimit: .internal
         }
     }
@@ -72,6 +75,7 @@ package struct BackendError: Error, Sendable, CustomStringConvertible {
         case .unstorable: "invalid_value"
         case .refused, .exists: "statement_failed"
         case .inlineLimit: "inline_limit"
+        case .notReadOnly: "not_read_only"
         }
     }
 }

@@ -181,6 +181,19 @@ package final class PostgresConnection: ShardConnection {
         return try decode(result, statement)
     }
 
+    /// In a savepoint made read-only and always rolled back to: PostgreSQL itself refuses a
+    /// write (SQLSTATE 25006), and the setting does not outlive the statement.
+    package func runReadOnly(_ statement: Statement) throws(BackendError) -> QueryResult {
+        guard isInTransaction else {
+            try execute("BEGIN READ ONLY")
+            defer { try? execute("ROLLBACK") }
+            return try run(statement)
+        }
+        try execute("SAVEPOINT shardd_read_only; SET LOCAL transaction_read_only = on")
+        defer { try? execute("ROLLBACK TO SAVEPOINT shardd_read_only; RELEASE SAVEPOINT shardd_read_only") }
+        return try run(statement)
+    }
+
     package func begin(recordingChanges: Bool) throws(BackendError) {
         try execute("BEGIN")
         hasChanges = false
@@ -388,6 +401,9 @@ package final class PostgresConnection: ShardConnection {
         case let s? where s.hasPrefix("08") || s.hasPrefix("57P"):
             // Connection exceptions, and the server ending the session (shutdown, crash).
             .unreachable
+        case "25006":
+            // read_only_sql_transaction: a write where only reads may run.
+            .notReadOnly
         case "42P07", "42710":
             // duplicate_table, duplicate_object: a CREATE another session made first.
             .exists

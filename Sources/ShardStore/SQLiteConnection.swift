@@ -177,6 +177,14 @@ final class SQLiteConnection: ShardConnection {
 
     /// The net changes of the open transaction since it began (the session extension diffs
     /// each changed row's first and current values, so work undone by a savepoint is not in it).
+    func runReadOnly(_ statement: Statement) throws(BackendError) -> QueryResult {
+        // SQLite says at prepare time whether a statement can write.
+        guard sqlite3_stmt_readonly(try prepare(statement.sql).handle) != 0 else {
+            throw BackendError(.notReadOnly, shard: shard, "the statement would write", sql: statement.sql)
+        }
+        return try run(statement)
+    }
+
     func changeset() throws(BackendError) -> [UInt8] {
         guard let session else {
             throw BackendError(.refused, shard: shard, "the transaction does not record its changes (begun without recordingChanges)")

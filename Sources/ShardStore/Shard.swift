@@ -472,6 +472,15 @@ final class CountingConnection: ShardConnection {
     var hasChanges: Bool { inner.hasChanges }
     func changeset() throws(BackendError) -> [UInt8] { try inner.changeset() }
     func apply(changeset: [UInt8]) throws(BackendError) { try inner.apply(changeset: changeset) }
+    func runReadOnly(_ statement: Statement) throws(BackendError) -> QueryResult {
+        counter.increment()
+        do {
+            return try inner.runReadOnly(statement)
+        } catch {
+            counter.failed()
+            throw error
+        }
+    }
     func close() { inner.close() }
     func releaseMemory() { inner.releaseMemory() }
     func limitInlineWork(until deadline: UInt64?) -> Bool { inner.limitInlineWork(until: deadline) }

@@ -27,6 +27,9 @@ package protocol ShardConnection: AnyObject {
     func changeset() throws(BackendError) -> [UInt8]
     /// Applies a changeset of `changeset()` in a transaction of its own; a conflict aborts it.
     func apply(changeset: [UInt8]) throws(BackendError)
+    /// Runs a statement that must only read; one that would write fails with the cause
+    /// `notReadOnly` and changes nothing.
+    func runReadOnly(_ statement: Statement) throws(BackendError) -> QueryResult
     /// Closes the handle. Called once, by the pool.
     func close()
     /// Frees what the connection caches and can read again (SQLite's page cache); called by

@@ -63,6 +63,12 @@ import Testing
         #expect(list[0]["label"] == .string("after") && list[0]["pending"] == .array([.string("europe")]))
         #expect(list[0]["state"] == .string("committing") && list[0]["txid"] == answer["txid"])
         #expect(try other.request(#"{"op":"transaction_status","label":"after"}"#)["outcome"] == .string("committed"))
+        // shardctl shows it too, as a table and as JSON.
+        let table = try ShardctlTests.shardctl(daemon, "transactions")
+        #expect(table.status == 0 && table.stdout.contains("committing") && table.stdout.contains("after"), "\(table.output)")
+        #expect(table.stdout.split(separator: "\n").first?.split(separator: " ", omittingEmptySubsequences: true) == ["txid", "label", "state", "shards", "pending", "since"])
+        let json = try JSONValue.parse(try ShardctlTests.shardctl(daemon, "transactions", "--json").stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(json["transactions"]?[0]?["pending"] == .array([.string("europe")]))
 
         try cluster.run("start")
         var finished = false
@@ -75,6 +81,7 @@ import Testing
         for shard in Self.shards { #expect(try await inspection.count(shard, "SELECT count(*) FROM entry") == 1, "\(shard)") }
         #expect(try await CommitTests.eventuallyNoLeftovers(inspection) == 0)
         #expect(daemon.log().contains("commit recovery: finished transaction"))
+        #expect(try ShardctlTests.shardctl(daemon, "transactions").stdout.contains("no transaction waits for a shard"))
         #expect(daemon.stop() == 0)
     }
 }

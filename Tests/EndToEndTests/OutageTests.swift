@@ -16,9 +16,11 @@ import Testing
         let startLog: String
 
         /// - Parameter durable: commits survive a crash of the server (`SHARDD_PG_DURABLE`).
-        init(directory: String, durable: Bool = false) throws {
+        /// - Parameter maxPrepared: its `max_prepared_transactions`.
+        init(directory: String, durable: Bool = false, maxPrepared: Int = 64) throws {
             let port = 20000 + Int(UInt16.random(in: 0...20000))
-            environment = ["SHARDD_PG_DIR": directory + "/pg", "SHARDD_PG_PORT": String(port), "SHARDD_PG_DURABLE": durable ? "1" : "0"]
+            environment = ["SHARDD_PG_DIR": directory + "/pg", "SHARDD_PG_PORT": String(port), "SHARDD_PG_DURABLE": durable ? "1" : "0",
+                           "SHARDD_PG_MAX_PREPARED": String(maxPrepared)]
             let started = try Process.output(of: OutageTests.root + "/scripts/postgres.sh", ["start"], environment: environment)
             guard started.status == 0, let line = started.stdout.split(separator: "\n").last,
                   let quote = line.firstIndex(of: "'") else {

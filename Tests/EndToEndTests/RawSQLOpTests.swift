@@ -35,4 +35,31 @@ import Testing
         #expect(try client.request(#"{"op":"ping"}"#)["pong"] == .bool(true))
         #expect(daemon.stop() == 0)
     }
+
+    /// With two_phase commits, sql may read but not write on shards the transaction holds,
+    /// on both backends; elsewhere (and outside a transaction) it writes as before.
+    @Test func insideATwoPhaseTransactionSQLOnlyReadsTheShardsItHolds() async throws {
+        let config = "[server]\nallow_raw_sql = true\n" + DefaultConfiguration.text
+            .replacingOccurrences(of: "[server]\n", with: "")
+            .replacingOccurrences(of: "url = \"sqlite:data/europe.db\"", with: "url_env = \"SHARDD_EUROPE_URL\"")
+        let daemon = try Daemon(config: config, environment: ["SHARDD_EUROPE_URL": try await TestPostgres.freshSchemaURL()])
+        let client = try daemon.client()
+        _ = try client.request(#"{"op":"add","model":"WeatherLocation","rows":[{"continent":"Asia","city":"Tokyo"},{"continent":"Europe","city":"London"}]}"#)
+        // Both shards are in the transaction now: reads see its rows, writes are refused.
+        for shard in ["asia", "europe"] {
+            let read = try client.request(#"{"op":"sql","sql":"SELECT count(*) FROM weather_locations","shard":"\#(shard)"}"#)
+            #expect(read["rows"] == .array([.array([.int(1)])]), "\(shard): \(read)")
+            let write = try client.request(#"{"op":"sql","sql":"UPDATE weather_locations SET city = 'X'","shard":"\#(shard)"}"#)
+            #expect(write["error"]?["code"] == .string("bad_request"), "\(shard): \(write)")
+            #expect(write["error"]?["message"]?.stringValue?.contains("may only read there") == true)
+            #expect(write["error"]?["shard"] == .string(shard))
+        }
+        // The transaction goes on, unchanged, and commits.
+        #expect(try client.request(#"{"op":"commit"}"#)["txid"] != nil)
+        let cities = try client.request(#"{"op":"sql","sql":"SELECT city FROM weather_locations ORDER BY city","shards":["asia","europe"]}"#)
+        #expect(cities["rows"] == .array([.array([.string("Tokyo")]), .array([.string("London")])]))
+        // Outside a transaction, sql writes.
+        #expect(try client.request(#"{"op":"sql","sql":"UPDATE weather_locations SET city = 'Kyoto'","shard":"asia"}"#)["ok"] == .bool(true))
+        #expect(daemon.stop() == 0)
+    }
 }
