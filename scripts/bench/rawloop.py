@@ -33,7 +33,10 @@ def percentile(ordered, fraction):
 
 
 class Conn:
-    def __init__(self, path):
+    """One connection to shardd; `name` prefixes the error that ends the program."""
+
+    def __init__(self, path, name="rawloop.py"):
+        self.name = name
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.settimeout(60)
         self.sock.connect(path)
@@ -43,10 +46,10 @@ class Conn:
         self.sock.sendall((json.dumps(request, separators=(",", ":")) + "\n").encode())
         line = self.reader.readline()
         if not line:
-            sys.exit("rawloop.py: shardd closed the connection")
+            sys.exit("%s: shardd closed the connection" % self.name)
         answer = json.loads(line)
         if not answer.get("ok"):
-            sys.exit("rawloop.py: shardd answered %s to %s" % (answer.get("error"), request.get("op")))
+            sys.exit("%s: shardd answered %s to %s" % (self.name, answer.get("error"), request.get("op")))
         return answer
 
 

@@ -442,6 +442,54 @@ def scaling_section(results):
     return out
 
 
+def commits_section(results):
+    """Issue 14: commits in both modes, their ratios and targets, beside the machine's fsync."""
+    c = results.get("commits")
+    if not c:
+        return []
+    records = c.get("records", [])
+    build = c.get("build") or {}
+    floor = find(records, case="floor-fsync")
+    out = ["## Commits: best_effort against two_phase (issue 14)", ""]
+    out.append("- Run: `%s`, started %s UTC, %s; build git %s%s; %s s per point." % (
+        c.get("command", "?"), c.get("started", "?")[:16].replace("T", " "), minutes(c.get("seconds")),
+        build.get("commit", "?"), " plus uncommitted changes in Sources/" if build.get("sources_modified") else "",
+        num((c.get("settings") or {}).get("duration_s"))))
+    out.append("- Each client is one process with one session in a closed loop: `add` (one WeatherLocation on "
+               "asia and one on europe for *cross*, one on asia for *single*), then `commit`; the figures are "
+               "the `commit` request alone (rate = commits/s of all clients together). Each mode runs on a "
+               "daemon of its own (`commit = \"best_effort\"` or `\"two_phase\"` in `[server]`), on empty shards; "
+               "the two daemons run side by side and every client takes turns between them in %s rounds per point, "
+               "so that both modes see the same disk (its fsync latency drifts by several times over seconds)."
+               % num((c.get("settings") or {}).get("rounds")))
+    if ok(floor):
+        out.append("- The machine's floor of a decision: a 200-byte append and `fsync` on the disk of `state_dir`: "
+                   "p50 %s, p99 %s (%s/s in a loop)." % (us(floor.get("p50_us")), us(floor.get("p99_us")),
+                                                          num(floor.get("per_second"))))
+    out.append("")
+    rows = []
+    for layout in LAYOUTS:
+        for kind, target, limit in (("cross", "two_phase p50 at most 2x", 2.0), ("single", "within 5%", 1.05)):
+            for clients in (1, 8):
+                best = find(records, case="commit", layout=layout, workload="commit_" + kind, clients=clients,
+                            commit="best_effort")
+                two = find(records, case="commit", layout=layout, workload="commit_" + kind, clients=clients,
+                           commit="two_phase")
+                if ok(best) and ok(two):
+                    r = two["p50_us"] / best["p50_us"]
+                    share = "%.2fx" % r
+                    judged = verdict(r, lambda v, limit=limit: v <= limit)
+                else:
+                    share, judged = "-", "not measured"
+                rows.append([TITLES[layout], "%s-shard, %d client%s" % (kind, clients, "" if clients == 1 else "s"),
+                             cell(best, latency=True), cell(two, latency=True), share,
+                             "%s: %s" % (target, judged)])
+    out.append(table(["layout", "commit", "best_effort", "two_phase", "p50 two_phase / best_effort", "target"], rows,
+                     ["---", "---", "--:", "--:", "--:", "---"]))
+    out.append("")
+    return out
+
+
 def memory_section(results):
     m = results.get("memory")
     if not m:
@@ -489,11 +537,11 @@ def header_section(results):
     out.append("## The run")
     out.append("")
     out.append("```")
-    out.append("scripts/bench.sh            # = scripts/bench.sh all; steps: workloads, scaling, memory, report")
+    out.append("scripts/bench.sh            # = scripts/bench.sh all; steps: workloads, commits, scaling, memory, report")
     out.append("```")
     out.append("")
     steps = []
-    for step in ("workloads", "scaling", "memory"):
+    for step in ("workloads", "commits", "scaling", "memory"):
         section = results.get(step)
         if section:
             steps.append("%s %s (%s)" % (step, minutes(section.get("seconds")), section.get("started", "?")[:16].replace("T", " ")))
@@ -582,7 +630,7 @@ def notes_section(results):
 
 def render(results):
     out = [""]
-    if not results.get("workloads") and not results.get("scaling") and not results.get("memory"):
+    if not any(results.get(step) for step in ("workloads", "commits", "scaling", "memory")):
         return "\n(no results yet: run scripts/bench.sh)\n\n"
     out += header_section(results)
     out += targets_section(results)
@@ -596,6 +644,7 @@ def render(results):
                 out.append("")
         out += floor_section(w)
         out += correctness_section(w)
+    out += commits_section(results)
     out += scaling_section(results)
     out += memory_section(results)
     out += notes_section(results)
