@@ -24,8 +24,13 @@ package final class CommitCoordinator: Sendable {
     private let work: AsyncStream<Void>.Continuation
     package let workSignals: AsyncStream<Void>
 
-    /// How long `transaction_status` remembers a label.
+    /// How long `transaction_status` remembers a label (the shards' label rows).
     static let labelLifetime = Duration.seconds(24 * 3600)
+    /// How long this run keeps a label's outcome in memory: long enough for a client whose
+    /// connection broke during `commit` to ask; from then on the shards' rows answer.
+    static let labelMemory = Duration.seconds(60)
+    /// How often label rows older than `labelLifetime` are deleted from the shards.
+    static let labelPruneInterval = Duration.seconds(3600)
 
     /// A decision not yet finished on every shard.
     struct Pending {
@@ -52,6 +57,8 @@ package final class CommitCoordinator: Sendable {
         var labels: [String: (committed: Bool, at: ContinuousClock.Instant)] = [:]
         /// Labels of commits still running, with the requests waiting to learn their outcome.
         var labelsInFlight: [String: [CheckedContinuation<Void, Never>]] = [:]
+        var labelsPrunedInMemory: ContinuousClock.Instant?
+        var labelsPrunedOnShards: ContinuousClock.Instant?
     }
 
     struct Pair: Hashable {
@@ -127,19 +134,29 @@ package final class CommitCoordinator: Sendable {
     }
 
     /// The shards that committed a decided transaction; when none is left, it completes.
+    ///
+    /// Completion (an fsynced `completed` entry, then a transaction per shard deleting the
+    /// markers) is batched: it waits for the recovery service's next tick, or for
+    /// `completionBatch` commits, so that each commit does not queue a log fsync and a
+    /// transaction per shard beside the commits that follow it. A shard left to finish wakes
+    /// the service at once.
     package func committed(_ txid: TransactionID, on committed: [String]) {
-        state.withLock { state in
-            guard var pending = state.pending[txid] else { return }
+        let wake = state.withLock { state -> Bool in
+            guard var pending = state.pending[txid] else { return false }
             pending.shards.subtract(committed)
             if pending.shards.isEmpty {
                 state.pending[txid] = nil
                 state.toComplete.append(pending.decision)
-            } else {
-                state.pending[txid] = pending
+                return state.toComplete.count >= CommitCoordinator.completionBatch
             }
+            state.pending[txid] = pending
+            return true
         }
-        work.yield()
+        if wake { work.yield() }
     }
+
+    /// How many finished commits wake the recovery service to complete them before its tick.
+    static let completionBatch = 256
 
     // MARK: - Labels
 
@@ -166,7 +183,7 @@ package final class CommitCoordinator: Sendable {
         while true {
             let known = state.withLock { state -> (Bool?, Bool) in
                 if state.labelsInFlight[label] != nil { return (nil, true) }
-                if let outcome = state.labels[label], ContinuousClock.now - outcome.at < CommitCoordinator.labelLifetime {
+                if let outcome = state.labels[label], ContinuousClock.now - outcome.at < CommitCoordinator.labelMemory {
                     return (outcome.committed, false)
                 }
                 if state.pending.values.contains(where: { $0.decision.label == label }) { return (true, false) }
@@ -183,7 +200,7 @@ package final class CommitCoordinator: Sendable {
                 if !running { waiter.resume() }
             }
         }
-        let since = Timestamp(microseconds: now.microseconds - 24 * 3600 * 1_000_000)
+        let since = Self.labelsSince(now)
         for shard in shards.shards {
             let statement = shard.dialect.selectLabel(label, since: since)
             let found = try await shard.withConnection { connection in
@@ -192,6 +209,41 @@ package final class CommitCoordinator: Sendable {
             if case .int(let n)? = found, n > 0 { return true }
         }
         return false
+    }
+
+    /// The oldest commit time `transaction_status` still answers for.
+    private static func labelsSince(_ now: Timestamp) -> Timestamp {
+        Timestamp(microseconds: now.microseconds - labelLifetime.components.seconds * 1_000_000)
+    }
+
+    /// Forgets what `transaction_status` no longer needs: outcomes in memory older than
+    /// `labelMemory` (every few seconds), and label rows older than 24 hours on every shard
+    /// that answers (hourly, and at the first call). Without it both grow with every labelled
+    /// commit.
+    package func pruneLabels(now: Timestamp, force: Bool = false) async {
+        let clock = ContinuousClock.now
+        let onShards = state.withLock { state -> Bool in
+            if force || state.labelsPrunedInMemory.map({ clock - $0 >= .seconds(10) }) ?? true {
+                state.labels = state.labels.filter { clock - $0.value.at < CommitCoordinator.labelMemory }
+                state.labelsPrunedInMemory = clock
+            }
+            return force || state.labelsPrunedOnShards.map { clock - $0 >= CommitCoordinator.labelPruneInterval } ?? true
+        }
+        guard onShards else { return }
+        let before = Self.labelsSince(now)
+        var pruned = true
+        for shard in shards.shards {
+            let statement = shard.dialect.deleteLabels(before: before)
+            do {
+                let deleted = try await shard.withConnection { try $0.uncounted.run(statement).rowsAffected }
+                if deleted > 0 { logger.debug("deleted \(deleted) label(s) older than 24 hours on shard \(shard.name)") }
+            } catch {
+                pruned = false
+                logger.debug("cannot delete old labels on shard \(shard.name) now (tried again later): \(error)")
+            }
+        }
+        // A shard that was down is tried again at the next tick rather than in an hour.
+        if pruned { state.withLock { $0.labelsPrunedOnShards = clock } }
     }
 
     // MARK: - What is pending
@@ -333,6 +385,7 @@ package final class CommitCoordinator: Sendable {
         let before = state.withLock { $0.pending.count }
         await recover(scanAll: true)
         await compactIfDue(force: true)
+        await pruneLabels(now: ServerContext.now(), force: true)
         let (left, lost) = state.withLock { ($0.pending.values.map(\.decision.txid), $0.lost) }
         if before > 0 || !left.isEmpty {
             logger.notice("commit recovery: \(before) decided transaction(s) found, \(left.count) still pending (shards down, or lost: \(lost.count))")

@@ -31,6 +31,7 @@ package struct CommitRecovery: Service {
             }
             for await _ in ticker.stream {
                 if commits.hasWork { await commits.recover(scanAll: false) }
+                await commits.pruneLabels(now: ServerContext.now())
                 if Task.isShuttingDownGracefully { break }
             }
             group.cancelAll()

@@ -155,6 +155,28 @@ import Testing
         #expect(daemon.stop() == 0)
     }
 
+    /// Label rows live 24 hours (protocol.md 6.1): older ones are deleted on every shard, at
+    /// start and hourly, and the newer ones still answer.
+    @Test func labelsOlderThanADayAreDeleted() async throws {
+        let daemon = try await Self.start(.mixed)
+        let client = try daemon.client()
+        try Self.add(client, ["one", "two"], first: 1)
+        #expect(try client.request(#"{"op":"commit","label":"fresh"}"#)["ok"] == .bool(true))
+        let inspection = try ShardInspection(daemon)
+        let dayAndHourAgo = Int64(Date().timeIntervalSince1970 * 1_000_000) - 25 * 3600 * 1_000_000
+        for (index, shard) in Layout.mixed.shards.enumerated() {
+            _ = try await inspection.rows(shard, "INSERT INTO shardd_labels (txid, label, committed_at) VALUES ('old-\(index)', 'old', \(dayAndHourAgo))")
+        }
+        #expect(try client.request(#"{"op":"transaction_status","label":"old"}"#)["outcome"] == .string("not_committed"))
+        let again = try daemon.restart()
+        for shard in Layout.mixed.shards {
+            #expect(try await inspection.count(shard, "SELECT count(*) FROM shardd_labels WHERE label = 'old'") == 0, "\(shard)")
+        }
+        #expect(try await inspection.count("one", "SELECT count(*) FROM shardd_labels WHERE label = 'fresh'") == 1)
+        #expect(try again.client().request(#"{"op":"transaction_status","label":"fresh"}"#)["outcome"] == .string("committed"))
+        #expect(again.stop() == 0)
+    }
+
     @Test func bestEffortCommitsAcrossShardsWithATxid() async throws {
         let daemon = try await Self.start(.sqlite, server: "commit = \"best_effort\"")
         let client = try daemon.client()
