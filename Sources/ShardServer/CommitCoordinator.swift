@@ -336,6 +336,24 @@ package final class CommitCoordinator: Sendable {
             return state.toComplete
         }
         guard !done.isEmpty else { return }
+        // SQLite shards committed their parts without an fsync (the decision's changeset
+        // stood in): durable now, before the decision may be forgotten.
+        var unsynced = Set<String>()
+        for decision in done {
+            for participant in decision.participants {
+                if case .applyChangeset = participant.finish { unsynced.insert(participant.shard) }
+            }
+        }
+        for name in unsynced.sorted() {
+            guard let shard = shards.shard(named: name) else { continue }
+            do {
+                try await shard.withConnection { try $0.syncLog() }
+            } catch {
+                logger.warning("cannot fsync shard \(name)'s log before completing \(done.count) commit(s): \(error); retrying")
+                state.withLock { $0.toComplete += done }
+                return
+            }
+        }
         do {
             try await store.append(done.map { .completed($0.txid) }, durable: true)
         } catch {

@@ -216,7 +216,8 @@ extension Session {
             case .commitPrepared(let gid)?:
                 try await part.lease.run { try $0.execute(SQLDialect.commitPrepared(gid)) }
             default:
-                try await part.lease.run { try $0.commit() }
+                // Durable by the decision now; by `syncLog` before it is marked completed.
+                try await part.lease.run { try $0.commitDeferringDurability() }
             }
             return true
         } catch {

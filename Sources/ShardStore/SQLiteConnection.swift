@@ -37,9 +37,17 @@ final class SQLiteConnection: ShardConnection {
     /// How long a statement waits for another connection's lock, in milliseconds.
     private let lockWaitMs: Int32
 
-    private init(db: OpaquePointer, shard: String, statementTimeoutMs: Int?) {
+    /// The write-ahead log's file, fsynced by `syncLog`.
+    private let walPath: String
+    /// Whether the open transaction runs with `synchronous=NORMAL` (it began recording its
+    /// changes, for an atomic commit): its COMMIT writes the log without an fsync, which
+    /// `commit()` then makes itself and `commitDeferringDurability()` leaves to `syncLog`.
+    private var relaxedSync = false
+
+    private init(db: OpaquePointer, shard: String, path: String, statementTimeoutMs: Int?) {
         self.db = db
         self.shard = shard
+        self.walPath = path + "-wal"
         self.statementTimeoutNs = statementTimeoutMs.map { UInt64($0) * 1_000_000 }
         self.lockWaitMs = min(SQLiteConnection.busyTimeoutMs, Int32(clamping: statementTimeoutMs ?? Int(SQLiteConnection.busyTimeoutMs)))
     }
@@ -58,7 +66,7 @@ final class SQLiteConnection: ShardConnection {
             throw BackendError(.unreachable, shard: shard, "cannot open SQLite file \(path): \(message)",
                              backendCode: SQLiteConnection.codeName(rc))
         }
-        let connection = SQLiteConnection(db: handle, shard: shard, statementTimeoutMs: statementTimeoutMs)
+        let connection = SQLiteConnection(db: handle, shard: shard, path: path, statementTimeoutMs: statementTimeoutMs)
         sqlite3_busy_timeout(handle, connection.lockWaitMs)
         // Every 1000 virtual-machine steps: past either deadline, interrupt (SQLITE_INTERRUPT).
         sqlite3_progress_handler(handle, 1000, { context in
@@ -143,9 +151,21 @@ final class SQLiteConnection: ShardConnection {
     }
 
     func begin(recordingChanges: Bool) throws(BackendError) {
+        // A transaction that may take part in an atomic commit commits without SQLite's
+        // fsync (the setting cannot change inside a transaction, so it is chosen here): see
+        // `commitDeferringDurability`. Every other COMMIT stays durable on its own.
+        if recordingChanges {
+            try execute("PRAGMA synchronous=NORMAL")
+            relaxedSync = true
+        }
         // Writers take SQLite's lock up front: a deferred transaction that later writes can
         // fail with SQLITE_BUSY_SNAPSHOT, which no busy timeout cures.
-        try execute("BEGIN IMMEDIATE")
+        do {
+            try execute("BEGIN IMMEDIATE")
+        } catch {
+            try? restoreSync()
+            throw error
+        }
         changesAtBegin = db.map { sqlite3_total_changes64($0) } ?? 0
         guard recordingChanges, let db else { return }
         var session: OpaquePointer?
@@ -155,19 +175,56 @@ final class SQLiteConnection: ShardConnection {
             if let session { sqlite3session_delete(session) }
             let failure = error(rc, sql: "sqlite3session_create")
             try? execute("ROLLBACK")
+            try? restoreSync()
             throw failure
         }
         self.session = session
     }
 
     func commit() throws(BackendError) {
+        let relaxed = relaxedSync
+        try commitDeferringDurability()
+        // What synchronous=FULL would have done at the COMMIT.
+        if relaxed { try syncLog() }
+    }
+
+    /// COMMIT without making it durable when the transaction began recording its changes:
+    /// for the shards of an atomic commit, whose decision (fsynced, with this changeset) is
+    /// what makes the commit durable until `syncLog` has run. Any other transaction: `commit()`.
+    func commitDeferringDurability() throws(BackendError) {
         try execute("COMMIT")
         endSession()
+        try restoreSync()
     }
 
     func rollback() throws(BackendError) {
-        defer { endSession() }
+        defer {
+            endSession()
+            try? restoreSync()
+        }
         try execute("ROLLBACK")
+    }
+
+    /// Makes every committed transaction durable: an fsync of the write-ahead log (frames
+    /// already moved to the database were fsynced by their checkpoint). No log file: nothing
+    /// waits in one.
+    func syncLog() throws(BackendError) {
+        let fd = Glibc.open(walPath, O_RDONLY | O_CLOEXEC)
+        if fd < 0 {
+            if errno == ENOENT { return }
+            throw BackendError(.unreachable, shard: shard, "cannot open \(walPath) to fsync it: \(String(cString: strerror(errno)))")
+        }
+        defer { Glibc.close(fd) }
+        guard fsync(fd) == 0 else {
+            throw BackendError(.unreachable, shard: shard, "fsync of \(walPath) failed: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Back to synchronous=FULL after a transaction begun with `recordingChanges`.
+    private func restoreSync() throws(BackendError) {
+        guard relaxedSync else { return }
+        relaxedSync = false
+        try execute("PRAGMA synchronous=FULL")
     }
 
     var hasChanges: Bool {

@@ -468,6 +468,8 @@ final class CountingConnection: ShardConnection {
     var isInTransaction: Bool { inner.isInTransaction }
     func begin(recordingChanges: Bool) throws(BackendError) { try inner.begin(recordingChanges: recordingChanges) }
     func commit() throws(BackendError) { try inner.commit() }
+    func commitDeferringDurability() throws(BackendError) { try inner.commitDeferringDurability() }
+    func syncLog() throws(BackendError) { try inner.syncLog() }
     func rollback() throws(BackendError) { try inner.rollback() }
     var hasChanges: Bool { inner.hasChanges }
     func changeset() throws(BackendError) -> [UInt8] { try inner.changeset() }

@@ -18,6 +18,12 @@ package protocol ShardConnection: AnyObject {
     /// `recordingChanges` the connection keeps what it changes, for `changeset()`.
     func begin(recordingChanges: Bool) throws(BackendError)
     func commit() throws(BackendError)
+    /// COMMIT of a shard's part of an atomic commit, after its decision is durable: SQLite
+    /// leaves the fsync to `syncLog` (the decision's changeset stands in until then).
+    func commitDeferringDurability() throws(BackendError)
+    /// Makes every commit of `commitDeferringDurability` durable (before its decision is
+    /// marked completed); a no-op where commits are always durable.
+    func syncLog() throws(BackendError)
     func rollback() throws(BackendError)
     /// Whether the open transaction has changed any row (a shard that changed nothing takes
     /// no part in a commit).
@@ -46,6 +52,10 @@ package protocol ShardConnection: AnyObject {
 
 extension ShardConnection {
     package func limitInlineWork(until deadline: UInt64?) -> Bool { false }
+
+    package func commitDeferringDurability() throws(BackendError) { try commit() }
+
+    package func syncLog() throws(BackendError) {}
 
     package func changeset() throws(BackendError) -> [UInt8] {
         throw BackendError(.refused, shard: "", "this backend does not record changesets")

@@ -224,6 +224,36 @@ import Testing
         #expect(error?.code == .shardUnavailable)
         #expect(error?.message.contains("plainfile") == true)
     }
+
+    /// A transaction that may take part in an atomic commit runs with synchronous=NORMAL (its
+    /// COMMIT leaves the fsync to `syncLog`); every way out of it goes back to FULL, so that
+    /// nothing else on the connection commits without its fsync.
+    @Test func onlyAtomicCommitPartsCommitWithoutTheirOwnFsync() throws {
+        let connection = try SQLiteConnection.open(path: directory.path + "/sync.db", shard: "asia")
+        defer { connection.close() }
+        func synchronous() throws -> ShardValue? { try connection.run(Statement("PRAGMA synchronous")).rows.first?.first }
+        let full = ShardValue.int(2), normal = ShardValue.int(1)
+        try connection.execute("CREATE TABLE t (x INTEGER)")
+        #expect(try synchronous() == full)
+        try connection.begin(recordingChanges: false)
+        #expect(try synchronous() == full)
+        try connection.commit()
+        for end in ["commitDeferringDurability", "commit", "rollback"] {
+            try connection.begin(recordingChanges: true)
+            _ = try connection.run(Statement("INSERT INTO t VALUES (1)"))
+            #expect(try synchronous() == normal, "\(end)")
+            switch end {
+            case "commitDeferringDurability": try connection.commitDeferringDurability()
+            case "commit": try connection.commit()
+            default: try connection.rollback()
+            }
+            #expect(try synchronous() == full, "\(end)")
+        }
+        // The log exists (WAL mode) and fsyncs; the two commits are in the table.
+        try connection.syncLog()
+        #expect(FileManager.default.fileExists(atPath: directory.path + "/sync.db-wal"))
+        #expect(try connection.run(Statement("SELECT count(*) FROM t")).rows == [[.int(2)]])
+    }
 }
 
 /// A connection handed to another thread once, to end its transaction there.
