@@ -37,8 +37,9 @@ final class SQLiteConnection: ShardConnection {
     /// How long a statement waits for another connection's lock, in milliseconds.
     private let lockWaitMs: Int32
 
-    /// The write-ahead log's file, fsynced by `syncLog`.
+    /// The write-ahead log's file, fsynced by `syncLog`, and its descriptor once opened.
     private let walPath: String
+    private var walFD: Int32 = -1
     /// Whether the open transaction runs with `synchronous=NORMAL` (it began recording its
     /// changes, for an atomic commit): its COMMIT writes the log without an fsync, which
     /// `commit()` then makes itself and `commitDeferringDurability()` leaves to `syncLog`.
@@ -155,7 +156,7 @@ final class SQLiteConnection: ShardConnection {
         // fsync (the setting cannot change inside a transaction, so it is chosen here): see
         // `commitDeferringDurability`. Every other COMMIT stays durable on its own.
         if recordingChanges {
-            try execute("PRAGMA synchronous=NORMAL")
+            _ = try run(SQLiteConnection.normalSync)
             relaxedSync = true
         }
         // Writers take SQLite's lock up front: a deferred transaction that later writes can
@@ -209,13 +210,16 @@ final class SQLiteConnection: ShardConnection {
     /// already moved to the database were fsynced by their checkpoint). No log file: nothing
     /// waits in one.
     func syncLog() throws(BackendError) {
-        let fd = Glibc.open(walPath, O_RDONLY | O_CLOEXEC)
-        if fd < 0 {
-            if errno == ENOENT { return }
-            throw BackendError(.unreachable, shard: shard, "cannot open \(walPath) to fsync it: \(String(cString: strerror(errno)))")
+        // Kept open: SQLite removes the log only when its last connection closes, and this
+        // one is open, so the descriptor names the live file.
+        if walFD < 0 {
+            walFD = Glibc.open(walPath, O_RDONLY | O_CLOEXEC)
+            if walFD < 0 {
+                if errno == ENOENT { return }
+                throw BackendError(.unreachable, shard: shard, "cannot open \(walPath) to fsync it: \(String(cString: strerror(errno)))")
+            }
         }
-        defer { Glibc.close(fd) }
-        guard fsync(fd) == 0 else {
+        guard fsync(walFD) == 0 else {
             throw BackendError(.unreachable, shard: shard, "fsync of \(walPath) failed: \(String(cString: strerror(errno)))")
         }
     }
@@ -224,8 +228,12 @@ final class SQLiteConnection: ShardConnection {
     private func restoreSync() throws(BackendError) {
         guard relaxedSync else { return }
         relaxedSync = false
-        try execute("PRAGMA synchronous=FULL")
+        _ = try run(SQLiteConnection.fullSync)
     }
+
+    // Prepared once per connection (the statement cache), unlike `execute`'s parse per call.
+    private static let normalSync = Statement("PRAGMA synchronous=NORMAL")
+    private static let fullSync = Statement("PRAGMA synchronous=FULL")
 
     var hasChanges: Bool {
         guard let db, isInTransaction else { return false }
@@ -280,6 +288,10 @@ final class SQLiteConnection: ShardConnection {
     func close() {
         endSession()
         statements = [:]
+        if walFD >= 0 {
+            Glibc.close(walFD)
+            walFD = -1
+        }
         sqlite3_close_v2(db)
         db = nil
         isBroken = true
