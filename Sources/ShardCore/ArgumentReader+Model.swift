@@ -109,7 +109,10 @@ extension ArgumentReader {
 
     /// The column changes of an `update`/`update_where`: at least one, none of the primary
     /// key, each value checked against its column's nullability.
-    package static func changes(_ values: [(column: Column, value: ShardValue)], of model: Model, op: String) throws(ShardError) -> [(column: String, value: ShardValue)] {
+    /// The checked changes of `update`/`update_where`, then every `on_update = "now"` column
+    /// the request does not set, at `now`.
+    package static func changes(_ values: [(column: Column, value: ShardValue)], of model: Model, op: String,
+                                now: Timestamp) throws(ShardError) -> [(column: String, value: ShardValue)] {
         guard !values.isEmpty else { throw ShardError(.badRequest, "values must name at least one column to change") }
         var changes: [(column: String, value: ShardValue)] = []
         for (column, value) in values {
@@ -121,6 +124,9 @@ extension ArgumentReader {
             } catch {
                 throw ShardError(.invalidValue, "column \(column.name): \(error.reason)", details: [("column", .string(column.name))])
             }
+        }
+        for column in model.columns where column.onUpdateNow && !changes.contains(where: { $0.column == column.name }) {
+            changes.append((column.name, .timestamp(now)))
         }
         return changes
     }

@@ -12,12 +12,24 @@ package struct ArgumentReader {
     private let arguments: JSONObject
     /// The argument names the op read: a handful, so an array beats a set's hashing.
     private var read: [String] = []
+    /// The request's instant for `default`/`on_update = "now"`, read from the clock once.
+    private var instant: Timestamp?
 
-    package init(_ envelope: RequestEnvelope, configuration: Configuration, shardOrder: ShardOrder? = nil) {
+    /// - Parameter now: the request's instant (tests fix it); nil: the wall clock when first asked.
+    package init(_ envelope: RequestEnvelope, configuration: Configuration, shardOrder: ShardOrder? = nil, now: Timestamp? = nil) {
         self.op = envelope.op
         self.arguments = envelope.object
         self.configuration = configuration
         self.shardOrder = shardOrder ?? ShardOrder(configuration)
+        self.instant = now
+    }
+
+    /// The request's instant: one for every row and column it writes.
+    package mutating func now() -> Timestamp {
+        if let instant { return instant }
+        let now = Timestamp.wallClock()
+        instant = now
+        return now
     }
 
     /// An optional argument.

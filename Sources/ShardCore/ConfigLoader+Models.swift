@@ -43,7 +43,7 @@ extension ConfigLoader.Validator {
     typealias ModelDraft = ConfigLoader.ModelDraft
 
     static let modelKeys = ["table", "primary_key", "id", "sequence_shard", "shard_by", "columns", "relationships"]
-    static let columnKeys = ["type", "nullable", "unique", "index"]
+    static let columnKeys = ["type", "nullable", "unique", "index", "default", "server_default", "on_update"]
     static let typeNames = ColumnType.allCases.map(\.rawValue).joined(separator: ", ")
     /// PostgreSQL truncates longer identifiers.
     static let maxIdentifierBytes = 63
@@ -231,9 +231,62 @@ extension ConfigLoader.Validator {
                 default: column.index = b
                 }
             }
+            guard valid else { return nil }
+            for key in ["default", "server_default"] {
+                guard let given = table[key] else { continue }
+                guard let value = columnDefault(given, for: column, at: path.key(key)) else { valid = false; continue }
+                if key == "default" { column.defaultValue = value } else { column.serverDefault = value }
+            }
+            if let given = table["on_update"] {
+                let keyPath = path.key("on_update")
+                if let text = string(given, at: keyPath) {
+                    if text != "now" {
+                        report(keyPath, "\(ConfigLoader.quoted(text)) is not an on_update value: the only one is \"now\" (the daemon's clock at the update)")
+                        valid = false
+                    } else if column.type != .timestamp {
+                        report(keyPath, "on_update = \"now\" needs a timestamp column; \(name) is \(column.type.rawValue)")
+                        valid = false
+                    } else {
+                        column.onUpdateNow = true
+                    }
+                } else {
+                    valid = false
+                }
+            }
             return valid ? column : nil
         default:
             report(path, "expected a type name such as \"text\" or a table { type = \"text\", nullable = false }, got \(ConfigLoader.describe(value.type))")
+            return nil
+        }
+    }
+
+    /// A `default` or `server_default`: a TOML value of the column's type, or `"now"` for a
+    /// timestamp column.
+    private mutating func columnDefault(_ value: TOMLValueConvertible, for column: Column, at path: ConfigPath) -> ColumnDefault? {
+        let json: JSONValue
+        switch value.type {
+        case .string:
+            let text = value.string ?? ""
+            if text == "now" {
+                if column.type == .timestamp { return .now }
+                if column.type != .text {
+                    report(path, "\"now\" is the clock, for timestamp columns only; \(column.name) is \(column.type.rawValue): give a literal \(column.type.rawValue) value")
+                    return nil
+                }
+            }
+            json = .string(text)
+        case .int: json = .int(Int64(value.int ?? 0))
+        case .double: json = .double(value.double ?? 0)
+        case .bool: json = .bool(value.bool ?? false)
+        default:
+            report(path, "expected \(column.type == .int ? "an" : "a") \(column.type.rawValue) value\(column.type == .timestamp ? " (an RFC 3339 string, or \"now\")" : ""), got \(ConfigLoader.describe(value.type))")
+            return nil
+        }
+        do {
+            return .value(try ShardValue(json: json, for: column, nullable: false))
+        } catch {
+            let reason = error.message.hasPrefix("column \(column.name): ") ? String(error.message.dropFirst("column \(column.name): ".count)) : error.message
+            report(path, "not \(column.type == .int ? "an" : "a") \(column.type.rawValue) value: \(reason)")
             return nil
         }
     }

@@ -238,13 +238,60 @@ package struct Column: Sendable, Equatable {
     package var nullable: Bool
     package var unique: Bool
     package var index: Bool
+    /// `default`: filled by the daemon when an `add` leaves the column out.
+    package var defaultValue: ColumnDefault?
+    /// `server_default`: the column's SQL `DEFAULT` on every shard.
+    package var serverDefault: ColumnDefault?
+    /// `on_update = "now"`: set to the daemon's clock by `update` and `update_where`.
+    package var onUpdateNow: Bool
 
-    package init(name: String, type: ColumnType, nullable: Bool = true, unique: Bool = false, index: Bool = false) {
+    package init(name: String, type: ColumnType, nullable: Bool = true, unique: Bool = false, index: Bool = false,
+                 defaultValue: ColumnDefault? = nil, serverDefault: ColumnDefault? = nil, onUpdateNow: Bool = false) {
         self.name = name
         self.type = type
         self.nullable = nullable
         self.unique = unique
         self.index = index
+        self.defaultValue = defaultValue
+        self.serverDefault = serverDefault
+        self.onUpdateNow = onUpdateNow
+    }
+}
+
+/// A column's `default` or `server_default` (config.md): a value of the column's type, or,
+/// for a timestamp column, the clock at the write.
+package enum ColumnDefault: Sendable, Equatable, CustomStringConvertible {
+    case value(ShardValue)
+    case now
+
+    /// The value for a write at `now`.
+    package func value(at now: Timestamp) -> ShardValue {
+        switch self {
+        case .value(let value): value
+        case .now: .timestamp(now)
+        }
+    }
+
+    /// As shards.conf spells it.
+    package var description: String {
+        switch self {
+        case .now: "\"now\""
+        case .value(let value): value.configSpelling
+        }
+    }
+}
+
+extension ShardValue {
+    /// The value as a TOML literal in shards.conf (timestamps as RFC 3339 strings).
+    package var configSpelling: String {
+        switch self {
+        case .null: "null"
+        case .int(let i): String(i)
+        case .real(let d): String(d)
+        case .bool(let b): b ? "true" : "false"
+        case .text(let s): ConfigLoader.quoted(s)
+        case .timestamp(let t): ConfigLoader.quoted(t.description)
+        }
     }
 }
 

@@ -16,14 +16,15 @@ package struct RowError: Error, Sendable, Equatable, CustomStringConvertible {
 
 extension Model {
     /// The values of a new row, checked and completed for insertion: every name is a column,
-    /// every value fits its column (protocol.md 3), missing nullable columns are null, and
+    /// every value fits its column (protocol.md 3), a missing column gets its `default` (at
+    /// `now`), is left to its `server_default` (no entry: the shard fills it), or is null, and
     /// the primary key follows the model's id strategy.
     ///
     /// With `id = "client"` the caller must give every primary-key column. With `sequence`
     /// and `shard_local` the key is made by the daemon or the shard, so a given one is
     /// refused: an id chosen outside the counter could later be handed out again.
     /// The returned row has no entry for a key that is still to be made.
-    package func newRow(_ values: [String: ShardValue]) throws(RowError) -> [String: ShardValue] {
+    package func newRow(_ values: [String: ShardValue], now: Timestamp = .wallClock()) throws(RowError) -> [String: ShardValue] {
         for name in values.keys.sorted() where column(named: name) == nil {
             throw RowError(code: .unknownColumn, column: name,
                            message: "\(self.name) has no column \"\(name)\" (columns: \(columns.map(\.name).joined(separator: ", ")))")
@@ -45,11 +46,16 @@ extension Model {
                     throw RowError(code: .invalidValue, column: column.name,
                                    message: "\(name).\(column.name) is required: the client gives the primary key (id = \"client\")")
                 }
-                if !column.nullable {
+                if let value = column.defaultValue {
+                    row[column.name] = value.value(at: now)
+                } else if column.serverDefault != nil {
+                    // Left out of the INSERT: the shard's DEFAULT fills it, and RETURNING says how.
+                } else if !column.nullable {
                     throw RowError(code: .invalidValue, column: column.name,
-                                   message: "\(name).\(column.name) is required (the column is not nullable)")
+                                   message: "\(name).\(column.name) is required (the column is not nullable and has no default or server_default)")
+                } else {
+                    row[column.name] = .null
                 }
-                row[column.name] = .null
                 continue
             }
             do {

@@ -27,11 +27,13 @@ package struct AddRequest: Sendable {
         }
         var rows: [[String: ShardValue]] = []
         rows.reserveCapacity(inputs.count)
+        // One instant for every row of the request (config.md `default = "now"`).
+        let now = reader.now()
         for input in inputs {
             var given: [String: ShardValue] = [:]
             for (column, value) in try ArgumentReader.columnValues(input, of: model, argument: "values") { given[column.name] = value }
             do {
-                rows.append(try model.newRow(given))
+                rows.append(try model.newRow(given, now: now))
             } catch {
                 throw ShardError(error)
             }
@@ -51,7 +53,7 @@ package struct UpdateRequest: Sendable {
         (key, model) = try reader.key()
         let values = try ArgumentReader.columnValues(try reader.required("values", "{\"temperature\": 86}"), of: model, argument: "values")
         try reader.checkNoUnknownArguments()
-        changes = try ArgumentReader.changes(values, of: model, op: "update")
+        changes = try ArgumentReader.changes(values, of: model, op: "update", now: reader.now())
     }
 }
 
@@ -73,7 +75,7 @@ package struct UpdateWhereRequest: Sendable {
             throw ShardError(.shardKeyChange, "\(model.name).\(key) decides the rows' shards; update_where cannot change it (delete and add the rows instead)",
                              details: [("column", .string(key))])
         }
-        changes = try ArgumentReader.changes(values, of: model, op: "update_where")
+        changes = try ArgumentReader.changes(values, of: model, op: "update_where", now: reader.now())
         shards = try reader.checkedShards(explicit)
     }
 }

@@ -8,6 +8,13 @@ extension Timestamp {
         self.init(microseconds: micros >= 9.2e18 ? .max : micros <= -9.2e18 ? .min : Int64(micros))
     }
 
+    /// The wall clock (CLOCK_REALTIME), to the microsecond.
+    public static func wallClock() -> Timestamp {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Timestamp(microseconds: Int64(spec.tv_sec) * 1_000_000 + Int64(spec.tv_nsec) / 1000)
+    }
+
     /// The instant as a `Date`.
     public var date: Date {
         // Whole seconds and the fraction apart, so that the division rounds only the fraction.

@@ -95,8 +95,6 @@ package final class ServerContext: Sendable {
 
     /// The wall clock, in UTC.
     static func now() -> Timestamp {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return Timestamp(microseconds: Int64(spec.tv_sec) * 1_000_000 + Int64(spec.tv_nsec) / 1000)
+        Timestamp.wallClock()
     }
 }

@@ -38,27 +38,54 @@ extension Session {
                 batches.append((try shard(named: name), [index]))
             }
         }
-        // Multi-row INSERTs with RETURNING, in chunks; each returned row is matched to its
-        // input by primary key, or, for ids the shard makes, by id order (one statement
-        // assigns ids in the order of its VALUES).
-        let columns = model.columns.map(\.name).filter { name in rows.contains { $0[name] != nil } }
+        // Multi-row INSERTs with RETURNING, in chunks, one group of statements per set of
+        // columns given (a column left to its server_default must be left out of the INSERT,
+        // and SQLite has no DEFAULT in VALUES); each returned row is matched to its input by
+        // primary key, or, for ids the shard makes, by id order within its group (one
+        // statement assigns ids in the order of its VALUES).
+        let hasServerDefaults = model.columns.contains { $0.serverDefault != nil }
         let work = batches.map { batch -> (shard: Shard, body: @Sendable (any ShardConnection) throws -> [[ShardValue]]) in
-            let values = batch.indexes.map { index in columns.map { rows[index][$0] ?? .null } }
-            let statements = batch.shard.dialect.insertMany(model, columns: columns, rows: values)
+            var groups: [(columns: [String], indexes: [Int])] = []
+            if hasServerDefaults {
+                for (position, index) in batch.indexes.enumerated() {
+                    let columns = model.columns.map(\.name).filter { rows[index][$0] != nil }
+                    if let at = groups.firstIndex(where: { $0.columns == columns }) {
+                        groups[at].indexes.append(position)
+                    } else {
+                        groups.append((columns, [position]))
+                    }
+                }
+            } else {
+                // Every row has every column but a key still to be made (Model.newRow): one group.
+                let columns = model.columns.map(\.name).filter { rows[batch.indexes[0]][$0] != nil }
+                groups = [(columns, Array(batch.indexes.indices))]
+            }
+            let statements = groups.map { group in
+                batch.shard.dialect.insertMany(model, columns: group.columns,
+                                               rows: group.indexes.map { position in group.columns.map { rows[batch.indexes[position]][$0]! } })
+            }
+            let positions = groups.map(\.indexes)
+            let count = batch.indexes.count
             let keyIndex = model.primaryKeyPositions[0]
             let keyed = model.id != .shardLocal
             let inputKeys = keyed ? batch.indexes.map { index in model.primaryKey.map { rows[index][$0] ?? .null } } : []
             let keyPositions = model.primaryKeyPositions
             return (batch.shard, { connection in
-                var returned: [[ShardValue]] = []
-                returned.reserveCapacity(values.count)
-                for statement in statements { returned += try connection.run(statement).rows }
-                if keyed {
-                    var byKey: [[ShardValue]: [ShardValue]] = [:]
-                    for row in returned { byKey[keyPositions.map { row[$0] }] = row }
-                    return inputKeys.map { byKey[$0]! }
+                var returned = [[ShardValue]](repeating: [], count: count)
+                for (group, statements) in zip(positions, statements) {
+                    var rowsOfGroup: [[ShardValue]] = []
+                    rowsOfGroup.reserveCapacity(group.count)
+                    for statement in statements { rowsOfGroup += try connection.run(statement).rows }
+                    if keyed {
+                        var byKey: [[ShardValue]: [ShardValue]] = [:]
+                        for row in rowsOfGroup { byKey[keyPositions.map { row[$0] }] = row }
+                        for position in group { returned[position] = byKey[inputKeys[position]]! }
+                    } else {
+                        rowsOfGroup.sort { $0[keyIndex] < $1[keyIndex] }
+                        for (position, row) in zip(group, rowsOfGroup) { returned[position] = row }
+                    }
                 }
-                return returned.sorted { $0[keyIndex] < $1[keyIndex] }
+                return returned
             })
         }
         let inserted = try await writeEach(work)

@@ -15,6 +15,7 @@ package enum FaultPoint {
     package static let commitAfterPrepare = "commit.after_prepare"
     package static let commitAfterDecision = "commit.after_decision"
     package static let commitAfterFirstShard = "commit.after_first_shard"
+    package static let migrateAfterFirstShard = "migrate.after_first_shard"
 
     #if SHARDD_FAULTS
     private static let environment: [String: String] = {

@@ -82,7 +82,4 @@ extension SQLDialect {
     package static let maxPreparedTransactions = Statement("SELECT current_setting('max_prepared_transactions')::bigint", resultTypes: [.int])
 
     /// A SQL string literal (global ids are `[a-z0-9_]`; quoting is belt and braces).
-    private static func literal(_ text: String) -> String {
-        "'" + text.replacing("'", with: "''") + "'"
-    }
 }

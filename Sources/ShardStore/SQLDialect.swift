@@ -92,12 +92,8 @@ package struct SQLDialect: Sendable, Hashable {
                 definitions.append(def)
                 continue
             }
-            def += sqlType(column.type)
-            if !column.nullable || model.primaryKey.contains(column.name) { def += " NOT NULL" }
+            def += columnType(column, notNull: !column.nullable || model.primaryKey.contains(column.name))
             if column.unique { def += " UNIQUE" }
-            if backend == .sqlite && column.type == .bool {
-                def += " CHECK (\(SQLDialect.quote(column.name)) IN (0, 1))"
-            }
             definitions.append(def)
         }
         if autoIncrementKey == nil {
@@ -108,11 +104,7 @@ package struct SQLDialect: Sendable, Hashable {
                 + (backend == .sqlite ? " STRICT" : "")
         ]
         for column in model.columns where column.index && !column.unique {
-            let index = SQLDialect.quote("\(model.table)_\(column.name)_idx")
-            // In the order `orderTerm` asks for (nulls smallest): PostgreSQL's default puts
-            // nulls last, and an index in the other order cannot serve an ORDER BY … LIMIT.
-            let nulls = backend == .postgres ? " NULLS FIRST" : ""
-            statements.append("CREATE INDEX IF NOT EXISTS \(index) ON \(table) (\(SQLDialect.quote(column.name))\(nulls))")
+            statements.append(createIndex(column, of: model))
         }
         return statements
     }

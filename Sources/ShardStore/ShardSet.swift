@@ -50,13 +50,11 @@ package final class ShardSet: Sendable {
 
     /// Connects to every shard concurrently and makes the daemon's own tables; then runs
     /// `beforeTables` (commit recovery: a prepared transaction still holding locks would
-    /// make the DDL below wait for it); then, on the shards that answered, creates missing
-    /// tables and indexes (when `create_tables` is on) and moves each id sequence above the
-    /// largest id on any shard. Returns one status per shard, in file order; never throws for
-    /// a shard that is down, so the caller can report all of them.
-    package func prepare(beforeTables: (@Sendable () async -> Void)? = nil) async -> (shards: [ShardStatus], sequenceError: Error?) {
-        let models = configuration.models
-        let createTables = configuration.server.createTables
+    /// make DDL wait for it), then the indexes of the daemon's own tables. The models' tables
+    /// are `SchemaMigration`'s, and the id sequences `seedSequences`'s, after it. Returns one
+    /// status per shard, in file order; never throws for a shard that is down, so the caller
+    /// can report all of them.
+    package func prepare(beforeTables: (@Sendable () async -> Void)? = nil) async -> [ShardStatus] {
         let atomic = configuration.server.commit == .twoPhase
         let start = ContinuousClock.now
         var statuses = await eachShard { shard in
@@ -74,13 +72,6 @@ package final class ShardSet: Sendable {
         let created = await eachShard(usable) { shard -> Int64? in
             try await shard.withConnection { connection in
                 for sql in shard.dialect.commitIndexes { try connection.createIfMissing(sql) }
-                if createTables {
-                    // One statement at a time in autocommit, so that a concurrent creator
-                    // (another daemon) only costs the statement it raced on.
-                    for model in models {
-                        for sql in shard.dialect.createStatements(for: model) { try connection.createIfMissing(sql) }
-                    }
-                }
             }
             return nil
         }
@@ -88,12 +79,7 @@ package final class ShardSet: Sendable {
             if let index = statuses.firstIndex(where: { $0.shard === status.shard }) { statuses[index].error = status.error }
         }
         for index in statuses.indices { statuses[index].elapsedMs = (ContinuousClock.now - start).milliseconds }
-        do {
-            try await seedSequences(usable: statuses.filter { $0.error == nil }.map(\.shard))
-            return (statuses, nil)
-        } catch {
-            return (statuses, error)
-        }
+        return statuses
     }
 
     /// Runs `body` on each of `some` shards (all by default) concurrently; a status each, in order.
@@ -122,9 +108,9 @@ package final class ShardSet: Sendable {
         }
     }
 
-    /// The largest id of each sequence model on each usable shard, so that a lost or copied
-    /// state file never hands out an id that exists.
-    private func seedSequences(usable: [Shard]) async throws {
+    /// Moves each id sequence above the largest id of its model on each of `usable` shards,
+    /// so that a lost or copied state file never hands out an id that exists.
+    package func seedSequences(usable: [Shard]) async throws {
         for model in configuration.models where model.id == .sequence {
             guard let sequence = sequences[model.name], let key = model.primaryKey.first else { continue }
             var highest: Int64 = 0

@@ -17,33 +17,42 @@ struct Shardd: AsyncParsableCommand {
             Reads shards.conf (see docs/config.md). Without --config it reads ./shards.conf, and when \
             that file does not exist, the built-in default (the weather example: four SQLite shards \
             under ./data).
+
+            shardd migrate [--dry-run] brings every shard's tables up to the models (new tables, \
+            columns and indexes; docs/config.md "Changing the schema") and exits.
             """
     )
+
+    @Argument(help: ArgumentHelp("migrate: make the additive schema changes on every shard and exit.", valueName: "command"))
+    var command: String?
+
+    @Flag(name: .long, help: "With migrate: print, shard by shard, the statements that would run, and change nothing.")
+    var dryRun = false
 
     @Option(name: .long, help: ArgumentHelp("The configuration file.", valueName: "path"))
     var config: String?
 
-    @Flag(name: .long, help: "Load the configuration, connect to every shard, create missing tables, print one line per shard, and exit: 0 if every shard is usable, 1 otherwise.")
+    @Flag(name: .long, help: "Load the configuration, connect to every shard, compare each shard's tables with the models, print one line per shard and every difference, and exit: 0 if every shard is usable and matches, 1 otherwise. Changes nothing on the shards.")
     var check = false
 
     @Option(name: .long, help: ArgumentHelp("How much to log on standard error.", valueName: "level"))
     var logLevel: Logger.Level = .info
 
     mutating func run() async throws {
-        let level = logLevel
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        Self.bootstrapLogging(logLevel)
         let logger = Logger(label: "shardd")
 
-        let configuration: Configuration
-        do {
-            configuration = try loadConfiguration(logger: logger)
-        } catch {
-            FileHandle.standardError.write(Data("\(error)\n".utf8))
-            throw ExitCode(2)
+        switch (command, check) {
+        case (nil, _): break
+        case ("migrate", false): break
+        case ("migrate", true): throw ValidationError("--check and migrate do not go together: migrate --dry-run shows what migrate would do")
+        case (let other?, _): throw ValidationError("unknown command \"\(other)\" (commands: migrate)")
+        }
+        if dryRun && command == nil { throw ValidationError("--dry-run goes with migrate: shardd migrate --dry-run") }
+        let configuration = try Self.loadConfiguration(config, logger: logger)
+        if command == "migrate" {
+            try await Migrate(configuration: configuration, dryRun: dryRun).run()
+            return
         }
 
         if !check {
@@ -70,12 +79,16 @@ struct Shardd: AsyncParsableCommand {
         }
         var beforeTables: (@Sendable () async -> Void)?
         if let coordinator = commits { beforeTables = { await coordinator.recoverAtStart() } }
-        let (statuses, sequenceError) = await shards.prepare(beforeTables: beforeTables)
-        let report = ShardReport(statuses: statuses)
+        let startup = await shards.start(beforeTables: beforeTables, applyChanges: check ? false : nil) { shard, sql in
+            logger.notice("shard \(shard): \(sql)")
+        }
+        let statuses = startup.statuses
+        let report = ShardReport(statuses: statuses, inspections: startup.inspections)
         if check {
             print(report.lines.joined(separator: "\n"))
-            if let sequenceError { print("id sequences: \(sequenceError)") }
-            if !report.allUsable || sequenceError != nil { throw ExitCode(1) }
+            if let error = startup.appliedModelsError { print("models last applied: \(error)") }
+            if let error = startup.sequenceError { print("id sequences: \(error)") }
+            if !startup.allMatch || startup.sequenceError != nil { throw ExitCode(1) }
             return
         }
         if let unusable = statuses.first(where: { $0.error.map { $0.cause != .unreachable } ?? false }) {
@@ -84,6 +97,31 @@ struct Shardd: AsyncParsableCommand {
             logger.error("shard \(unusable.shard.name) cannot serve: \(unusable.error!.message)")
             throw ExitCode(1)
         }
+        if let error = startup.appliedModelsError {
+            logger.error("models last applied: \(error)")
+            throw ExitCode(1)
+        }
+        let blocking = startup.refused + (configuration.server.createTables ? [] : startup.pending)
+        if !blocking.isEmpty {
+            let why = startup.refused.isEmpty
+                ? "create_tables = false and the shards differ from the models; run shardd migrate (shardd migrate --dry-run shows what it would do)"
+                : "shardd does not make these changes; nothing was changed on any shard"
+            logger.error("the shards' tables differ from the models: \(why)")
+            for difference in blocking { logger.error("\(difference)") }
+            throw ExitCode(1)
+        }
+        for inspection in startup.inspections {
+            if case .failure(let error) = inspection.drift {
+                // Lost since it answered: served as any shard that is down at start.
+                if error.cause == .unreachable {
+                    logger.warning("shard \(inspection.shard.name): its tables could not be compared with the models (run shardd --check once it is back): \(error.message)")
+                    continue
+                }
+                logger.error("shard \(inspection.shard.name): the tables could not be brought up to the models: \(error.message)")
+                throw ExitCode(1)
+            }
+            for note in (try? inspection.drift.get())?.notes ?? [] { logger.notice("\(note)") }
+        }
         for status in statuses {
             if let error = status.error {
                 logger.warning("shard \(status.shard.name) (\(status.shard.dialect.backend.rawValue)) is unreachable: \(error.message)")
@@ -91,7 +129,7 @@ struct Shardd: AsyncParsableCommand {
                 logger.info("shard \(status.shard.name) (\(status.shard.dialect.backend.rawValue)) \(status.shard.spec.location.redacted): ready")
             }
         }
-        if let sequenceError {
+        if let sequenceError = startup.sequenceError {
             logger.error("id sequences: \(sequenceError)")
             throw ExitCode(1)
         }
@@ -109,20 +147,34 @@ struct Shardd: AsyncParsableCommand {
     }
 
     /// `--config`, else `./shards.conf`, else the built-in default resolved against the
-    /// working directory.
-    private func loadConfiguration(logger: Logger) throws -> Configuration {
-        if let config {
-            return try ConfigLoader.load(path: config)
+    /// working directory. A mistake is printed and exits with status 2.
+    static func loadConfiguration(_ config: String?, logger: Logger) throws -> Configuration {
+        do {
+            if let config {
+                return try ConfigLoader.load(path: config)
+            }
+            if FileManager.default.fileExists(atPath: "shards.conf") {
+                return try ConfigLoader.load(path: "shards.conf")
+            }
+            logger.notice("no ./shards.conf: using the built-in default (four SQLite shards under ./data)")
+            return try ConfigLoader.parse(
+                DefaultConfiguration.text, file: "(built-in shards.conf)",
+                baseDirectory: FileManager.default.currentDirectoryPath,
+                environment: ProcessInfo.processInfo.environment
+            )
+        } catch {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            throw ExitCode(2)
         }
-        if FileManager.default.fileExists(atPath: "shards.conf") {
-            return try ConfigLoader.load(path: "shards.conf")
+    }
+
+    /// Logs to standard error at `level`.
+    static func bootstrapLogging(_ level: Logger.Level) {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
         }
-        logger.notice("no ./shards.conf: using the built-in default (four SQLite shards under ./data)")
-        return try ConfigLoader.parse(
-            DefaultConfiguration.text, file: "(built-in shards.conf)",
-            baseDirectory: FileManager.default.currentDirectoryPath,
-            environment: ProcessInfo.processInfo.environment
-        )
     }
 }
 

@@ -8,35 +8,56 @@ import Testing
 @Suite struct ShardCheckTests {
     let directory = TemporaryDirectory()
 
-    @Test func checkCreatesTheFourWeatherShardsAndPrintsThem() throws {
+    @Test func checkListsTheTablesToCreateChangesNothingAndPassesAfterMigrate() throws {
         try DefaultConfiguration.text.write(toFile: directory.path + "/shards.conf", atomically: true, encoding: .utf8)
+        let names = ["north_america", "asia", "europe", "south_america"]
         let run = try Shardd.run(["--check", "--config", directory.path + "/shards.conf"])
-        #expect(run.status == 0, "\(run.output)")
-        let lines = run.stdout.split(separator: "\n")
+        #expect(run.status == 1, "\(run.output)")
+        let lines = run.stdout.split(separator: "\n").filter { !$0.hasPrefix(" ") }
         #expect(lines.count == 4)
-        for (line, name) in zip(lines, ["north_america", "asia", "europe", "south_america"]) {
+        for (line, name) in zip(lines, names) {
             #expect(line.hasPrefix(name))
             #expect(line.contains("sqlite:\(directory.path)/data/\(name).db"))
-            #expect(line.contains("reachable"))
+            #expect(line.contains("reachable, tables differ from the models: 2 changes for shardd migrate"), "\(line)")
+            #expect(run.stdout.contains("    to add: shard \(name): model WeatherLocation: table weather_locations is missing: create it"))
+            #expect(run.stdout.contains("    to add: shard \(name): model Report: table weather_reports is missing: create it"))
         }
-        for name in ["north_america", "asia", "europe", "south_america"] {
+        // A check changes nothing.
+        for name in names {
+            #expect(try sqlite(directory.path + "/data/\(name).db", "SELECT name FROM sqlite_master WHERE type='table' AND name LIKE 'weather%'") == "")
+        }
+
+        let migrate = try Shardd.run(["migrate", "--config", directory.path + "/shards.conf"])
+        #expect(migrate.status == 0, "\(migrate.output)")
+        #expect(migrate.stdout.contains("migrate: 12 statements on 4 shards; every shard matches the models"), "\(migrate.stdout)")
+        let again = try Shardd.run(["--check", "--config", directory.path + "/shards.conf"])
+        #expect(again.status == 0, "\(again.output)")
+        for (line, name) in zip(again.stdout.split(separator: "\n"), names) {
+            #expect(line.hasPrefix(name) && line.contains("reachable (tables match the models, "), "\(line)")
+        }
+        for name in names {
             let tables = try sqlite(directory.path + "/data/\(name).db", "SELECT name FROM sqlite_master WHERE type='table' AND name LIKE 'weather%' ORDER BY name")
             #expect(tables == "weather_locations\nweather_reports\n")
         }
         #expect(FileManager.default.fileExists(atPath: directory.path + "/data/sequences.db"))
+        #expect(FileManager.default.fileExists(atPath: directory.path + "/data/models.json"))
     }
 
     @Test func withoutAConfigFileTheBuiltInDefaultIsUsed() throws {
         let run = try Shardd.run(["--check"], in: directory.path)
-        #expect(run.status == 0, "\(run.output)")
+        #expect(run.status == 1, "\(run.output)")
         #expect(run.stderr.contains("built-in default"))
+        #expect(run.stdout.contains("to add: shard asia: model WeatherLocation: table weather_locations is missing"), "\(run.stdout)")
         #expect(FileManager.default.fileExists(atPath: directory.path + "/data/asia.db"))
     }
 
     @Test func aPostgresShardIsReportedWithItsPasswordRedacted() throws {
         let url = try TestPostgres.baseURL()
         try config(asiaURLEnv: "SHARDD_ASIA_URL")
-        let run = try Shardd.run(["--check", "--config", directory.path + "/shards.conf"], environment: ["SHARDD_ASIA_URL": url])
+        let environment = ["SHARDD_ASIA_URL": url]
+        let migrate = try Shardd.run(["migrate", "--config", directory.path + "/shards.conf"], environment: environment)
+        #expect(migrate.status == 0, "\(migrate.output)")
+        let run = try Shardd.run(["--check", "--config", directory.path + "/shards.conf"], environment: environment)
         #expect(run.status == 0, "\(run.output)")
         let asia = try #require(run.stdout.split(separator: "\n").first { $0.hasPrefix("asia") })
         #expect(asia.contains(" postgres "))

@@ -386,7 +386,7 @@ private func problems(_ text: String, environment: [String: String] = [:]) -> [S
             "server.sockets: unknown key (valid keys in [server]: socket, socket_mode, allowed_uids, admin_uids, state_dir, create_tables, commit, allow_raw_sql, max_line_bytes, max_connections, max_result_rows, identity_map_limit, request_timeout_ms, idle_transaction_timeout_ms)",
             "shards.a.weight: unknown key (valid keys in [shards.a]: url, url_env, pool_size)",
             "models.Item.tabel: unknown key (valid keys in [models.Item]: table, primary_key, id, sequence_shard, shard_by, columns, relationships)",
-            "models.Item.columns.name.nulable: unknown key (valid keys in a column: type, nullable, unique, index)",
+            "models.Item.columns.name.nulable: unknown key (valid keys in a column: type, nullable, unique, index, default, server_default, on_update)",
             "models.Item.shard_by.seed: unknown key (valid keys in shard_by, whose forms are { column, map, default? }, { column, hash = true }, { column, ranges }, { parent, via }: column, map, default, hash, ranges, parent, via)",
             "models.Item.relationships.self_ref.kind: unknown key (valid keys in a relationship: model, foreign_key)",
         ])
@@ -848,6 +848,58 @@ private func problems(_ text: String, environment: [String: String] = [:]) -> [S
             """ + "\n") == [
             "models.Pair.relationships.items.foreign_key: a to-many relationship from Pair needs a single-column primary key on Pair, which has [a, b]",
             "models.Item.relationships.pair.foreign_key: a to-one relationship to Pair needs a single-column primary key on Pair, which has [a, b]",
+        ])
+    }
+
+    // MARK: Column defaults
+
+    @Test func columnDefaultsLoad() throws {
+        let config = try parse(shardsAB + """
+            [models.Version]
+            [models.Version.columns]
+            id = "int"
+            status = { type = "text", server_default = "draft" }
+            word = { type = "text", default = "now" }
+            revision = { type = "int", default = -1 }
+            weight = { type = "real", server_default = 2 }
+            public = { type = "bool", default = true }
+            since = { type = "timestamp", server_default = "2026-01-01T00:00:00Z" }
+            time_created = { type = "timestamp", server_default = "now" }
+            time_updated = { type = "timestamp", default = "now", on_update = "now" }
+            """)
+        let version = try #require(config.model(named: "Version"))
+        #expect(version.column(named: "status")?.serverDefault == .value(.text("draft")))
+        #expect(version.column(named: "word")?.defaultValue == .value(.text("now")), "\"now\" is only the clock for timestamps")
+        #expect(version.column(named: "revision")?.defaultValue == .value(.int(-1)))
+        #expect(version.column(named: "weight")?.serverDefault == .value(.real(2)))
+        #expect(version.column(named: "public")?.defaultValue == .value(.bool(true)))
+        #expect(version.column(named: "since")?.serverDefault == .value(.timestamp(Timestamp(microseconds: 1_767_225_600_000_000))))
+        #expect(version.column(named: "time_created")?.serverDefault == .now)
+        #expect(version.column(named: "time_updated") == Column(name: "time_updated", type: .timestamp, defaultValue: .now, onUpdateNow: true))
+    }
+
+    @Test func wrongColumnDefaultsNameTheirKeyPath() {
+        #expect(problems(shardsAB + """
+            [models.Version]
+            [models.Version.columns]
+            id = "int"
+            a = { type = "int", default = "1" }
+            b = { type = "int", server_default = "now" }
+            c = { type = "bool", default = "now" }
+            d = { type = "text", on_update = "now" }
+            e = { type = "timestamp", on_update = "later" }
+            f = { type = "timestamp", default = "yesterday" }
+            g = { type = "int", default = 1.5 }
+            h = { type = "real", server_default = [1] }
+            """) == [
+            "models.Version.columns.a.default: not an int value: expected an integer, got the string \"1\"",
+            "models.Version.columns.b.server_default: \"now\" is the clock, for timestamp columns only; b is int: give a literal int value",
+            "models.Version.columns.c.default: \"now\" is the clock, for timestamp columns only; c is bool: give a literal bool value",
+            "models.Version.columns.d.on_update: on_update = \"now\" needs a timestamp column; d is text",
+            "models.Version.columns.e.on_update: \"later\" is not an on_update value: the only one is \"now\" (the daemon's clock at the update)",
+            "models.Version.columns.f.default: not a timestamp value: \"yesterday\" is not an RFC 3339 timestamp (expected a digit); expected e.g. \"2026-11-21T09:30:00.250Z\"",
+            "models.Version.columns.g.default: not an int value: expected an integer, got 1.5",
+            "models.Version.columns.h.server_default: expected a real value, got an array",
         ])
     }
 }

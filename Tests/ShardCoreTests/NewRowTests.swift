@@ -13,11 +13,20 @@ import ShardProtocol
             code = "text"
             opened = { type = "timestamp", nullable = false }
             active = "bool"
+
+            [models.Version]
+            id = "client"
+            [models.Version.columns]
+            id = "int"
+            status = { type = "text", nullable = false, server_default = "draft" }
+            revision = { type = "int", nullable = false, default = 1 }
+            time_updated = { type = "timestamp", default = "now", on_update = "now" }
             """,
         file: "shards.conf", baseDirectory: "/srv", environment: [:])
     let location = configuration.model(named: "WeatherLocation")!
     let report = configuration.model(named: "Report")!
     let station = configuration.model(named: "Station")!
+    let version = configuration.model(named: "Version")!
 
     @Test func sequenceRowsLeaveTheKeyToTheDaemon() throws {
         let row = try location.newRow(["continent": .text("Asia"), "city": .text("Tokyo")])
@@ -56,5 +65,17 @@ import ShardProtocol
         #expect(required?.column == "city")
         let nan = #expect(throws: RowError.self) { try report.newRow(["location_id": .int(1), "temperature": .real(.nan)]) }
         #expect(nan?.column == "temperature")
+    }
+
+    /// config.md's defaults: `default` filled (the clock at the request's instant), a
+    /// `server_default` column left out for the shard, a given value kept.
+    @Test func defaultsFillWhatTheRequestLeavesOut() throws {
+        let now = Timestamp(microseconds: 1_767_225_600_000_000)
+        let row = try version.newRow(["id": .int(1)], now: now)
+        #expect(row == ["id": .int(1), "revision": .int(1), "time_updated": .timestamp(now)])
+        let given = try version.newRow(["id": .int(2), "status": .text("final"), "revision": .int(3), "time_updated": .null], now: now)
+        #expect(given == ["id": .int(2), "status": .text("final"), "revision": .int(3), "time_updated": .null])
+        let required = #expect(throws: RowError.self) { try station.newRow(["code": .text("OSL")]) }
+        #expect(required?.message == "Station.opened is required (the column is not nullable and has no default or server_default)")
     }
 }

@@ -15,7 +15,7 @@ import Testing
     func session() async throws -> (Session, ShardSet) {
         let configuration = try ConfigLoader.parse(DefaultConfiguration.text, file: "shards.conf", baseDirectory: directory.path, environment: [:])
         let shards = ShardSet(configuration: configuration)
-        let (statuses, sequenceError) = await shards.prepare()
+        let started = await shards.start(); let (statuses, sequenceError) = (started.statuses, started.sequenceError)
         #expect(statuses.allSatisfy { $0.error == nil } && sequenceError == nil)
         return (Session(context: try ServerContext(configuration: configuration, shards: shards, logger: Logger(label: "test"))), shards)
     }

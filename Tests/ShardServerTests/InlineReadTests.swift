@@ -27,7 +27,7 @@ import Testing
         let configuration = try ConfigLoader.parse(DefaultConfiguration.text, file: "shards.conf", baseDirectory: directory.path, environment: [:])
         let shards = ShardSet(configuration: configuration)
         defer { shards.close() }
-        let (statuses, sequenceError) = await shards.prepare()
+        let started = await shards.start(); let (statuses, sequenceError) = (started.statuses, started.sequenceError)
         #expect(statuses.allSatisfy { $0.error == nil } && sequenceError == nil)
 
         let writer = try session(budget: .zero, shards: shards, configuration: configuration)

@@ -18,7 +18,7 @@ import Testing
         let configuration = try ConfigLoader.parse(text, file: "shards.conf", baseDirectory: directory.path, environment: [:])
         let shards = ShardSet(configuration: configuration)
         defer { shards.close() }
-        _ = await shards.prepare()
+        _ = await shards.start()
         let logger = Logger(label: "test")
         let context = try ServerContext(configuration: configuration, shards: shards, logger: logger)
         let services: [any Service] = [ShardMonitor(shards: shards), await HangupListener(logger: logger), Server(context: context)]

@@ -17,7 +17,7 @@ import Testing
     @Test func prepareCreatesBothTablesOnEveryShard() async throws {
         let shards = ShardSet(configuration: try configuration())
         defer { shards.close() }
-        let (statuses, sequenceError) = await shards.prepare()
+        let started = await shards.start(); let (statuses, sequenceError) = (started.statuses, started.sequenceError)
         #expect(sequenceError == nil)
         #expect(statuses.map(\.shard.name) == ["north_america", "asia", "europe", "south_america"])
         #expect(statuses.allSatisfy { $0.error == nil })
@@ -33,7 +33,7 @@ import Testing
         let configuration = try configuration()
         do {
             let shards = ShardSet(configuration: configuration)
-            _ = await shards.prepare()
+            _ = await shards.start()
             _ = try await shards.shard(named: "europe")!.withConnection {
                 try $0.run(Statement("INSERT INTO weather_locations (id, continent, city) VALUES (1000, 'Europe', 'Oslo')"))
             }
@@ -42,7 +42,7 @@ import Testing
         // As if state_dir had been lost: the counter must still not hand out 1000 again.
         let shards = ShardSet(configuration: configuration)
         defer { shards.close() }
-        let (_, sequenceError) = await shards.prepare()
+        let sequenceError = await shards.start().sequenceError
         #expect(sequenceError == nil)
         let next = try await shards.sequences["WeatherLocation"]!.next()
         #expect(next.lowerBound > 1000)
@@ -56,7 +56,7 @@ import Testing
             ShardSpec(name: "africa", location: .postgres(uri: wrong), poolSize: 1)
         ]))
         defer { shards.close() }
-        let (statuses, _) = await shards.prepare()
+        let statuses = await shards.start().statuses
         #expect(statuses.count == 5)
         #expect(statuses.prefix(4).allSatisfy { $0.error == nil })
         let down = try #require(statuses.last?.error)

@@ -1,0 +1,116 @@
+import ShardCore
+import ShardProtocol
+
+/// The I/O of "Changing the schema" (config.md): reads every shard's catalog, compares it
+/// with the models (`SchemaDrift`), and makes the additive changes, each shard in one
+/// transaction. Used by `shardd --check`, `shardd migrate` and the daemon's start.
+package struct SchemaMigration: Sendable {
+    package let shards: ShardSet
+
+    package init(shards: ShardSet) {
+        self.shards = shards
+    }
+
+    /// What `inspect` found on one shard: its drift, or why it could not be read.
+    package struct Inspection: Sendable {
+        package var shard: Shard
+        package var drift: Result<SchemaDrift, BackendError>
+    }
+
+    /// The drift of each of `some` shards (all by default), in file order, read concurrently.
+    package func inspect(_ some: [Shard]? = nil) async throws -> [Inspection] {
+        let applied = try AppliedModels.load(stateDir: shards.configuration.server.stateDir)
+        let models = shards.configuration.models
+        let targets = some ?? shards.shards
+        return await withTaskGroup(of: (Int, Inspection).self) { group in
+            for (index, shard) in targets.enumerated() {
+                group.addTask {
+                    do {
+                        let drift = try await shard.withConnection { connection throws(BackendError) in
+                            try Self.drift(on: connection, shard: shard, models: models, applied: applied)
+                        }
+                        return (index, Inspection(shard: shard, drift: .success(drift)))
+                    } catch let error as BackendError {
+                        return (index, Inspection(shard: shard, drift: .failure(error)))
+                    } catch {
+                        return (index, Inspection(shard: shard, drift: .failure(BackendError(.refused, shard: shard.name, "\(error)"))))
+                    }
+                }
+            }
+            var out: [Inspection?] = Array(repeating: nil, count: targets.count)
+            for await (index, inspection) in group { out[index] = inspection }
+            return out.compactMap { $0 }
+        }
+    }
+
+    /// One shard's drift, read on `connection`.
+    package static func drift(on connection: any ShardConnection, shard: Shard, models: [Model],
+                      applied: AppliedModels?) throws(BackendError) -> SchemaDrift {
+        let dialect = shard.dialect
+        var catalogs: [String: TableCatalog] = [:]
+        var duplicates: [SchemaDrift.ColumnRef: ShardValue] = [:]
+        for model in models {
+            guard let catalog = try connection.catalog(of: model.table, dialect: dialect) else { continue }
+            catalogs[model.table] = catalog
+            // A `unique` to add is refused when rows already repeat a value: found before
+            // anything is touched, so that no shard is left half changed.
+            for column in model.columns where column.unique && catalog.column(named: column.name) != nil && !catalog.isUnique(column.name) {
+                if let value = try connection.run(dialect.duplicateValue(column, of: model)).rows.first?.first {
+                    duplicates[SchemaDrift.ColumnRef(table: model.table, column: column.name)] = value
+                }
+            }
+        }
+        return SchemaDrift(shard: shard.name, dialect: dialect, models: models, applied: applied, catalogs: catalogs,
+                           duplicates: duplicates)
+    }
+
+    /// Makes `drift`'s additive changes on its shard in one transaction; `onStatement` sees
+    /// each statement before it runs. Nothing is made when the drift has refused differences.
+    package func apply(_ drift: SchemaDrift, on shard: Shard, onStatement: @escaping @Sendable (String) -> Void = { _ in }) async throws {
+        precondition(drift.refused.isEmpty, "refused differences are never applied")
+        let statements = drift.statements
+        guard !statements.isEmpty else { return }
+        try await shard.withConnection { connection in
+            _ = try connection.inTransaction {
+                for sql in statements {
+                    onStatement(sql)
+                    try connection.execute(sql)
+                }
+            }
+        }
+    }
+
+    /// Records the models as applied to every shard (`state_dir/models.json`).
+    package func recordApplied() throws {
+        try AppliedModels(shards.configuration.models).save(stateDir: shards.configuration.server.stateDir)
+    }
+}
+
+extension ShardConnection {
+    /// What the catalog says of `table`; nil when the table does not exist.
+    func catalog(of table: String, dialect: SQLDialect) throws(BackendError) -> TableCatalog? {
+        guard try !run(Statement(dialect.tableExists, [.text(table)], resultTypes: [.int])).rows.isEmpty else { return nil }
+        let columns = try run(Statement(dialect.tableColumns, [.text(table)], resultTypes: [.text, .text, .int, .text, .int])).rows.map { row in
+            TableCatalog.Column(name: row[0].textValue, type: row[1].textValue, notNull: row[2] == .int(1),
+                                defaultSQL: row[3].isNull ? nil : row[3].textValue,
+                                primaryKeyPosition: Int(row[4].intValue))
+        }
+        let indexes = try run(Statement(dialect.tableIndexes, [.text(table)], resultTypes: [.text, .int, .text])).rows.map { row in
+            TableCatalog.Index(name: row[0].textValue, columns: row[2].textValue.split(separator: ",").map(String.init),
+                               unique: row[1] == .int(1))
+        }
+        return TableCatalog(table: table, columns: columns, indexes: indexes)
+    }
+}
+
+extension ShardValue {
+    fileprivate var textValue: String {
+        if case .text(let s) = self { return s }
+        return ""
+    }
+
+    fileprivate var intValue: Int64 {
+        if case .int(let i) = self { return i }
+        return 0
+    }
+}
