@@ -449,7 +449,7 @@ def commits_section(results):
         return []
     records = c.get("records", [])
     build = c.get("build") or {}
-    floor = find(records, case="floor-fsync")
+    floor = find(records, case="floor-fsync", pipeline=None)  # one loop of fsyncs: no pipeline
     out = ["## Commits: best_effort against two_phase (issue 14)", ""]
     out.append("- Run: `%s`, started %s UTC, %s; build git %s%s; %s s per point." % (
         c.get("command", "?"), c.get("started", "?")[:16].replace("T", " "), minutes(c.get("seconds")),
@@ -462,6 +462,13 @@ def commits_section(results):
                "the two daemons run side by side and every client takes turns between them in %s rounds per point, "
                "so that both modes see the same disk (its fsync latency drifts by several times over seconds)."
                % num((c.get("settings") or {}).get("rounds")))
+    here = c.get("machine") or {}
+    if here and here != results.get("machine"):
+        out.append("- Machine of this step: %s, %s cores, %s, Linux %s." % (
+            here.get("cpu", "?"), here.get("cores", "?"), here.get("postgres", "?"), here.get("kernel", "?")))
+    out.append("- PostgreSQL is scripts/postgres.sh's throwaway cluster, with `fsync = off` and `synchronous_commit = off`: "
+               "its COMMIT, PREPARE TRANSACTION and COMMIT PREPARED cost round trips here, no fsync (with them on, "
+               "best_effort pays one PostgreSQL fsync per shard and two_phase two).")
     if ok(floor):
         out.append("- The machine's floor of a decision: a 200-byte append and `fsync` on the disk of `state_dir`: "
                    "p50 %s, p99 %s (%s/s in a loop)." % (us(floor.get("p50_us")), us(floor.get("p99_us")),

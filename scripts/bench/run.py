@@ -1267,8 +1267,11 @@ def main():
         bench.build()
         if set(steps) & {"workloads", "scaling"}:  # the peer, the direct floor and the plots
             bench.venv()
-        # A step without the venv does not know SQLAlchemy's version: keep the last one seen.
-        results["machine"] = dict(results.get("machine", {}), **machine())
+        # The machine line of BENCHMARKS.md describes the workloads' run; each step also keeps
+        # its own (a step run alone may meet another host of the farm).
+        here = machine()
+        if "workloads" in steps or "machine" not in results:
+            results["machine"] = here
         for step in steps:
             bench.records = []
             step_began = time.monotonic()
@@ -1276,6 +1279,7 @@ def main():
             ticks = cpu_ticks()
             try:
                 section = getattr(bench, "step_" + step)()
+                section["machine"] = here
                 section["other_processes"] = others.stop()
                 section["steal_share"] = steal_share(ticks)
             except Failure as error:
