@@ -212,6 +212,14 @@ public struct DynamicSession: Sendable {
         try await send("transactions")
     }
 
+    /// `placement`: the placement's version, each group's owners, and where shards.conf wants
+    /// otherwise (`differs`); of one model's group when `model` is given.
+    public func placement(model: String? = nil) async throws -> JSONValue {
+        var arguments: Arguments = []
+        arguments.append("model", ifPresent: model.map(JSONValue.string))
+        return try await send("placement", arguments)
+    }
+
     /// `stats`: uptime, connections, requests and errors by kind, latencies, per-shard statements.
     public func stats() async throws -> JSONValue {
         try await send("stats")

@@ -130,4 +130,14 @@ extension ArgumentReader {
         }
         return changes
     }
+
+    /// The only argument of an op that takes an optional `model`: checked to be a model.
+    package mutating func onlyOptionalModel() throws(ShardError) -> String? {
+        let model = try optionalString("model")
+        try checkNoUnknownArguments()
+        if let model, configuration.model(named: model) == nil {
+            throw ShardError(.unknownModel, "\"\(model)\" is not a model (models: \(configuration.models.map(\.name).joined(separator: ", ")))")
+        }
+        return model
+    }
 }

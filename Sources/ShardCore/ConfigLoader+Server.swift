@@ -150,7 +150,7 @@ extension ConfigLoader.Validator {
 
     // MARK: [shards]
 
-    static let shardKeys = ["url", "url_env", "pool_size"]
+    static let shardKeys = ["url", "url_env", "pool_size", "drain"]
     static let validURLForms = "valid: \"sqlite:PATH\", \"postgresql://...\", \"postgres://...\""
 
     /// The shards in file order (nil when any is broken), and every declared shard name,
@@ -231,10 +231,12 @@ extension ConfigLoader.Validator {
         if let pool = table["pool_size"] {
             poolSize = positiveInteger(pool, at: path.key("pool_size"))
         }
+        var drain = false
+        if let value = table["drain"], let flag = bool(value, at: path.key("drain")) { drain = flag }
         guard valid, issues.count == before, let location else { return nil }
         return ShardSpec(
             name: name, location: location, poolSize: poolSize ?? ShardSpec.defaultPoolSize(for: location),
-            urlEnv: urlEnv)
+            urlEnv: urlEnv, drain: drain)
     }
 
     /// Parses a shard URL; `source` is the environment variable it came from, if any.

@@ -5,12 +5,14 @@ extension ConfigLoader.Validator {
     /// The four forms of `shard_by`: the key that selects each, and all its keys.
     private static let shardByForms: [(name: String, selector: String, keys: [String], text: String)] = [
         ("map", "map", ["column", "map", "default"], "{ column, map, default? }"),
-        ("hash", "hash", ["column", "hash"], "{ column, hash = true }"),
+        ("hash", "hash", ["column", "hash", "buckets"], "{ column, hash = true, buckets? }"),
         ("ranges", "ranges", ["column", "ranges"], "{ column, ranges }"),
         ("parent", "parent", ["parent", "via"], "{ parent, via }"),
     ]
     private static let shardByFormsText = shardByForms.map(\.text).joined(separator: ", ")
-    private static let shardByKeys = ["column", "map", "default", "hash", "ranges", "parent", "via"]
+    private static let shardByKeys = ["column", "map", "default", "hash", "buckets", "ranges", "parent", "via"]
+    /// Keys a form may leave out.
+    private static let optionalShardByKeys = ["default", "buckets"]
 
     // MARK: shard_by
 
@@ -37,7 +39,7 @@ extension ConfigLoader.Validator {
             report(path.key(key), "is not a key of the \(form.name) form \(form.text)")
             valid = false
         }
-        for key in form.keys where key != "default" && table[key] == nil {
+        for key in form.keys where !Self.optionalShardByKeys.contains(key) && table[key] == nil {
             report(path, "the \(form.name) form needs \(key): \(form.text)")
             valid = false
         }
@@ -53,7 +55,7 @@ extension ConfigLoader.Validator {
             case "map":
                 rule = mapRule(column, table, at: path, shardNames: shardNames)
             case "hash":
-                rule = hashRule(column, table, at: path)
+                rule = hashRule(column, table, at: path, shardNames: shardNames)
             default:
                 rule = rangesRule(column, table, at: path, shardNames: shardNames)
             }
@@ -89,7 +91,7 @@ extension ConfigLoader.Validator {
         for key in keys {
             guard let item = map[key] else { continue }
             let entryPath = mapPath.key(key)
-            let shard = shardReference(item, at: entryPath, shardNames: shardNames)
+            let shard = placedShard(item, at: entryPath, shardNames: shardNames)
             guard let converted = mapKey(key, for: column, at: entryPath) else { continue }
             if let earlier = firstKey[converted] {
                 report(entryPath, "is the same \(column.type.rawValue) value as \(ConfigLoader.quoted(earlier)) (\(converted.messageText))")
@@ -100,9 +102,19 @@ extension ConfigLoader.Validator {
         }
         var defaultShard: String?
         if let value = table["default"] {
-            defaultShard = shardReference(value, at: path.key("default"), shardNames: shardNames)
+            defaultShard = placedShard(value, at: path.key("default"), shardNames: shardNames)
         }
         return .map(column: column.name, map: result, defaultShard: defaultShard)
+    }
+
+    /// A shard that a map value, the map's default or a range names: not a drained one.
+    private mutating func placedShard(_ value: TOMLValueConvertible, at path: ConfigPath, shardNames: [String]) -> String? {
+        guard let shard = shardReference(value, at: path, shardNames: shardNames) else { return nil }
+        if drained.contains(shard) {
+            report(path, "\(ConfigLoader.quoted(shard)) has drain = true, so no map value, default or range may name it: point this at a shard that stays (rebalance then moves the rows)")
+            return nil
+        }
+        return shard
     }
 
     /// A map key (always a TOML string) converted to the column's type.
@@ -131,7 +143,7 @@ extension ConfigLoader.Validator {
         return nil
     }
 
-    private mutating func hashRule(_ column: Column, _ table: TOMLTable, at path: ConfigPath) -> ShardBy? {
+    private mutating func hashRule(_ column: Column, _ table: TOMLTable, at path: ConfigPath, shardNames: [String]) -> ShardBy? {
         let hashPath = path.key("hash")
         guard let value = table["hash"], let flag = bool(value, at: hashPath) else { return nil }
         guard flag else {
@@ -142,7 +154,18 @@ extension ConfigLoader.Validator {
             report(path.key("column"), "\(ConfigLoader.quoted(column.name)) is real; a hash needs an exact value (int, text, bool or timestamp): use ranges for a real column")
             return nil
         }
-        return .hash(column: column.name)
+        // config.md: 1024 buckets per shard unless given; bucket b on the shard at b mod n,
+        // which is exactly the placement hash mod n.
+        var count = 1024 * max(1, shardNames.count)
+        if let value = table["buckets"] {
+            guard let n = positiveInteger(value, at: path.key("buckets")) else { return nil }
+            guard n <= HashBuckets.maximumCount else {
+                report(path.key("buckets"), "must be at most \(HashBuckets.maximumCount), got \(n)")
+                return nil
+            }
+            count = n
+        }
+        return .hash(column: column.name, buckets: HashBuckets(count: count, shards: shardNames.isEmpty ? ["?"] : shardNames))
     }
 
     private mutating func rangesRule(_ column: Column, _ table: TOMLTable, at path: ConfigPath, shardNames: [String]) -> ShardBy? {
@@ -170,7 +193,7 @@ extension ConfigLoader.Validator {
             }
             let lower = rangeBound(triple[0], for: column, at: entryPath.index(0))
             let upper = rangeBound(triple[1], for: column, at: entryPath.index(1))
-            let shard = shardReference(triple[2], at: entryPath.index(2), shardNames: shardNames)
+            let shard = placedShard(triple[2], at: entryPath.index(2), shardNames: shardNames)
             guard let lower, let upper, let shard else { valid = false; continue }
             guard lower < upper else {
                 report(entryPath, "lo \(lower.messageText) is not below hi \(upper.messageText) (a range is [lo, hi), lo < hi)")

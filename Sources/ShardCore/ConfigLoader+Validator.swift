@@ -56,6 +56,8 @@ extension ConfigLoader {
         /// `[server] socket` as clients read it (`SocketPath`'s rule), which must agree.
         let socketAsClientsReadIt: String?
         var issues: [ConfigError.Issue] = []
+        /// Shards with `drain = true`, known once `[shards]` is read.
+        var drained: Set<String> = []
 
         init(order: TOMLKeyOrder, baseDirectory: String, environment: [String: String], socketAsClientsReadIt: String? = nil) {
             self.order = order
@@ -86,6 +88,7 @@ extension ConfigLoader {
             }
             let server = serverSettings(root["server"])
             let (shards, shardNames) = shardSpecs(root["shards"])
+            drained = Set((shards ?? []).filter(\.drain).map(\.name))
             let models = self.models(root["models"], shardNames: shardNames)
             guard issues.isEmpty, let server, let shards, let models else { return nil }
             return Configuration(file: file, server: server, shards: shards, models: models)

@@ -81,12 +81,15 @@ package struct ShardSpec: Sendable, Equatable {
     package var poolSize: Int
     /// The environment variable the URL came from, when `url_env` was used.
     package var urlEnv: String?
+    /// `drain = true`: the shard gets no new units, and `rebalance` empties it.
+    package var drain: Bool
 
-    package init(name: String, location: ShardLocation, poolSize: Int, urlEnv: String? = nil) {
+    package init(name: String, location: ShardLocation, poolSize: Int, urlEnv: String? = nil, drain: Bool = false) {
         self.name = name
         self.location = location
         self.poolSize = poolSize
         self.urlEnv = urlEnv
+        self.drain = drain
     }
 
     package static func defaultPoolSize(for location: ShardLocation) -> Int {
@@ -309,8 +312,9 @@ package enum IdStrategy: String, Sendable, Equatable, CaseIterable {
 package enum ShardBy: Sendable, Equatable {
     /// A lookup of the column's value; `defaultShard` when the value is not in the map.
     case map(column: String, map: [ShardValue: String], defaultShard: String?)
-    /// A stable hash of the column's value over the shards in file order (`ShardHash`).
-    case hash(column: String)
+    /// A stable hash of the column's value (`ShardHash`) picks one of `buckets`, and each
+    /// bucket has an owner.
+    case hash(column: String, buckets: HashBuckets)
     /// Half-open ranges `[lo, hi)`, in file order.
     case ranges(column: String, ranges: [ShardRange])
     /// The row lives with the `model` row whose primary key equals this row's `via` column.
@@ -319,9 +323,46 @@ package enum ShardBy: Sendable, Equatable {
     /// The column of this model that decides placement.
     package var column: String {
         switch self {
-        case .map(let column, _, _), .hash(let column), .ranges(let column, _): column
+        case .map(let column, _, _), .hash(let column, _), .ranges(let column, _): column
         case .parent(_, let via): via
         }
+    }
+}
+
+/// The buckets of a `hash` rule (config.md): `bucket = hash mod count`, each owned by one
+/// shard. The count never changes once a model is placed; owners change only by a move.
+package struct HashBuckets: Sendable, Equatable {
+    /// The owner of each bucket, by bucket number.
+    package var owners: [String]
+
+    /// The most buckets a model may have (their owners are kept in memory and in state_dir).
+    package static let maximumCount = 1 << 20
+
+    package var count: Int { owners.count }
+
+    /// `count` buckets, bucket b on `shards[b mod shards.count]`: the placement of
+    /// `hash mod (number of shards)` whenever `count` is a multiple of it.
+    package init(count: Int, shards: [String]) {
+        owners = (0..<count).map { shards[$0 % shards.count] }
+    }
+
+    package init(owners: [String]) {
+        self.owners = owners
+    }
+
+    /// The bucket of a value; nil for a value without a hash (null, real).
+    package func bucket(of value: ShardValue) -> Int? {
+        ShardHash.hash(value).map { Int($0 % UInt64(owners.count)) }
+    }
+
+    /// The owner of a value's bucket.
+    package func owner(of value: ShardValue) -> String? {
+        bucket(of: value).map { owners[$0] }
+    }
+
+    /// Buckets per owner.
+    package var countsByOwner: [String: Int] {
+        owners.reduce(into: [:]) { $0[$1, default: 0] += 1 }
     }
 }
 

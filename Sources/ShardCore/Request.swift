@@ -36,6 +36,8 @@ package enum Request: Sendable {
     case stats
     /// `transactions` (protocol.md 9): cross-shard commits not yet finished everywhere.
     case transactions
+    /// `placement` (protocol.md 9): the owners of every unit, of one model's group or all.
+    case placement(model: String?)
 
     /// Reads one op's arguments into its request.
     package typealias Decoder = @Sendable (inout ArgumentReader) throws(ShardError) -> Request
@@ -69,14 +71,7 @@ package enum Request: Sendable {
             return .expunge(key)
         }),
         ("expunge_all", { reader throws(ShardError) in try plain(&reader, .expungeAll) }),
-        ("identity_keys", { reader throws(ShardError) in
-            let model = try reader.optionalString("model")
-            try reader.checkNoUnknownArguments()
-            if let model, reader.configuration.model(named: model) == nil {
-                throw ShardError(.unknownModel, "\"\(model)\" is not a model (models: \(reader.configuration.models.map(\.name).joined(separator: ", ")))")
-            }
-            return .identityKeys(model: model)
-        }),
+        ("identity_keys", { reader throws(ShardError) in .identityKeys(model: try reader.onlyOptionalModel()) }),
         ("update_where", { reader throws(ShardError) in .updateWhere(try UpdateWhereRequest(&reader)) }),
         ("delete_where", { reader throws(ShardError) in .deleteWhere(try FilterRequest(&reader)) }),
         ("sql", { reader throws(ShardError) in .sql(try RawSQLRequest(&reader)) }),
@@ -91,6 +86,7 @@ package enum Request: Sendable {
             return .transactionStatus(label: try checkedLabel(label))
         }),
         ("transactions", { reader throws(ShardError) in try plain(&reader, .transactions) }),
+        ("placement", { reader throws(ShardError) in .placement(model: try reader.onlyOptionalModel()) }),
     ]
 
     /// The op names, in the order messages list them.
@@ -127,7 +123,7 @@ package enum Request: Sendable {
     /// Admin ops (protocol.md 9) are for peers in `admin_uids` only.
     package var isAdmin: Bool {
         switch self {
-        case .shards, .sessions, .keys, .stats, .transactions: true
+        case .shards, .sessions, .keys, .stats, .transactions, .placement: true
         default: false
         }
     }

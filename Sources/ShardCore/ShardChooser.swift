@@ -85,7 +85,7 @@ package struct ShardChooser: Sendable {
             let shown = ranges.map { "[\($0.lower.messageText), \($0.upper.messageText)) -> \($0.shard)" }.joined(separator: ", ")
             return ShardError(.noShard,
                 "\(name).\(column) \(value.messageText) is outside every range of models.\(name).shard_by.ranges (\(shown)): give shard, or add a range that holds it")
-        case .hash(let column):
+        case .hash(let column, _):
             // Only a real value has no hash, and the configuration refuses hash on a real column.
             return ShardError(.noShard, "\(name).\(column) \(value.messageText) cannot be hashed (hash needs int, text, bool or timestamp): give shard")
         case .parent(let parent, let via):
@@ -96,15 +96,15 @@ package struct ShardChooser: Sendable {
 
 extension ShardBy {
     /// The shard a non-null key value maps to under a map, hash or ranges rule: the map's
-    /// entry, else its default; `ShardHash`'s shard; the range holding it. Nil when the value
+    /// entry, else its default; the owner of its hash bucket; the range holding it. Nil when the value
     /// has none (unmapped without default, outside every range, null) and for a parent rule.
     package func shard(for value: ShardValue, shards: ShardOrder) -> String? {
         guard !value.isNull else { return nil }
         switch self {
         case .map(_, let map, let defaultShard):
             return map[value] ?? defaultShard
-        case .hash:
-            return ShardHash.shardIndex(of: value, shardCount: shards.names.count).map { shards.names[$0] }
+        case .hash(_, let buckets):
+            return buckets.owner(of: value)
         case .ranges(_, let ranges):
             return ranges.first { $0.contains(value) }?.shard
         case .parent:

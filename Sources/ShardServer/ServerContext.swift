@@ -19,6 +19,9 @@ package final class ServerContext: Sendable {
     let stats = ServerStats()
     /// Atomic commits: transaction ids, decisions, recovery (protocol.md 6.1).
     package let commits: CommitCoordinator
+    /// The owners of every unit (protocol.md 13), which `configuration` routes by, and
+    /// shards.conf as loaded, which says what is wanted (`placement`'s `differs`).
+    package let placement: PlacementReport
     /// How long a request's reads may run on the session's own thread before the rest moves
     /// to the connections' queues (`Session.readEach(inline:)`). Other sessions of the same
     /// event loop wait that long at most, while a hop to a queue and back costs tens of
@@ -46,10 +49,14 @@ package final class ServerContext: Sendable {
     package static let serverName = "shardd"
     package static let version = "0.1.0"
 
-    /// - Parameter commits: the commit coordinator; by default one on `state_dir`'s log.
+    /// - Parameters:
+    ///   - configuration: routed by the durable placement (`PlacementMap.routing`).
+    ///   - commits: the commit coordinator; by default one on `state_dir`'s log.
+    ///   - placement: the placement and shards.conf as loaded; by default shards.conf's own.
     /// - Throws: when the commit log cannot be opened or is damaged.
     package init(configuration: Configuration, shards: ShardSet, logger: Logger, commits: CommitCoordinator? = nil,
-                 inlineReadBudget: Duration = .microseconds(500)) throws {
+                 placement: PlacementReport? = nil, inlineReadBudget: Duration = .microseconds(500)) throws {
+        self.placement = placement ?? PlacementReport(placement: PlacementMap(configuration: configuration), configured: configuration)
         self.commits = try commits ?? CommitCoordinator.open(stateDir: configuration.server.stateDir, shards: shards, logger: logger)
         self.configuration = configuration
         self.inlineReadBudget = inlineReadBudget

@@ -127,6 +127,7 @@ final class Session {
             let committed = try await context.commits.status(of: label, now: ServerContext.now())
             return JSONObject([("outcome", .string(committed ? "committed" : "not_committed"))])
         case .transactions: return JSONObject([("transactions", .array(context.commits.transactions()))])
+        case .placement(let model): return context.placement.json(model: model)
         case .rollback: return await rollback()
         case .expunge(let key): return expunge(key)
         case .expungeAll: return expungeAll()

@@ -66,22 +66,11 @@ package struct AppliedModels: Sendable, Equatable, Codable {
         }
     }
 
-    /// Writes the file atomically (a new file, fsynced, renamed).
+    /// Writes the file atomically (`StateDirectory.replace`).
     package func save(stateDir: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let data = try encoder.encode(self) + Data("\n".utf8)
-        try FileManager.default.createDirectory(atPath: stateDir, withIntermediateDirectories: true)
-        let path = Self.path(stateDir: stateDir)
-        let partial = path + ".partial"
-        guard FileManager.default.createFile(atPath: partial, contents: data) else {
-            throw BackendError(.refused, shard: "state", "cannot write \(partial)")
-        }
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: partial))
-        try handle.synchronize()
-        try handle.close()
-        guard rename(partial, path) == 0 else {
-            throw BackendError(.refused, shard: "state", "cannot rename \(partial) to \(path): errno \(errno)")
-        }
+        try StateDirectory.replace(Self.path(stateDir: stateDir), with: Array(data), in: stateDir)
     }
 }

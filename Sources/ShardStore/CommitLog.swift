@@ -201,18 +201,30 @@ package enum StateDirectory {
             return String(id)
         }
         let id = randomHex(bytes: 6)
+        try replace(file, with: Array((id + "\n").utf8), in: path)
+        return id
+    }
+
+    /// Writes `bytes` as the file at `file` (in the directory `path`) all at once: a new file,
+    /// fsynced, renamed over the old one, then the directory fsynced. A crash leaves the old
+    /// file or the new one, never a mix.
+    package static func replace(_ file: String, with bytes: [UInt8], in path: String) throws {
+        try create(path)
         let temporary = file + ".new"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw CommitLog.Failure(description: "cannot create \(temporary): \(String(cString: strerror(errno)))") }
-        let bytes = Array((id + "\n").utf8)
-        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        var written = 0
+        while written < bytes.count {
+            let n = bytes[written...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if n <= 0 { break }
+            written += n
+        }
         let synced = fsync(fd)
         close(fd)
         guard written == bytes.count, synced == 0, rename(temporary, file) == 0 else {
             throw CommitLog.Failure(description: "cannot write \(file): \(String(cString: strerror(errno)))")
         }
         try sync(path)
-        return id
     }
 
     /// Lowercase hex of `bytes` random bytes.

@@ -49,11 +49,21 @@ struct Shardd: AsyncParsableCommand {
         case (let other?, _): throw ValidationError("unknown command \"\(other)\" (commands: migrate)")
         }
         if dryRun && command == nil { throw ValidationError("--dry-run goes with migrate: shardd migrate --dry-run") }
-        let configuration = try Self.loadConfiguration(config, logger: logger)
+        let fileConfiguration = try Self.loadConfiguration(config, logger: logger)
         if command == "migrate" {
-            try await Migrate(configuration: configuration, dryRun: dryRun).run()
+            try await Migrate(configuration: fileConfiguration, dryRun: dryRun).run()
             return
         }
+
+        // Rows are routed by the durable placement, which shards.conf only adds to.
+        let placed: (placement: PlacementMap, routing: Configuration)
+        do {
+            placed = try PlacementMap.open(PlacementFile(stateDir: fileConfiguration.server.stateDir), configuration: fileConfiguration, save: !check)
+        } catch {
+            if check { print("\(error)") } else { logger.error("\(error)") }
+            throw ExitCode(1)
+        }
+        let configuration = placed.routing
 
         if !check {
             do {
@@ -133,7 +143,8 @@ struct Shardd: AsyncParsableCommand {
             logger.error("id sequences: \(sequenceError)")
             throw ExitCode(1)
         }
-        let context = try ServerContext(configuration: configuration, shards: shards, logger: logger, commits: commits)
+        let context = try ServerContext(configuration: configuration, shards: shards, logger: logger, commits: commits,
+                                        placement: PlacementReport(placement: placed.placement, configured: fileConfiguration))
         let server = Server(context: context)
         // Shut down in reverse order: the server first (it finishes the sessions), then the rest.
         let services: [any Service] = [ShardMonitor(shards: shards), CommitRecovery(commits: context.commits), await HangupListener(logger: logger), server]

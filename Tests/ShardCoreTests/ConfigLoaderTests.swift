@@ -184,7 +184,7 @@ private func problems(_ text: String, environment: [String: String] = [:]) -> [S
             columns = { id = "int", flag = "bool" }
             """)
         #expect(config.model(named: "ByInt")?.shardBy == .map(column: "region", map: [.int(1): "a", .int(-2): "b"], defaultShard: "b"))
-        #expect(config.model(named: "ByHash")?.shardBy == .hash(column: "user"))
+        #expect(config.model(named: "ByHash")?.shardBy == .hash(column: "user", buckets: HashBuckets(count: 2048, shards: ["a", "b"])))
         let y2020 = try Timestamp(rfc3339: "2020-01-01T00:00:00Z"), y2021 = try Timestamp(rfc3339: "2021-01-01T00:00:00Z")
         let y2030 = try Timestamp(rfc3339: "2030-01-01T00:00:00.5Z")
         #expect(config.model(named: "ByRange")?.shardBy == .ranges(column: "created", ranges: [
@@ -384,10 +384,10 @@ private func problems(_ text: String, environment: [String: String] = [:]) -> [S
             """) == [
             "version: unknown top-level key (valid keys: server, shards, models)",
             "server.sockets: unknown key (valid keys in [server]: socket, socket_mode, allowed_uids, admin_uids, state_dir, create_tables, commit, allow_raw_sql, max_line_bytes, max_connections, max_result_rows, identity_map_limit, request_timeout_ms, idle_transaction_timeout_ms)",
-            "shards.a.weight: unknown key (valid keys in [shards.a]: url, url_env, pool_size)",
+            "shards.a.weight: unknown key (valid keys in [shards.a]: url, url_env, pool_size, drain)",
             "models.Item.tabel: unknown key (valid keys in [models.Item]: table, primary_key, id, sequence_shard, shard_by, columns, relationships)",
             "models.Item.columns.name.nulable: unknown key (valid keys in a column: type, nullable, unique, index, default, server_default, on_update)",
-            "models.Item.shard_by.seed: unknown key (valid keys in shard_by, whose forms are { column, map, default? }, { column, hash = true }, { column, ranges }, { parent, via }: column, map, default, hash, ranges, parent, via)",
+            "models.Item.shard_by.seed: unknown key (valid keys in shard_by, whose forms are { column, map, default? }, { column, hash = true, buckets? }, { column, ranges }, { parent, via }: column, map, default, hash, buckets, ranges, parent, via)",
             "models.Item.relationships.self_ref.kind: unknown key (valid keys in a relationship: model, foreign_key)",
         ])
     }
@@ -660,10 +660,10 @@ private func problems(_ text: String, environment: [String: String] = [:]) -> [S
             shard_by = "name"
             columns = { id = "int", name = "text" }
             """ + "\n") == [
-            "models.Mixed.shard_by: mixes the map and hash forms; give exactly one of { column, map, default? }, { column, hash = true }, { column, ranges }, { parent, via }",
-            "models.None.shard_by: says neither map, hash, ranges nor parent; give exactly one of the forms { column, map, default? }, { column, hash = true }, { column, ranges }, { parent, via }",
-            "models.Stray.shard_by.via: is not a key of the hash form { column, hash = true }",
-            "models.NoColumn.shard_by: the hash form needs column: { column, hash = true }",
+            "models.Mixed.shard_by: mixes the map and hash forms; give exactly one of { column, map, default? }, { column, hash = true, buckets? }, { column, ranges }, { parent, via }",
+            "models.None.shard_by: says neither map, hash, ranges nor parent; give exactly one of the forms { column, map, default? }, { column, hash = true, buckets? }, { column, ranges }, { parent, via }",
+            "models.Stray.shard_by.via: is not a key of the hash form { column, hash = true, buckets? }",
+            "models.NoColumn.shard_by: the hash form needs column: { column, hash = true, buckets? }",
             "models.Typo.shard_by.column: \"nmae\" is not a column of Typo (columns: id, name)",
             "models.Scalar.shard_by: expected a table, got a string",
         ])

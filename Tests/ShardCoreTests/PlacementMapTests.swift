@@ -1,0 +1,122 @@
+import Testing
+@testable import ShardCore
+import ShardProtocol
+
+/// The durable placement (protocol.md 13) as a pure value: derived at a first start,
+/// reconciled with later edits of shards.conf without moving a row.
+@Suite struct PlacementMapTests {
+    static func configuration(shards: [String] = ["north_america", "asia", "europe", "south_america"], drain: [String] = [],
+                              europe: String = "europe", more: String = "", buckets: String = "", stationColumn: String = "code") throws -> Configuration {
+        var text = ""
+        for shard in shards {
+            text += "[shards.\(shard)]\nurl = \"sqlite:\(shard).db\"\n" + (drain.contains(shard) ? "drain = true\n" : "")
+        }
+        text += """
+
+            [models.WeatherLocation]
+            id = "sequence"
+            shard_by = { column = "continent", map = { "North America" = "north_america", "Asia" = "asia", "Europe" = "\(europe)"\(more) } }
+            [models.WeatherLocation.columns]
+            id = "int"
+            continent = "text"
+            [models.Report]
+            id = "shard_local"
+            shard_by = { parent = "WeatherLocation", via = "location_id" }
+            [models.Report.columns]
+            id = "int"
+            location_id = "int"
+            [models.Station]
+            id = "client"
+            primary_key = ["code"]
+            shard_by = { column = "\(stationColumn)", hash = true\(buckets) }
+            [models.Station.columns]
+            code = "text"
+            name = "text"
+
+            """
+        return try ConfigLoader.parse(text, file: "shards.conf", baseDirectory: "/srv", environment: [:])
+    }
+
+    static func owner(_ configuration: Configuration, _ model: String, _ value: ShardValue) -> String? {
+        configuration.model(named: model)?.shardBy?.shard(for: value, shards: ShardOrder(configuration))
+    }
+
+    @Test func aFirstStartIsShardsConfExactlyAndHashIsHashModShards() throws {
+        let config = try Self.configuration()
+        let first = PlacementMap.reconcile(stored: nil, with: config)
+        #expect(first.changed && first.problems.isEmpty)
+        #expect(first.placement.groups.map(\.group) == ["WeatherLocation", "Station"])
+        guard case .hash(_, let buckets)? = first.placement.rule(of: "Station") else { Issue.record("no hash"); return }
+        #expect(buckets.count == 4096)
+        // Bucket b on shard b mod 4: the placement of hash mod 4, so no row of an existing
+        // deployment changes shard.
+        for code in ["OSL", "NRT", "JFK", "GRU", "CDG", ""] {
+            let index = ShardHash.shardIndex(of: .text(code), shardCount: 4)!
+            #expect(Self.owner(first.placement.routing(config), "Station", .text(code)) == config.shards[index].name)
+        }
+    }
+
+    @Test func aShardAddedToShardsConfOwnsNothingUntilARebalance() throws {
+        let four = try Self.configuration()
+        let stored = PlacementMap(configuration: four)
+        let five = try Self.configuration(shards: ["north_america", "asia", "europe", "south_america", "pg"])
+        let reconciled = PlacementMap.reconcile(stored: stored, with: five)
+        #expect(reconciled.problems.isEmpty && !reconciled.changed)
+        let routed = reconciled.placement.routing(five)
+        for code in (0..<200).map({ "S\($0)" }) {
+            #expect(Self.owner(routed, "Station", .text(code)) == Self.owner(four, "Station", .text(code)), "\(code)")
+            #expect(Self.owner(routed, "Station", .text(code)) != "pg")
+        }
+        // Without the placement, the new file would re-route most stations.
+        let moved = (0..<200).filter { Self.owner(five, "Station", .text("S\($0)")) != Self.owner(four, "Station", .text("S\($0)")) }
+        #expect(moved.count > 100)
+        // differs: every shard is far from an even spread over five, the new one most of all.
+        let differs = reconciled.placement.differences(from: five)
+        #expect(differs.contains(.buckets(group: "Station", shard: "pg", buckets: 0, wanted: 819)))
+        #expect(differs.contains(.buckets(group: "Station", shard: "asia", buckets: 1024, wanted: 819)))
+    }
+
+    @Test func aMapValuePointedElsewhereStaysUntilMovedAndANewValueGoesWhereTheFileSays() throws {
+        let stored = PlacementMap(configuration: try Self.configuration())
+        // Europe pointed elsewhere, and a value the placement has not seen yet.
+        let edited = try Self.configuration(europe: "south_america", more: #", "South America" = "south_america""#)
+        let reconciled = PlacementMap.reconcile(stored: stored, with: edited)
+        #expect(reconciled.problems.isEmpty && reconciled.changed)
+        let routed = reconciled.placement.routing(edited)
+        #expect(Self.owner(routed, "WeatherLocation", .text("Europe")) == "europe")
+        #expect(Self.owner(routed, "WeatherLocation", .text("South America")) == "south_america")
+        #expect(reconciled.placement.differences(from: edited) == [.unit(group: "WeatherLocation", unit: "Europe", now: "europe", wanted: "south_america")])
+    }
+
+    @Test func changesThatWouldMoveOrStrandRowsAreProblems() throws {
+        let stored = PlacementMap(configuration: try Self.configuration(buckets: ", buckets = 64"))
+        let buckets = PlacementMap.reconcile(stored: stored, with: try Self.configuration(buckets: ", buckets = 128"))
+        #expect(buckets.problems == ["models.Station.shard_by.buckets: 128, and the rows are placed in 64 buckets, a number that can never change: set buckets = 64 or leave it out"])
+        // Leaving buckets out (the default, 1024 per shard) keeps the placed 64.
+        #expect(PlacementMap.reconcile(stored: stored, with: try Self.configuration()).problems.isEmpty)
+        let column = PlacementMap.reconcile(stored: stored, with: try Self.configuration(stationColumn: "name"))
+        #expect(column.problems == ["models.Station.shard_by: the rows are placed by a hash of code into 64 buckets, and shards.conf now says by a hash of name into 4096 buckets; shardd cannot re-place rows under another rule: set it back"])
+        // A shard that holds units is gone from the file (the map no longer names it either).
+        let gone = PlacementMap.reconcile(stored: stored, with: try Self.configuration(shards: ["north_america", "asia", "europe", "elsewhere"]))
+        #expect(gone.problems == ["models.Station.shard_by: bucket 3 is placed on shard south_america, which shards.conf no longer has: add [shards.south_america] back (its rows are there)"])
+    }
+
+    @Test func aDrainedShardWantsNothingAndNoMapValueMayNameIt() throws {
+        let drained = try Self.configuration(shards: ["north_america", "asia", "europe", "south_america", "pg"], drain: ["south_america"])
+        let placement = PlacementMap(configuration: try Self.configuration())
+        let differs = placement.differences(from: drained)
+        #expect(differs.contains(.buckets(group: "Station", shard: "south_america", buckets: 1024, wanted: 0)))
+        #expect(differs.contains(.buckets(group: "Station", shard: "pg", buckets: 0, wanted: 1024)))
+        let error = #expect(throws: ConfigError.self) { try Self.configuration(drain: ["europe"]) }
+        #expect(error?.messages == ["models.WeatherLocation.shard_by.map.Europe: \"europe\" has drain = true, so no map value, default or range may name it: point this at a shard that stays (rebalance then moves the rows)"])
+    }
+
+    @Test func theFileRoundTrips() throws {
+        let config = try Self.configuration(buckets: ", buckets = 8")
+        let placement = PlacementMap(version: 3, groups: PlacementMap(configuration: config).groups)
+        let text = placement.json(types: PlacementMap.keyTypes(config)).serialized
+        #expect(try PlacementMap(json: try JSONValue.parse(text)) == placement)
+        #expect(text.contains(#""buckets":["north_america","asia","europe","south_america","north_america","asia","europe","south_america"]"#))
+        #expect(throws: PlacementMap.FormatError.self) { try PlacementMap(json: try JSONValue.parse(#"{"version":1,"groups":[{"group":"X","rule":"hash","column":"c","type":"text","buckets":[]}]}"#)) }
+    }
+}
