@@ -220,6 +220,13 @@ public struct DynamicSession: Sendable {
         return try await send("placement", arguments)
     }
 
+    /// `verify`: rows on a shard their placement does not name, and the rows per shard per model.
+    public func verify(model: String? = nil) async throws -> JSONValue {
+        var arguments: Arguments = []
+        arguments.append("model", ifPresent: model.map(JSONValue.string))
+        return try await send("verify", arguments)
+    }
+
     /// `stats`: uptime, connections, requests and errors by kind, latencies, per-shard statements.
     public func stats() async throws -> JSONValue {
         try await send("stats")

@@ -38,6 +38,8 @@ package enum Request: Sendable {
     case transactions
     /// `placement` (protocol.md 9): the owners of every unit, of one model's group or all.
     case placement(model: String?)
+    /// `verify` (protocol.md 9): rows on a shard their placement does not name.
+    case verify(model: String?)
 
     /// Reads one op's arguments into its request.
     package typealias Decoder = @Sendable (inout ArgumentReader) throws(ShardError) -> Request
@@ -87,6 +89,7 @@ package enum Request: Sendable {
         }),
         ("transactions", { reader throws(ShardError) in try plain(&reader, .transactions) }),
         ("placement", { reader throws(ShardError) in .placement(model: try reader.onlyOptionalModel()) }),
+        ("verify", { reader throws(ShardError) in .verify(model: try reader.onlyOptionalModel()) }),
     ]
 
     /// The op names, in the order messages list them.
@@ -123,7 +126,7 @@ package enum Request: Sendable {
     /// Admin ops (protocol.md 9) are for peers in `admin_uids` only.
     package var isAdmin: Bool {
         switch self {
-        case .shards, .sessions, .keys, .stats, .transactions, .placement: true
+        case .shards, .sessions, .keys, .stats, .transactions, .placement, .verify: true
         default: false
         }
     }

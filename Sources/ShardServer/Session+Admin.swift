@@ -23,6 +23,24 @@ extension Session {
         return JSONObject([("keys", .array(keys))])
     }
 
+    /// `verify`: every shard read, rows on a shard their placement does not name (at most 100
+    /// listed, all counted), the rows checked and their count per shard per model.
+    func verify(model: String?) async throws -> JSONObject {
+        let result = try await PlacementVerifier(shards: context.shards, configuration: context.configuration)
+            .verify(models: model.map { [$0] })
+        let strays = result.strays.map { stray -> JSONValue in
+            .object(JSONObject([("key", stray.key.responseJSON), ("shard", .string(stray.key.token)),
+                                ("wanted", stray.wanted.map(JSONValue.string) ?? .null)]))
+        }
+        let rows = JSONObject(context.shards.shards.map { shard in
+            (shard.name, .object(JSONObject((result.rows[shard.name] ?? [:]).sorted { $0.key < $1.key }.map { ($0.key, JSONValue.int(Int64($0.value))) })))
+        })
+        // protocol.md 9 names this field `ok`, which the envelope already holds (true for any
+        // answer): `clean` instead (docs/protocol.md).
+        return JSONObject([("clean", .bool(result.strayCount == 0)), ("checked", .int(Int64(result.checked))),
+                           ("stray_count", .int(Int64(result.strayCount))), ("strays", .array(strays)), ("rows", .object(rows))])
+    }
+
     /// `stats`: uptime, connections, requests and errors by kind, latencies, per-shard statements.
     func stats() -> JSONObject {
         let (requests, errors, latency) = context.stats.snapshot()

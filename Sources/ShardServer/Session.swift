@@ -128,6 +128,7 @@ final class Session {
             return JSONObject([("outcome", .string(committed ? "committed" : "not_committed"))])
         case .transactions: return JSONObject([("transactions", .array(context.commits.transactions()))])
         case .placement(let model): return context.placement.json(model: model)
+        case .verify(let model): return try await verify(model: model)
         case .rollback: return await rollback()
         case .expunge(let key): return expunge(key)
         case .expungeAll: return expungeAll()

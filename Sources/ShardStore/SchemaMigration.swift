@@ -93,7 +93,7 @@ extension ShardConnection {
         let columns = try run(Statement(dialect.tableColumns, [.text(table)], resultTypes: [.text, .text, .int, .text, .int])).rows.map { row in
             TableCatalog.Column(name: row[0].textValue, type: row[1].textValue, notNull: row[2] == .int(1),
                                 defaultSQL: row[3].isNull ? nil : row[3].textValue,
-                                primaryKeyPosition: Int(row[4].intValue))
+                                primaryKeyPosition: Int(row[4].intValue ?? 0))
         }
         let indexes = try run(Statement(dialect.tableIndexes, [.text(table)], resultTypes: [.text, .int, .text])).rows.map { row in
             TableCatalog.Index(name: row[0].textValue, columns: row[2].textValue.split(separator: ",").map(String.init),
@@ -107,10 +107,5 @@ extension ShardValue {
     fileprivate var textValue: String {
         if case .text(let s) = self { return s }
         return ""
-    }
-
-    fileprivate var intValue: Int64 {
-        if case .int(let i) = self { return i }
-        return 0
     }
 }
