@@ -220,6 +220,11 @@ public struct DynamicSession: Sendable {
         return try await send("placement", arguments)
     }
 
+    /// `rebalance`: with `plan`, the moves that would make the placement match shards.conf.
+    public func rebalance(plan: Bool) async throws -> JSONValue {
+        try await send("rebalance", [("plan", .bool(plan))])
+    }
+
     /// `verify`: rows on a shard their placement does not name, and the rows per shard per model.
     public func verify(model: String? = nil) async throws -> JSONValue {
         var arguments: Arguments = []

@@ -40,6 +40,8 @@ package enum Request: Sendable {
     case placement(model: String?)
     /// `verify` (protocol.md 9): rows on a shard their placement does not name.
     case verify(model: String?)
+    /// `rebalance` (protocol.md 9); only its plan so far.
+    case rebalance(plan: Bool)
 
     /// Reads one op's arguments into its request.
     package typealias Decoder = @Sendable (inout ArgumentReader) throws(ShardError) -> Request
@@ -90,6 +92,16 @@ package enum Request: Sendable {
         ("transactions", { reader throws(ShardError) in try plain(&reader, .transactions) }),
         ("placement", { reader throws(ShardError) in .placement(model: try reader.onlyOptionalModel()) }),
         ("verify", { reader throws(ShardError) in .verify(model: try reader.onlyOptionalModel()) }),
+        ("rebalance", { reader throws(ShardError) in
+            var plan = false
+            switch reader.optional("plan") {
+            case nil, .null?: break
+            case .bool(let flag)?: plan = flag
+            case _?: throw ShardError(.badRequest, "plan must be true or false")
+            }
+            try reader.checkNoUnknownArguments()
+            return .rebalance(plan: plan)
+        }),
     ]
 
     /// The op names, in the order messages list them.
@@ -126,7 +138,7 @@ package enum Request: Sendable {
     /// Admin ops (protocol.md 9) are for peers in `admin_uids` only.
     package var isAdmin: Bool {
         switch self {
-        case .shards, .sessions, .keys, .stats, .transactions, .placement, .verify: true
+        case .shards, .sessions, .keys, .stats, .transactions, .placement, .verify, .rebalance: true
         default: false
         }
     }

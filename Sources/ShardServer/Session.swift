@@ -129,6 +129,7 @@ final class Session {
         case .transactions: return JSONObject([("transactions", .array(context.commits.transactions()))])
         case .placement(let model): return context.placement.json(model: model)
         case .verify(let model): return try await verify(model: model)
+        case .rebalance(let plan): return try await rebalance(plan: plan)
         case .rollback: return await rollback()
         case .expunge(let key): return expunge(key)
         case .expungeAll: return expungeAll()

@@ -11,15 +11,22 @@ extension SQLDialect {
         let columns = (key + [SQLDialect.quote(keyColumn)]).joined(separator: ", ")
         var parameters: [ShardValue] = []
         var sql = "SELECT \(columns) FROM \(SQLDialect.quote(model.table))"
+        sql += keysetPage(key, after: after, limit: limit, parameters: &parameters)
+        let types = model.primaryKeyColumns.map(\.type) + [model.column(named: keyColumn)?.type ?? .text]
+        return Statement(sql, parameters, resultTypes: types)
+    }
+
+    /// ` WHERE (key...) > (after...) ORDER BY key... LIMIT n`, the tail of a keyset page
+    /// (no WHERE for the first page), its values appended to `parameters`.
+    func keysetPage(_ key: [String], after: [ShardValue]?, limit: Int, parameters: inout [ShardValue]) -> String {
+        var sql = ""
         if let after {
-            parameters = after
-            let markers = (1...after.count).map(placeholder).joined(separator: ", ")
+            parameters += after
+            let markers = (parameters.count - after.count + 1...parameters.count).map(placeholder).joined(separator: ", ")
             sql += key.count == 1 ? " WHERE \(key[0]) > \(markers)" : " WHERE (\(key.joined(separator: ", "))) > (\(markers))"
         }
         parameters.append(.int(Int64(limit)))
-        sql += " ORDER BY \(key.joined(separator: ", ")) LIMIT \(placeholder(parameters.count))"
-        let types = model.primaryKeyColumns.map(\.type) + [model.column(named: keyColumn)?.type ?? .text]
-        return Statement(sql, parameters, resultTypes: types)
+        return sql + " ORDER BY \(key.joined(separator: ", ")) LIMIT \(placeholder(parameters.count))"
     }
 
     /// `FROM child c WHERE NOT EXISTS (the parent on this shard)`: rows of a child model whose

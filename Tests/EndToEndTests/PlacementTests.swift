@@ -75,6 +75,24 @@ import Testing
                                                      ("buckets", .int(0)), ("wanted", .int(819))]))), "\(differs)")
         let only = try session.request(#"{"op":"placement","model":"Report"}"#)
         #expect(only["groups"]?.arrayValue?.map { $0["group"] } == [.string("WeatherLocation")], "\(only)")
+        // rebalance's plan: Europe (one location, London, with no reports) to south_america,
+        // and 819 or 820 buckets to the new shard carrying the 80 stations' share.
+        let plan = try session.request(#"{"op":"rebalance","plan":true}"#)
+        let moves = plan["moves"]?.arrayValue ?? []
+        #expect(moves.first == .object(JSONObject([("group", .string("WeatherLocation")), ("unit", .object(JSONObject([("value", .string("Europe"))]))),
+                                                  ("from", .string("europe")), ("to", .string("south_america")), ("rows", .int(2))])), "\(plan)")
+        let bucketMoves = moves.filter { $0["group"] == .string("Station") }
+        #expect(bucketMoves.count == 819 || bucketMoves.count == 820)
+        let carried = bucketMoves.compactMap { $0["rows"]?.intValue }.reduce(0, +)
+        let wouldMove = (0..<80).filter { code in
+            let bucket = HashBuckets(count: 4096, shards: ["x"]).bucket(of: .text("S\(code)"))!
+            return bucketMoves.contains { $0["unit"]?["bucket"] == .int(Int64(bucket)) }
+        }.count
+        #expect(carried == Int64(wouldMove), "\(carried) rows against \(wouldMove) stations in the moved buckets")
+        let refusedRun = try session.request(#"{"op":"rebalance"}"#)
+        #expect(refusedRun["error"]?["code"] == .string("bad_request"), "\(refusedRun)")
+        let planTable = try ShardctlTests.shardctl(daemon, "rebalance", "--plan")
+        #expect(planTable.status == 0 && planTable.stdout.contains("WeatherLocation  {\"value\":\"Europe\"}  europe"), "\(planTable.output)")
         let table = try ShardctlTests.shardctl(daemon, "placement")
         #expect(table.status == 0, "\(table.output)")
         #expect(table.stdout.contains("  WeatherLocation Europe: on europe, shards.conf says south_america"), "\(table.stdout)")

@@ -396,14 +396,14 @@ import Testing
     @Test func helpListsTheSubcommandsAndEachSubcommandsOptions() throws {
         let root = try Self.shardctl(["--help"])
         #expect(root.status == 0, "\(root.output)")
-        for name in ["shards", "sessions", "keys", "stats", "transactions", "placement", "verify", "ping", "get", "query", "count"] {
+        for name in ["shards", "sessions", "keys", "stats", "transactions", "placement", "rebalance", "verify", "ping", "get", "query", "count"] {
             #expect(root.stdout.contains("\n  \(name) "), "\(name) is not listed: \(root.stdout)")
         }
         #expect(root.stdout.contains("Exit status"))
         // One line per subcommand: the abstracts fit beside the names.
         let listing = try #require(root.stdout.components(separatedBy: "SUBCOMMANDS:\n").last?.components(separatedBy: "\n\n").first)
         #expect(listing.split(separator: "\n").map { $0.split(separator: " ").first.map(String.init) } == [
-            "shards", "sessions", "keys", "stats", "transactions", "placement", "verify", "ping", "get", "query", "count",
+            "shards", "sessions", "keys", "stats", "transactions", "placement", "rebalance", "verify", "ping", "get", "query", "count",
         ], "\(listing)")
 
         let options: [String: [String]] = [

@@ -119,4 +119,42 @@ import ShardProtocol
         #expect(text.contains(#""buckets":["north_america","asia","europe","south_america","north_america","asia","europe","south_america"]"#))
         #expect(throws: PlacementMap.FormatError.self) { try PlacementMap(json: try JSONValue.parse(#"{"version":1,"groups":[{"group":"X","rule":"hash","column":"c","type":"text","buckets":[]}]}"#)) }
     }
+
+    // MARK: rebalance's plan
+
+    /// Four shards' buckets over five: every shard within one bucket of the mean, and no
+    /// bucket moved that did not have to.
+    @Test func aRebalanceSpreadsBucketsEvenlyMovingTheFewest() throws {
+        let placement = PlacementMap(configuration: try Self.configuration())
+        let five = try Self.configuration(shards: ["north_america", "asia", "europe", "south_america", "pg"])
+        let plan = RebalancePlan(placement: placement, configuration: five)
+        #expect(plan.moves.allSatisfy { $0.group == "Station" && $0.to == "pg" })
+        // 4096 over 5: 820, 819, 819, 819, 819; pg gets 819 or 820, all from the others.
+        #expect(plan.moves.count == 819 || plan.moves.count == 820)
+        guard case .hash(_, var buckets)? = placement.rule(of: "Station") else { Issue.record("no hash"); return }
+        for move in plan.moves {
+            guard case .bucket(let bucket) = move.unit else { Issue.record("not a bucket"); continue }
+            #expect(buckets.owners[bucket] == move.from)
+            buckets.owners[bucket] = move.to
+        }
+        let counts = buckets.countsByOwner
+        #expect(five.shards.allSatisfy { abs((counts[$0.name] ?? 0) - 4096 / 5) <= 1 }, "\(counts)")
+        // Applied, the plan is done: nothing more to move.
+        var moved = placement
+        moved.groups = moved.groups.map { $0.group == "Station" ? ($0.group, .hash(column: "code", buckets: buckets)) : $0 }
+        #expect(RebalancePlan(placement: moved, configuration: five).moves == [])
+    }
+
+    @Test func aDrainedShardIsEmptiedAndAMapValueGoesWhereTheFileSays() throws {
+        let placement = PlacementMap(configuration: try Self.configuration())
+        let drained = try Self.configuration(drain: ["south_america"], europe: "asia")
+        let plan = RebalancePlan(placement: placement, configuration: drained)
+        #expect(plan.moves.first == RebalancePlan.Move(group: "WeatherLocation", unit: .value(.text("Europe")), from: "europe", to: "asia"))
+        let buckets = plan.moves.filter { $0.group == "Station" }
+        #expect(buckets.count == 1024 && buckets.allSatisfy { $0.from == "south_america" && $0.to != "south_america" })
+        let received = Dictionary(grouping: buckets, by: \.to).mapValues(\.count)
+        #expect(received.values.allSatisfy { $0 == 341 || $0 == 342 }, "\(received)")
+        #expect(RebalancePlan(placement: placement, configuration: try Self.configuration()).moves == [])
+    }
 }
+
