@@ -136,6 +136,10 @@ extension Session {
                 group.addTask {
                     do {
                         return (index, .success(try await part.lease.run { connection -> CommitDecision.Finish in
+                            if dialect.preparesTransactions && labelRow == nil {
+                                try connection.execute(SQLDialect.insertMarkerAndPrepare(txid, gid: gid))
+                                return .commitPrepared(gid: gid)
+                            }
                             _ = try connection.uncounted.run(marker)
                             if let labelRow { _ = try connection.uncounted.run(labelRow) }
                             if dialect.preparesTransactions {

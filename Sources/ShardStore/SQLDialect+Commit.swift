@@ -70,6 +70,11 @@ extension SQLDialect {
     }
 
     package static func prepareTransaction(_ gid: String) -> String { "PREPARE TRANSACTION \(literal(gid))" }
+    /// The marker and `PREPARE TRANSACTION` in one simple query: one round trip instead of
+    /// two on the commit's path (the id is the daemon's own, quoted all the same).
+    package static func insertMarkerAndPrepare(_ txid: TransactionID, gid: String) -> String {
+        "INSERT INTO \(markerTable) (txid) VALUES (\(literal(txid.description))); " + prepareTransaction(gid)
+    }
     package static func commitPrepared(_ gid: String) -> String { "COMMIT PREPARED \(literal(gid))" }
     package static func rollbackPrepared(_ gid: String) -> String { "ROLLBACK PREPARED \(literal(gid))" }
 
