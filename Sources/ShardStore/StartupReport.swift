@@ -87,4 +87,29 @@ extension ShardSet {
         }
         return report
     }
+
+    /// A shard that was down at start, once it answers: the daemon's own tables, then what
+    /// `start` does for one shard (the models' tables compared, the additive changes made
+    /// when `applyChanges`, the id sequences moved above its ids). Returns its drift as found;
+    /// with refused differences nothing is changed.
+    /// - Throws: when the shard still does not answer, or a change fails (rolled back).
+    package func prepareLate(_ shard: Shard, applyChanges: Bool,
+                             onStatement: @escaping @Sendable (String) -> Void = { _ in }) async throws -> SchemaDrift {
+        try await shard.withConnection { connection in
+            _ = try connection.uncounted.run(SQLDialect.probe)
+            for sql in shard.dialect.commitTables { try connection.createIfMissing(sql) }
+            for sql in shard.dialect.commitIndexes { try connection.createIfMissing(sql) }
+        }
+        let migration = SchemaMigration(shards: self)
+        guard let inspection = try await migration.inspect([shard]).first else { throw BackendError(.refused, shard: shard.name, "not inspected") }
+        let drift = try inspection.drift.get()
+        guard drift.refused.isEmpty else { return drift }
+        if applyChanges && !drift.statements.isEmpty {
+            try await migration.apply(drift, on: shard, onStatement: onStatement)
+        }
+        if applyChanges || !drift.additive.contains(where: { $0.column == nil }) {
+            try await seedSequences(usable: [shard])
+        }
+        return drift
+    }
 }

@@ -147,7 +147,10 @@ struct Shardd: AsyncParsableCommand {
                                         placement: PlacementReport(placement: placed.placement, configured: fileConfiguration))
         let server = Server(context: context)
         // Shut down in reverse order: the server first (it finishes the sessions), then the rest.
-        let services: [any Service] = [ShardMonitor(shards: shards), CommitRecovery(commits: context.commits), await HangupListener(logger: logger), server]
+        // Shards down at start, or whose tables could not be read then: prepared once they answer.
+        let late = statuses.filter { $0.error != nil }.map(\.shard)
+            + startup.inspections.filter { if case .failure = $0.drift { return true } else { return false } }.map(\.shard)
+        let services: [any Service] = [ShardMonitor(shards: shards, late: late, logger: logger), CommitRecovery(commits: context.commits), await HangupListener(logger: logger), server]
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         do {
             try await group.run()
