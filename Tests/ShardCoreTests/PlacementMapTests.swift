@@ -156,5 +156,55 @@ import ShardProtocol
         #expect(received.values.allSatisfy { $0 == 341 || $0 == 342 }, "\(received)")
         #expect(RebalancePlan(placement: placement, configuration: try Self.configuration()).moves == [])
     }
+
+    // MARK: ranges, and other key types in the file
+
+    static func ranged(_ ranges: String) throws -> Configuration {
+        try ConfigLoader.parse("""
+            [shards.a]
+            url = "sqlite:a.db"
+            [shards.b]
+            url = "sqlite:b.db"
+            [models.Event]
+            id = "client"
+            shard_by = { column = "at", ranges = \(ranges) }
+            [models.Event.columns]
+            id = "int"
+            at = "timestamp"
+            [models.Tag]
+            id = "client"
+            shard_by = { column = "n", map = { "1" = "a", "2" = "b" } }
+            [models.Tag.columns]
+            id = "int"
+            n = "int"
+
+            """, file: "shards.conf", baseDirectory: "/srv", environment: [:])
+    }
+
+    @Test func rangesAreAddedWhenNewAndRefusedWhenCutAnew() throws {
+        let stored = PlacementMap(configuration: try Self.ranged(#"[[2020-01-01T00:00:00Z, 2021-01-01T00:00:00Z, "a"]]"#))
+        // A new range beside the placed one is added; the placed one pointed at b stays on a.
+        let grown = try Self.ranged(#"[[2020-01-01T00:00:00Z, 2021-01-01T00:00:00Z, "b"], [2021-01-01T00:00:00Z, 2022-01-01T00:00:00Z, "b"]]"#)
+        let reconciled = PlacementMap.reconcile(stored: stored, with: grown)
+        #expect(reconciled.problems.isEmpty && reconciled.changed)
+        let routed = reconciled.placement.routing(grown)
+        #expect(Self.owner(routed, "Event", .timestamp(try Timestamp(rfc3339: "2020-06-01T00:00:00Z"))) == "a")
+        #expect(Self.owner(routed, "Event", .timestamp(try Timestamp(rfc3339: "2021-06-01T00:00:00Z"))) == "b")
+        #expect(reconciled.placement.differences(from: grown) == [.unit(group: "Event", unit: "[2020-01-01T00:00:00Z, 2021-01-01T00:00:00Z)", now: "a", wanted: "b")])
+        let plan = RebalancePlan(placement: reconciled.placement, configuration: grown)
+        #expect(plan.moves.map(\.to) == ["b"] && plan.moves.map(\.from) == ["a"])
+        // A boundary moved inside the placed range would re-place rows.
+        let cut = PlacementMap.reconcile(stored: stored, with: try Self.ranged(#"[[2020-01-01T00:00:00Z, 2020-07-01T00:00:00Z, "a"]]"#))
+        #expect(cut.problems.count == 1 && cut.problems[0].hasPrefix("models.Event.shard_by.ranges[0]: [2020-01-01T00:00:00Z, 2020-07-01T00:00:00Z) overlaps the placed range"), "\(cut.problems)")
+    }
+
+    @Test func timestampAndIntUnitsRoundTripThroughTheFile() throws {
+        let config = try Self.ranged(#"[[2020-01-01T00:00:00.250Z, 2021-01-01T00:00:00Z, "a"]]"#)
+        let placement = PlacementMap(configuration: config)
+        let text = placement.json(types: PlacementMap.keyTypes(config)).serialized
+        let back = try PlacementMap(json: try JSONValue.parse(text))
+        #expect(back == placement, "\(text)")
+        #expect(Self.owner(back.routing(config), "Tag", .int(2)) == "b")
+    }
 }
 
