@@ -80,9 +80,13 @@ package struct SchemaMigration: Sendable {
         }
     }
 
-    /// Records the models as applied to every shard (`state_dir/models.json`).
+    /// Records the models as applied to every shard (`state_dir/models.json`), unless the
+    /// file already says so.
     package func recordApplied() throws {
-        try AppliedModels(shards.configuration.models).save(stateDir: shards.configuration.server.stateDir)
+        let stateDir = shards.configuration.server.stateDir
+        let models = AppliedModels(shards.configuration.models)
+        if (try? AppliedModels.load(stateDir: stateDir)) == models { return }
+        try models.save(stateDir: stateDir)
     }
 }
 

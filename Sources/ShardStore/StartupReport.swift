@@ -39,7 +39,9 @@ extension ShardSet {
     /// shard in one transaction; none while any shard has a refused difference), the models
     /// recorded as applied once every shard matches, and the id sequences moved above the
     /// existing ids of the shards whose tables are in place.
-    package func start(beforeTables: (@Sendable () async -> Void)? = nil, applyChanges: Bool? = nil,
+    /// - Parameter record: whether to write `models.json` once every shard matches (not for
+    ///   `--check`, which changes nothing).
+    package func start(beforeTables: (@Sendable () async -> Void)? = nil, applyChanges: Bool? = nil, record: Bool = true,
                        onStatement: @escaping @Sendable (String, String) -> Void = { _, _ in }) async -> StartupReport {
         let apply = applyChanges ?? configuration.server.createTables
         let statuses = await prepare(beforeTables: beforeTables)
@@ -67,7 +69,7 @@ extension ShardSet {
                 }
             }
         }
-        if report.allMatch {
+        if report.allMatch && record {
             do {
                 try migration.recordApplied()
             } catch {

@@ -89,7 +89,7 @@ struct Shardd: AsyncParsableCommand {
         }
         var beforeTables: (@Sendable () async -> Void)?
         if let coordinator = commits { beforeTables = { await coordinator.recoverAtStart() } }
-        let startup = await shards.start(beforeTables: beforeTables, applyChanges: check ? false : nil) { shard, sql in
+        let startup = await shards.start(beforeTables: beforeTables, applyChanges: check ? false : nil, record: !check) { shard, sql in
             logger.notice("shard \(shard): \(sql)")
         }
         let statuses = startup.statuses
