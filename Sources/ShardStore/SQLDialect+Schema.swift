@@ -3,7 +3,18 @@ import ShardProtocol
 
 /// The DDL of "Changing the schema" (config.md) and the catalog queries that `SchemaDrift`
 /// compares with the models.
-extension SQLDialect {
+extension SQLDialect: SchemaDialect {
+    package var addsClockDefaultsToExistingTables: Bool { backend == .postgres }
+
+    package func statements(for change: SchemaChange) -> [String] {
+        switch change {
+        case .createTable(let model): createStatements(for: model)
+        case .addColumn(let column, let model): [addColumn(column, to: model)]
+        case .createIndex(let column, let model): [createIndex(column, of: model)]
+        case .createUniqueIndex(let column, let model): [createUniqueIndex(column, of: model)]
+        }
+    }
+
     /// SQLite's clock as the microseconds a timestamp column stores. `julianday('now')` holds
     /// milliseconds; rounded to them so that the stored value is exact.
     static let sqliteNow = "(CAST(ROUND((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER) * 1000)"

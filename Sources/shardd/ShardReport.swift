@@ -1,3 +1,4 @@
+import ShardCore
 import ShardStore
 
 /// The `--check` table: one aligned line per shard, then how its tables differ from the

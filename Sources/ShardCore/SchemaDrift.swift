@@ -1,4 +1,3 @@
-import ShardCore
 import ShardProtocol
 
 /// One way a shard's tables differ from the models (config.md "Changing the schema").
@@ -47,7 +46,7 @@ package struct SchemaDrift: Sendable, Equatable {
     ///   - catalogs: the shard's tables of the models, by table name; a table missing from it
     ///     does not exist on the shard.
     ///   - duplicates: for each `unique` column whose table lacks the index, a value two rows share.
-    package init(shard: String, dialect: SQLDialect, models: [Model], applied: AppliedModels?,
+    package init(shard: String, dialect: some SchemaDialect, models: [Model], applied: AppliedModels?,
                  catalogs: [String: TableCatalog], duplicates: [ColumnRef: ShardValue] = [:]) {
         self.shard = shard
         var out: [SchemaDifference] = []
@@ -71,7 +70,7 @@ package struct SchemaDrift: Sendable, Equatable {
     package var matches: Bool { !differences.contains { $0.kind != .note } }
 
     private static func compare(_ model: Model, applied: AppliedModels.AppliedModel?, catalog: TableCatalog?,
-                                shard: String, dialect: SQLDialect, duplicates: [ColumnRef: ShardValue]) -> [SchemaDifference] {
+                                shard: String, dialect: some SchemaDialect, duplicates: [ColumnRef: ShardValue]) -> [SchemaDifference] {
         var out: [SchemaDifference] = []
         func add(_ kind: SchemaDifference.Kind, _ column: String?, _ message: String, _ statements: [String] = []) {
             out.append(SchemaDifference(kind: kind, shard: shard, model: model.name, column: column, message: message,
@@ -105,7 +104,7 @@ package struct SchemaDrift: Sendable, Equatable {
             }
         }
         guard let catalog else {
-            add(.add, nil, "table \(model.table) is missing: create it", dialect.createStatements(for: model))
+            add(.add, nil, "table \(model.table) is missing: create it", dialect.statements(for: .createTable(model)))
             return out
         }
         let refusedBefore = Set(out.compactMap(\.column))
@@ -120,17 +119,17 @@ package struct SchemaDrift: Sendable, Equatable {
                 if isKey { continue }  // reported with the key
                 if !column.nullable && column.serverDefault == nil {
                     add(.refuse, column.name, "\(at) is new to table \(model.table) and nullable = false without a server_default, so the rows already there would have no value: make it nullable, or give it a server_default")
-                } else if dialect.backend == .sqlite && column.serverDefault == .now {
+                } else if !dialect.addsClockDefaultsToExistingTables && column.serverDefault == .now {
                     add(.refuse, column.name, "\(at) is new to table \(model.table) with server_default = \"now\", which SQLite cannot add to an existing table (ALTER TABLE ADD COLUMN takes a constant default only): give it default = \"now\" (filled by shardd) instead, or a literal server_default")
                 } else {
-                    var statements = [dialect.addColumn(column, to: model)]
+                    var statements = dialect.statements(for: .addColumn(column, model))
                     var what = "add the column"
                     if let value = column.serverDefault { what += " (existing rows get its server_default \(value))" }
                     if column.unique {
-                        statements.append(dialect.createUniqueIndex(column, of: model))
+                        statements += dialect.statements(for: .createUniqueIndex(column, model))
                         what += " and its unique index"
                     } else if column.index {
-                        statements.append(dialect.createIndex(column, of: model))
+                        statements += dialect.statements(for: .createIndex(column, model))
                         what += " and its index"
                     }
                     add(.add, column.name, "missing from table \(model.table): \(what)", statements)
@@ -162,10 +161,10 @@ package struct SchemaDrift: Sendable, Equatable {
                 if let value = duplicates[ColumnRef(table: model.table, column: column.name)] {
                     add(.refuse, column.name, "\(at): unique = true, and rows of table \(model.table) repeat the value \(value.configSpelling); remove the duplicates first, or leave unique out")
                 } else {
-                    add(.add, column.name, "no unique index: create it", [dialect.createUniqueIndex(column, of: model)])
+                    add(.add, column.name, "no unique index: create it", dialect.statements(for: .createUniqueIndex(column, model)))
                 }
             } else if column.index && !column.unique && !catalog.isIndexed(column.name) {
-                add(.add, column.name, "no index: create it", [dialect.createIndex(column, of: model)])
+                add(.add, column.name, "no index: create it", dialect.statements(for: .createIndex(column, model)))
             }
         }
         for extra in catalog.columns where model.column(named: extra.name) == nil {

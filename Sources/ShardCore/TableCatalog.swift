@@ -1,4 +1,3 @@
-import ShardCore
 import ShardProtocol
 
 /// One table as a shard's catalog describes it (SQLite `pragma_table_xinfo` and
