@@ -21,6 +21,8 @@ package struct ShardMonitor: Service {
     static let restAfter = Duration.seconds(1)
     /// How often a shard that was down at start is tried.
     static let lateRetry = Duration.seconds(1)
+    /// How often it is tried again when it answers and its tables cannot be made.
+    static let lateFailureRetry = Duration.seconds(60)
 
     /// - Parameter late: shards the start could not prepare (down then).
     package init(shards: ShardSet, late: [Shard] = [], logger: Logger? = nil) {
@@ -51,8 +53,13 @@ package struct ShardMonitor: Service {
                 } else {
                     logger?.notice("shard \(name) answers now: its tables match the models (\(drift.statements.count) statement(s) run)")
                 }
-            } catch {
+            } catch let error as BackendError where error.cause == .unreachable {
                 waiting[name] = ContinuousClock.now + ShardMonitor.lateRetry
+            } catch {
+                // It answers, and its tables cannot be brought up (a change failed, rolled
+                // back): said once a minute rather than tried every second in silence.
+                logger?.error("shard \(name) answers now, but its tables could not be brought up to the models (tried again in a minute): \(error)")
+                waiting[name] = ContinuousClock.now + ShardMonitor.lateFailureRetry
             }
         }
     }
