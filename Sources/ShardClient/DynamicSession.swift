@@ -28,6 +28,13 @@ public struct DynamicSession: Sendable {
         try await session.perform(op, arguments).resultFields
     }
 
+    /// `model` when given: the only argument of ops that take one model or all.
+    private static func modelArgument(_ model: String?) -> Arguments {
+        var arguments: Arguments = []
+        arguments.append("model", ifPresent: model.map(JSONValue.string))
+        return arguments
+    }
+
     // MARK: - Session ops (protocol.md 8)
 
     /// `hello`: server, version, protocol, session, shards, models.
@@ -176,9 +183,7 @@ public struct DynamicSession: Sendable {
 
     /// `identity_keys` of this session: `{"keys":[...]}`.
     public func identityKeys(model: String? = nil) async throws -> JSONValue {
-        var arguments: Arguments = []
-        arguments.append("model", ifPresent: model.map(JSONValue.string))
-        return try await send("identity_keys", arguments)
+        try await send("identity_keys", Self.modelArgument(model))
     }
 
     /// `sql` on the named shards: `{"columns":[...],"rows":[[...]],"shards":[...]}`.
@@ -215,9 +220,7 @@ public struct DynamicSession: Sendable {
     /// `placement`: the placement's version, each group's owners, and where shards.conf wants
     /// otherwise (`differs`); of one model's group when `model` is given.
     public func placement(model: String? = nil) async throws -> JSONValue {
-        var arguments: Arguments = []
-        arguments.append("model", ifPresent: model.map(JSONValue.string))
-        return try await send("placement", arguments)
+        try await send("placement", Self.modelArgument(model))
     }
 
     /// `rebalance`: with `plan`, the moves that would make the placement match shards.conf.
@@ -227,9 +230,7 @@ public struct DynamicSession: Sendable {
 
     /// `verify`: rows on a shard their placement does not name, and the rows per shard per model.
     public func verify(model: String? = nil) async throws -> JSONValue {
-        var arguments: Arguments = []
-        arguments.append("model", ifPresent: model.map(JSONValue.string))
-        return try await send("verify", arguments)
+        try await send("verify", Self.modelArgument(model))
     }
 
     /// `stats`: uptime, connections, requests and errors by kind, latencies, per-shard statements.

@@ -207,6 +207,28 @@ extension ShardBy {
     }
 }
 
+extension Configuration {
+    /// A model and its parents up to the head of its placement group (15.1), each with the
+    /// column that names its parent (nil for the head); nil for a model without `shard_by`.
+    package func placementChain(of name: String) -> [(model: Model, via: String?)]? {
+        var chain: [(model: Model, via: String?)] = []
+        var current = model(named: name)
+        while let step = current, chain.count <= models.count {  // the loader refuses cycles
+            switch step.shardBy {
+            case .parent(let parent, let via)?:
+                chain.append((step, via))
+                current = model(named: parent)
+            case _?:
+                chain.append((step, nil))
+                return chain
+            case nil:
+                return nil
+            }
+        }
+        return nil
+    }
+}
+
 extension Model {
     /// The same model, its rows placed by `rule`.
     package func placed(by rule: ShardBy) -> Model {

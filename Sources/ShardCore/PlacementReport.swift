@@ -14,14 +14,7 @@ package struct PlacementReport: Sendable {
 
     /// The group a model belongs to: its own name when it has a rule, else its parent's group.
     package static func group(of model: String, in configuration: Configuration) -> String? {
-        var name = model
-        var seen: Set<String> = []
-        while let rule = configuration.model(named: name)?.shardBy, !seen.contains(name) {
-            seen.insert(name)
-            guard case .parent(let parent, _) = rule else { return name }
-            name = parent
-        }
-        return nil
+        configuration.placementChain(of: model)?.last?.model.name
     }
 
     /// `{version, groups, differs}`, of `model`'s group only when given.

@@ -13,9 +13,12 @@ package struct PlacementVerifier: Sendable {
     /// Strays listed at most (all are counted).
     package var listLimit = 100
 
+    private let order: ShardOrder
+
     package init(shards: ShardSet, configuration: Configuration) {
         self.shards = shards
         self.configuration = configuration
+        self.order = ShardOrder(configuration)
     }
 
     /// A row where its placement does not put it.
@@ -52,13 +55,12 @@ package struct PlacementVerifier: Sendable {
 
     private func verify(_ model: Model, on shard: Shard, into result: inout Result) async throws {
         let dialect = shard.dialect
-        let order = ShardOrder(configuration)
         switch model.shardBy {
         case .parent(let parentName, let via)?:
             guard let parent = configuration.model(named: parentName) else { return }
             let limit = listLimit
             let (count, orphanCount, keys) = try await shard.withConnection { connection -> (Int64, Int64, [[ShardValue]]) in
-                let count = try connection.run(dialect.rowCount(model)).rows.first?.first
+                let count = try connection.run(dialect.count(model, where: nil)).rows.first?.first
                 let orphans = try connection.run(dialect.orphanCount(model, parent: parent, via: via)).rows.first?.first
                 let keys = try connection.run(dialect.orphanKeys(model, parent: parent, via: via, limit: limit)).rows
                 return (count?.intValue ?? 0, orphans?.intValue ?? 0, keys)
@@ -89,7 +91,7 @@ package struct PlacementVerifier: Sendable {
             result.checked += count
         case nil:
             // Rows go where their requests said: any shard is theirs.
-            let count = try await shard.withConnection { try $0.run(dialect.rowCount(model)).rows.first?.first }
+            let count = try await shard.withConnection { try $0.run(dialect.count(model, where: nil)).rows.first?.first }
             result.rows[shard.name, default: [:]][model.name] = Int(count?.intValue ?? 0)
             result.checked += Int(count?.intValue ?? 0)
         }

@@ -16,8 +16,9 @@ extension SQLDialect {
         return sql
     }
 
-    /// How many rows of `chain[0]` belong to a map value or a range of the head's column.
-    package func unitRowCount(_ chain: [(model: Model, via: String?)], column: String, unit: PlacementUnit) -> Statement {
+    /// How many rows of `chain[0]` belong to a map value or a range of the head's column; nil
+    /// for a bucket, which `unitKeyPage`'s values count (SQL cannot hash).
+    package func unitRowCount(_ chain: [(model: Model, via: String?)], column: String, unit: PlacementUnit) -> Statement? {
         let head = "t\(chain.count - 1).\(SQLDialect.quote(column))"
         switch unit {
         case .value(let value):
@@ -26,8 +27,7 @@ extension SQLDialect {
             return Statement("SELECT count(*) \(chainFrom(chain)) WHERE \(head) >= \(placeholder(1)) AND \(head) < \(placeholder(2))",
                              [lower, upper], resultTypes: [.int])
         case .bucket:
-            // Buckets are counted from `unitKeyPage`'s values: SQL cannot hash.
-            return Statement("SELECT 0", resultTypes: [.int])
+            return nil
         }
     }
 

@@ -47,9 +47,4 @@ extension SQLDialect {
         return Statement("SELECT \(key) " + orphanFilter(child, parent: parent, via: via) + " ORDER BY \(key) LIMIT \(placeholder(1))",
                          [.int(Int64(limit))], resultTypes: child.primaryKeyColumns.map(\.type))
     }
-
-    /// `SELECT count(*)` of a model's table.
-    package func rowCount(_ model: Model) -> Statement {
-        Statement("SELECT count(*) FROM \(SQLDialect.quote(model.table))", resultTypes: [.int])
-    }
 }

@@ -95,21 +95,14 @@ extension ShardConnection {
     func catalog(of table: String, dialect: SQLDialect) throws(BackendError) -> TableCatalog? {
         guard try !run(Statement(dialect.tableExists, [.text(table)], resultTypes: [.int])).rows.isEmpty else { return nil }
         let columns = try run(Statement(dialect.tableColumns, [.text(table)], resultTypes: [.text, .text, .int, .text, .int])).rows.map { row in
-            TableCatalog.Column(name: row[0].textValue, type: row[1].textValue, notNull: row[2] == .int(1),
-                                defaultSQL: row[3].isNull ? nil : row[3].textValue,
+            TableCatalog.Column(name: row[0].stringValue ?? "", type: row[1].stringValue ?? "", notNull: row[2] == .int(1),
+                                defaultSQL: row[3].stringValue,
                                 primaryKeyPosition: Int(row[4].intValue ?? 0))
         }
         let indexes = try run(Statement(dialect.tableIndexes, [.text(table)], resultTypes: [.text, .int, .text])).rows.map { row in
-            TableCatalog.Index(name: row[0].textValue, columns: row[2].textValue.split(separator: ",").map(String.init),
+            TableCatalog.Index(name: row[0].stringValue ?? "", columns: (row[2].stringValue ?? "").split(separator: ",").map(String.init),
                                unique: row[1] == .int(1))
         }
         return TableCatalog(table: table, columns: columns, indexes: indexes)
-    }
-}
-
-extension ShardValue {
-    fileprivate var textValue: String {
-        if case .text(let s) = self { return s }
-        return ""
     }
 }

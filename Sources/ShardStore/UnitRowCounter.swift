@@ -15,26 +15,9 @@ package struct UnitRowCounter: Sendable {
         self.configuration = configuration
     }
 
-    /// Each model of `group` with its chain of parents up to the head (the head first).
+    /// Each model of `group` with its chain of parents up to the head.
     func chains(of group: String) -> [[(model: Model, via: String?)]] {
-        configuration.models.compactMap { model -> [(model: Model, via: String?)]? in
-            var chain: [(model: Model, via: String?)] = []
-            var current: Model? = model
-            while let step = current {
-                switch step.shardBy {
-                case .parent(let parent, let via)?:
-                    chain.append((step, via))
-                    current = configuration.model(named: parent)
-                case _?:
-                    chain.append((step, nil))
-                    return step.name == group ? chain : nil
-                case nil:
-                    return nil
-                }
-                if chain.count > configuration.models.count { return nil }  // a cycle: refused by the loader
-            }
-            return nil
-        }
+        configuration.models.compactMap { configuration.placementChain(of: $0.name) }.filter { $0.last?.model.name == group }
     }
 
     /// The rows of each move, in the plan's order.
@@ -54,7 +37,7 @@ package struct UnitRowCounter: Sendable {
                 continue
             }
             for chain in chains(of: move.group) {
-                let statement = shard.dialect.unitRowCount(chain, column: column, unit: move.unit)
+                guard let statement = shard.dialect.unitRowCount(chain, column: column, unit: move.unit) else { continue }
                 let count = try await shard.withConnection { try $0.run(statement).rows.first?.first?.intValue ?? 0 }
                 out[index] += Int(count)
             }
