@@ -223,9 +223,37 @@ public struct DynamicSession: Sendable {
         try await send("placement", Self.modelArgument(model))
     }
 
-    /// `rebalance`: with `plan`, the moves that would make the placement match shards.conf.
+    /// `rebalance`: the moves that would make the placement match shards.conf; without
+    /// `plan`, also `job`, the number of the job that runs them in the background.
     public func rebalance(plan: Bool) async throws -> JSONValue {
         try await send("rebalance", [("plan", .bool(plan))])
+    }
+
+    /// One unit that `move` moves (protocol.md 9).
+    public enum MoveUnit: Sendable {
+        /// A map value, or any value of a range (the range holding it moves).
+        case value(JSONValue)
+        /// A hash bucket, 0 to buckets - 1.
+        case bucket(Int)
+        /// The primary key of a row of a model without `shard_by`.
+        case key([JSONValue])
+    }
+
+    /// `move`: one unit of `model`'s placement group to shard `to`, in a background job;
+    /// the answer's `job` is its number (`jobs`).
+    public func move(model: String, _ unit: MoveUnit, to: String) async throws -> JSONValue {
+        let argument: (String, JSONValue)
+        switch unit {
+        case .value(let value): argument = ("value", value)
+        case .bucket(let bucket): argument = ("bucket", .int(Int64(bucket)))
+        case .key(let key): argument = ("key", .array(key))
+        }
+        return try await send("move", [("model", .string(model)), argument, ("to", .string(to))])
+    }
+
+    /// `jobs`: every move job (or the one numbered `job`) with its state and progress.
+    public func jobs(job: Int? = nil) async throws -> JSONValue {
+        try await send("jobs", job.map { [("job", .int(Int64($0)))] } ?? [])
     }
 
     /// `verify`: rows on a shard their placement does not name, and the rows per shard per model.

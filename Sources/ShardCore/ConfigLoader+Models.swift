@@ -148,8 +148,8 @@ extension ConfigLoader.Validator {
         }
         guard checkSQLName(name, at: reportPath, what: what, kind: "table name") else { return }
         let lowered = name.lowercased()
-        if lowered.hasPrefix("shardd_") || lowered.hasPrefix("sqlite_") {
-            report(reportPath, "\(what) is reserved (tables starting shardd_ or sqlite_ belong to shardd and SQLite); \(value == nil ? "set table = \"...\"" : "choose another name")")
+        if lowered.hasPrefix("shardd_") || lowered.hasPrefix("sqlite_") || lowered.hasPrefix("_shardd_") {
+            report(reportPath, "\(what) is reserved (tables starting shardd_, _shardd_ or sqlite_ belong to shardd and SQLite); \(value == nil ? "set table = \"...\"" : "choose another name")")
             return
         }
         if let owner = tableOwners[lowered] {

@@ -9,7 +9,7 @@ extension ConfigLoader.Validator {
     static let serverKeys = [
         "socket", "socket_mode", "allowed_uids", "admin_uids", "state_dir", "create_tables", "commit",
         "allow_raw_sql", "max_line_bytes", "max_connections", "max_result_rows", "identity_map_limit",
-        "request_timeout_ms", "idle_transaction_timeout_ms",
+        "request_timeout_ms", "idle_transaction_timeout_ms", "move_pause_ms", "move_switch_timeout_ms",
     ]
 
     /// The `[server]` integer limits, each at least 1.
@@ -17,6 +17,7 @@ extension ConfigLoader.Validator {
         "max_line_bytes": \.maxLineBytes, "max_connections": \.maxConnections, "max_result_rows": \.maxResultRows,
         "identity_map_limit": \.identityMapLimit, "request_timeout_ms": \.requestTimeoutMs,
         "idle_transaction_timeout_ms": \.idleTransactionTimeoutMs,
+        "move_pause_ms": \.movePauseMs, "move_switch_timeout_ms": \.moveSwitchTimeoutMs,
     ] }
 
     /// The longest path a Unix socket address holds (without its terminating NUL).

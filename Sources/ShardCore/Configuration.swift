@@ -45,6 +45,10 @@ package struct ServerSettings: Sendable, Equatable {
     package var identityMapLimit: Int
     package var requestTimeoutMs: Int
     package var idleTransactionTimeoutMs: Int
+    /// The longest requests on a moving unit wait during its switch (protocol.md 13).
+    package var movePauseMs = 2000
+    /// How long a switch waits for open transactions on the unit before rolling them back.
+    package var moveSwitchTimeoutMs = 5000
 
     package init(
         socket: String, socketMode: UInt32 = 0o600, allowedUIDs: [UInt32]? = nil, adminUIDs: [UInt32]? = nil,

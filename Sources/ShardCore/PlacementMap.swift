@@ -33,6 +33,47 @@ package struct PlacementMap: Sendable, Equatable {
         groups.first { $0.group == group }?.rule
     }
 
+    /// The placement after a move's switch: `units` of `group` owned by `shard`, one version
+    /// on. A row unit (`key`) changes nothing: such rows are found where they are.
+    package func moving(_ units: [PlacementUnit], of group: String, to shard: String) -> PlacementMap {
+        var out = self
+        guard let index = groups.firstIndex(where: { $0.group == group }) else { return out }
+        var rule = groups[index].rule
+        for unit in units {
+            switch (unit, rule) {
+            case (.value(let value), .map(let column, var owners, let defaultShard)):
+                owners[value] = shard
+                rule = .map(column: column, map: owners, defaultShard: defaultShard)
+            case (.range(let lower, let upper), .ranges(let column, var ranges)):
+                for position in ranges.indices where ranges[position].lower == lower && ranges[position].upper == upper {
+                    ranges[position].shard = shard
+                }
+                rule = .ranges(column: column, ranges: ranges)
+            case (.bucket(let bucket), .hash(let column, var buckets)) where buckets.owners.indices.contains(bucket):
+                buckets.owners[bucket] = shard
+                rule = .hash(column: column, buckets: buckets)
+            default:
+                break
+            }
+        }
+        out.groups[index].rule = rule
+        out.version += 1
+        return out
+    }
+
+    /// Who owns `unit` of `group` now (nil for a row unit or a unit the placement lacks).
+    package func owner(of unit: PlacementUnit, in group: String) -> String? {
+        guard let rule = rule(of: group) else { return nil }
+        switch (unit, rule) {
+        case (.value(let value), .map(_, let owners, let defaultShard)): return owners[value] ?? defaultShard
+        case (.range(let lower, let upper), .ranges(_, let ranges)):
+            return ranges.first { $0.lower == lower && $0.upper == upper }?.shard
+        case (.bucket(let bucket), .hash(_, let buckets)):
+            return buckets.owners.indices.contains(bucket) ? buckets.owners[bucket] : nil
+        default: return nil
+        }
+    }
+
     /// What `reconcile` made of a stored placement and a configuration.
     package struct Reconciled: Sendable {
         package var placement: PlacementMap

@@ -1,10 +1,12 @@
 import ShardProtocol
 
-/// One unit of placement (protocol.md 13): a map value, a range, or a hash bucket.
+/// One unit of placement (protocol.md 13): a map value, a range, a hash bucket, or one row
+/// of a model without `shard_by` (its primary key).
 package enum PlacementUnit: Sendable, Hashable {
     case value(ShardValue)
     case range(lower: ShardValue, upper: ShardValue)
     case bucket(Int)
+    case key([ShardValue])
 
     /// `{"value": v}`, `{"range": [lo, hi]}` or `{"bucket": n}` (protocol.md 9).
     package var json: JSONValue {
@@ -12,6 +14,17 @@ package enum PlacementUnit: Sendable, Hashable {
         case .value(let value): .object(JSONObject([("value", value.responseJSON)]))
         case .range(let lower, let upper): .object(JSONObject([("range", .array([lower.responseJSON, upper.responseJSON]))]))
         case .bucket(let bucket): .object(JSONObject([("bucket", .int(Int64(bucket)))]))
+        case .key(let key): .object(JSONObject([("key", .array(key.map(\.responseJSON)))]))
+        }
+    }
+
+    /// Whether a row whose head has `value` in the rule's column belongs to this unit.
+    package func contains(_ value: ShardValue, under rule: ShardBy) -> Bool {
+        switch (self, rule) {
+        case (.value(let unit), _): return value == unit
+        case (.range(let lower, let upper), _): return value >= lower && value < upper
+        case (.bucket(let bucket), .hash(_, let buckets)): return buckets.bucket(of: value) == bucket
+        default: return false
         }
     }
 }
@@ -26,6 +39,13 @@ package struct RebalancePlan: Sendable, Equatable {
         package var unit: PlacementUnit
         package var from: String
         package var to: String
+
+        package init(group: String, unit: PlacementUnit, from: String, to: String) {
+            self.group = group
+            self.unit = unit
+            self.from = from
+            self.to = to
+        }
     }
 
     package var moves: [Move]

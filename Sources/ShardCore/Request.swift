@@ -42,6 +42,8 @@ package enum Request: Sendable {
     case verify(model: String?)
     /// `rebalance` (protocol.md 9); only its plan so far.
     case rebalance(plan: Bool)
+    case move(MoveRequest)
+    case jobs(job: Int?)
 
     /// Reads one op's arguments into its request.
     package typealias Decoder = @Sendable (inout ArgumentReader) throws(ShardError) -> Request
@@ -102,6 +104,17 @@ package enum Request: Sendable {
             try reader.checkNoUnknownArguments()
             return .rebalance(plan: plan)
         }),
+        ("move", { reader throws(ShardError) in .move(try MoveRequest(&reader)) }),
+        ("jobs", { reader throws(ShardError) in
+            var job: Int?
+            switch reader.optional("job") {
+            case nil, .null?: break
+            case .int(let number)?: job = Int(number)
+            case _?: throw ShardError(.badRequest, "job must be a job number, as rebalance and move answer")
+            }
+            try reader.checkNoUnknownArguments()
+            return .jobs(job: job)
+        }),
     ]
 
     /// The op names, in the order messages list them.
@@ -138,7 +151,7 @@ package enum Request: Sendable {
     /// Admin ops (protocol.md 9) are for peers in `admin_uids` only.
     package var isAdmin: Bool {
         switch self {
-        case .shards, .sessions, .keys, .stats, .transactions, .placement, .verify, .rebalance: true
+        case .shards, .sessions, .keys, .stats, .transactions, .placement, .verify, .rebalance, .move, .jobs: true
         default: false
         }
     }

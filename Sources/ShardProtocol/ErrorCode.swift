@@ -43,6 +43,8 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConve
     public static let shardUnavailable = ErrorCode(rawValue: "shard_unavailable")
     /// A commit did not complete on every shard; see `committed` and `failed`.
     public static let transactionFailed = ErrorCode(rawValue: "transaction_failed")
+    /// The identity key names a shard the row has left by a move; `key` in the details is its key now.
+    public static let moved = ErrorCode(rawValue: "moved")
     /// The daemon ended the session's transaction (idle timeout, shard lost).
     public static let transactionAborted = ErrorCode(rawValue: "transaction_aborted")
     /// The request ran past the daemon's `request_timeout_ms`.

@@ -7,11 +7,13 @@ import Synchronization
 
 /// What every session shares: the configuration, the shards, and the session counter.
 package final class ServerContext: Sendable {
-    package let configuration: Configuration
+    /// The routed configuration now; a request keeps the one it started with.
+    package var routed: RoutedConfiguration { current.withLock { $0 } }
+    /// The configuration routed by the placement now.
+    package var configuration: Configuration { routed.configuration }
+    private let current: Mutex<RoutedConfiguration>
     package let shards: ShardSet
     package let logger: Logger
-    let shardChooser: ShardChooser
-    let executeChooser: ExecuteChooser
     let shardOrder: ShardOrder
     /// Peers that may connect, and peers that may run admin ops (default: the daemon's uid).
     let allowedUIDs: Set<UInt32>
@@ -21,7 +23,15 @@ package final class ServerContext: Sendable {
     package let commits: CommitCoordinator
     /// The owners of every unit (protocol.md 13), which `configuration` routes by, and
     /// shards.conf as loaded, which says what is wanted (`placement`'s `differs`).
-    package let placement: PlacementReport
+    package var placement: PlacementReport { PlacementReport(placement: routed.placement, configured: configured) }
+    /// shards.conf as loaded, before routing.
+    package let configured: Configuration
+    /// Requests on a moving unit's group wait here during its switch (protocol.md 13).
+    let gate = MoveGate()
+    /// Where rows of each group went, for `moved` (protocol.md 10).
+    let departures = Departures()
+    /// The jobs of `rebalance` and `move`.
+    package let jobs: JobRunner
     /// How long a request's reads may run on the session's own thread before the rest moves
     /// to the connections' queues (`Session.readEach(inline:)`). Other sessions of the same
     /// event loop wait that long at most, while a hop to a queue and back costs tens of
@@ -56,14 +66,16 @@ package final class ServerContext: Sendable {
     /// - Throws: when the commit log cannot be opened or is damaged.
     package init(configuration: Configuration, shards: ShardSet, logger: Logger, commits: CommitCoordinator? = nil,
                  placement: PlacementReport? = nil, inlineReadBudget: Duration = .microseconds(500)) throws {
-        self.placement = placement ?? PlacementReport(placement: PlacementMap(configuration: configuration), configured: configuration)
+        let report = placement ?? PlacementReport(placement: PlacementMap(configuration: configuration), configured: configuration)
+        self.configured = report.configured
         self.commits = try commits ?? CommitCoordinator.open(stateDir: configuration.server.stateDir, shards: shards, logger: logger)
-        self.configuration = configuration
+        current = Mutex(RoutedConfiguration(configuration: configuration, placement: report.placement))
+        let stateDir = configuration.server.stateDir
+        jobs = try JobRunner(store: JobFile(stateDir: stateDir), placementStore: PlacementFile(stateDir: stateDir), logger: logger)
+        jobs.departures(into: departures)
         self.inlineReadBudget = inlineReadBudget
         self.shards = shards
         self.logger = logger
-        shardChooser = ShardChooser(configuration: configuration)
-        executeChooser = ExecuteChooser(configuration: configuration)
         shardOrder = ShardOrder(configuration)
         for shard in shards.shards {
             let name = shard.name
@@ -80,13 +92,20 @@ package final class ServerContext: Sendable {
         adminUIDs = Set(configuration.server.adminUIDs ?? [own])
     }
 
+    /// Routes every request that starts from now on by `placement` (a move's switch).
+    func route(by placement: PlacementMap) {
+        let next = RoutedConfiguration(configuration: placement.routing(configured), placement: placement)
+        current.withLock { $0 = next }
+    }
+
     /// A new session's record, registered until `unregister`.
-    func register(peer: PeerCredentials?, stop: @escaping @Sendable () -> Void = {}) -> SessionRecord {
+    func register(peer: PeerCredentials?, stop: @escaping @Sendable () -> Void = {},
+                  abort: @escaping @Sendable (ShardError) -> Void = { _ in }) -> SessionRecord {
         let id = nextSession.withLock { id in
             defer { id += 1 }
             return id
         }
-        let record = SessionRecord(id: id, peer: peer, identityMapLimit: configuration.server.identityMapLimit, connectedAt: ServerContext.now(), stop: stop)
+        let record = SessionRecord(id: id, peer: peer, identityMapLimit: configuration.server.identityMapLimit, connectedAt: ServerContext.now(), stop: stop, abort: abort)
         liveSessions.withLock { $0[id] = record }
         return record
     }

@@ -17,7 +17,7 @@ extension Session {
         // map, then the rest with one IN query per shard.
         var decisions: [Placement] = []
         decisions.reserveCapacity(rows.count)
-        for row in rows { decisions.append(try context.shardChooser.place(row, of: model, explicitShard: explicitShard)) }
+        for row in rows { decisions.append(try routed.shardChooser.place(row, of: model, explicitShard: explicitShard)) }
         let parentShards = try await resolveParents(decisions.compactMap { decision -> (String, ShardValue)? in
             if case .parent(let parentModel, let key) = decision { return (parentModel, key) }
             return nil

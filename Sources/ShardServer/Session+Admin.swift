@@ -42,18 +42,23 @@ extension Session {
     }
 
     /// `rebalance`: the moves that would make the placement match shards.conf, with the rows
-    /// each carries. Running them (a job) is not implemented yet: without `plan` the answer
-    /// is `bad_request` saying so, and nothing moves.
+    /// each carries; without `plan`, a job that runs them (protocol.md 13).
     func rebalance(plan: Bool) async throws -> JSONObject {
-        guard plan else {
-            throw ShardError(.badRequest, "this version of shardd plans moves but does not run them yet: rebalance with \"plan\": true lists them (shardctl rebalance --plan); nothing was moved")
-        }
         let moves = RebalancePlan(placement: context.placement.placement, configuration: context.placement.configured).moves
         let rows = try await UnitRowCounter(shards: context.shards, configuration: context.configuration).rows(of: moves)
-        return JSONObject([("moves", .array(zip(moves, rows).map { move, rows in
+        var answer = JSONObject([("moves", .array(zip(moves, rows).map { move, rows in
             .object(JSONObject([("group", .string(move.group)), ("unit", move.unit.json), ("from", .string(move.from)),
                                 ("to", .string(move.to)), ("rows", .int(Int64(rows)))]))
         }))])
+        if !plan {
+            guard !moves.isEmpty else {
+                answer.append("job", .null)
+                return answer
+            }
+            let job = try context.jobs.start(.rebalance, steps: MoveJob.steps(of: Array(zip(moves, rows))), context: context)
+            answer.append("job", .int(Int64(job.id)))
+        }
+        return answer
     }
 
     /// `stats`: uptime, connections, requests and errors by kind, latencies, per-shard statements.

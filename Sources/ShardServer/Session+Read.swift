@@ -26,7 +26,11 @@ extension Session {
             identityMap.remove(IdentityKey(model: model.name, primaryKey: key, token: name))
         }
         switch rows.count {
-        case 0: return JSONObject([("object", .null)])
+        case 0:
+            if candidates.count == 1, let moved = await moved(IdentityKey(model: model.name, primaryKey: key, token: candidates[0]), model: model) {
+                throw moved
+            }
+            return JSONObject([("object", .null)])
         case 1: return JSONObject([("object", try await objects([(rows[0].1, rows[0].0)], of: model, including: include)[0])])
         default: throw ambiguous(model, key, rows.map(\.0))
         }
@@ -92,7 +96,7 @@ extension Session {
 
     /// The execute chooser, with child models routed through parents this session knows.
     func route(_ model: Model, _ filter: Expression?, _ explicit: [String]?) throws(ShardError) -> Routing {
-        try context.executeChooser.route(model: model, where: filter, explicitShards: explicit) { parentModel, keys in
+        try routed.executeChooser.route(model: model, where: filter, explicitShards: explicit) { parentModel, keys in
             var shards: Set<String> = []
             for key in keys {
                 let known = tokens(of: parentModel, key: [key])
@@ -115,6 +119,7 @@ extension Session {
         let statement = shard.pointSelects.statement(model, key.primaryKey)
         guard let row = try await read(on: shard, { try $0.run(statement).rows.first }) else {
             identityMap.remove(key)
+            if let moved = await moved(key, model: model) { throw moved }
             throw ShardError(.notFound, "\(key.messageText) no longer exists on \(key.token)", details: [("shard", .string(key.token))])
         }
         return row

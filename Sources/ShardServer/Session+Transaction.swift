@@ -21,7 +21,7 @@ extension Session {
                 } else {
                     let lease = try await shard.lease()
                     scope.append(.init(shard: shard, lease: lease, began: true))
-                    let recording = context.configuration.server.commit == .twoPhase
+                    let recording = configuration.server.commit == .twoPhase
                     try await lease.run { try $0.begin(recordingChanges: recording) }
                 }
             }
@@ -126,6 +126,7 @@ extension Session {
     func abandonTransaction() async {
         guard let transaction else { return }
         self.transaction = nil
+        record.transactionWrote(nil)
         await withTaskGroup(of: Void.self) { group in
             for item in transaction.leases {
                 group.addTask {

@@ -11,12 +11,14 @@ extension Session {
         let shard = try shard(named: key.token)
         let statement = shard.dialect.update(model, key: key.primaryKey, set: changes)
         let description = key.messageText
-        let rows = try await writeEach([(shard, { @Sendable connection in
-            guard let row = try connection.run(statement).rows.first else {
-                throw ShardError(.notFound, "\(description) no longer exists", details: [("shard", .string(shard.name))])
-            }
-            return row
-        })])
+        let rows = try await orMoved(key, model: model) {
+            try await writeEach([(shard, { @Sendable connection in
+                guard let row = try connection.run(statement).rows.first else {
+                    throw ShardError(.notFound, "\(description) no longer exists", details: [("shard", .string(shard.name))])
+                }
+                return row
+            })])
+        }
         return JSONObject([("object", remember(rows[0], of: model, on: key.token))])
     }
 
@@ -44,13 +46,25 @@ extension Session {
         let shard = try shard(named: key.token)
         let statement = shard.dialect.delete(model, key: key.primaryKey)
         let description = key.messageText
-        _ = try await writeEach([(shard, { @Sendable connection in
-            guard try connection.run(statement).rowsAffected == 1 else {
-                throw ShardError(.notFound, "\(description) no longer exists", details: [("shard", .string(shard.name))])
-            }
-        })])
+        _ = try await orMoved(key, model: model) {
+            try await writeEach([(shard, { @Sendable connection in
+                guard try connection.run(statement).rowsAffected == 1 else {
+                    throw ShardError(.notFound, "\(description) no longer exists", details: [("shard", .string(shard.name))])
+                }
+            })])
+        }
         identityMap.remove(key)
         return JSONObject([("deleted", .bool(true))])
+    }
+
+    /// `body`, its `not_found` turned into `moved` where the row moved (`moved(_:model:)`).
+    private func orMoved<T>(_ key: IdentityKey, model: Model, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as ShardError where error.code == .notFound {
+            if let moved = await moved(key, model: model) { throw moved }
+            throw error
+        }
     }
 
     // MARK: - The identity map's own ops

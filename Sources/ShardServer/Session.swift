@@ -19,11 +19,15 @@ final class Session {
     var identityMap: LockedIdentityMap { record.identityMap }
     /// Who is at the other end (nil in tests that make a session without a socket).
     var peer: PeerCredentials? { record.peer }
-    var configuration: Configuration { context.configuration }
+    /// The routed configuration of the request being handled (taken as it starts).
+    var routed: RoutedConfiguration
+    var configuration: Configuration { routed.configuration }
 
-    init(context: ServerContext, peer: PeerCredentials? = nil, stop: @escaping @Sendable () -> Void = {}) {
+    init(context: ServerContext, peer: PeerCredentials? = nil, stop: @escaping @Sendable () -> Void = {},
+         abort: @escaping @Sendable (ShardError) -> Void = { _ in }) {
         self.context = context
-        self.record = context.register(peer: peer, stop: stop)
+        self.record = context.register(peer: peer, stop: stop, abort: abort)
+        routed = context.routed
     }
 
     /// Admin ops are for `admin_uids`; a session without a socket (tests) is the daemon's own.
@@ -63,9 +67,31 @@ final class Session {
                 abortedTransaction = nil
                 throw aborted
             }
+            routed = context.routed
             var arguments = ArgumentReader(request, configuration: configuration, shardOrder: context.shardOrder)
-            let decoded = try Request.decode(&arguments)
+            var decoded = try Request.decode(&arguments)
+            let groups = routed.groups(of: decoded.models)
+            var entered: [String] = []
+            if context.gate.isActive, !groups.isEmpty {
+                if context.gate.isClosed(groups), record.transactionWrote(toAnyOf: groups) {
+                    // The switch waits for this transaction: it ends now rather than hold it up.
+                    await abortTransaction(Session.movedAbort(groups))
+                }
+                entered = await context.gate.enter(groups)
+                if context.routed !== routed {
+                    // The unit switched while the request waited: it routes by the new placement.
+                    routed = context.routed
+                    var again = ArgumentReader(request, configuration: configuration, shardOrder: context.shardOrder)
+                    decoded = try Request.decode(&again)
+                }
+            }
+            defer { context.gate.leave(entered) }
+            if let aborted = abortedTransaction {
+                abortedTransaction = nil
+                throw aborted
+            }
             let result = try await execute(decoded, op: request.op)
+            record.transactionWrote(transaction == nil ? nil : decoded.writes ? groups : [])
             ResponseLine.success(id: request.id, result, into: &out)
         } catch let error as ShardError {
             failure = error
@@ -101,6 +127,7 @@ final class Session {
         }
         context.stats.record(op: Request.isKnown(request.op) ? request.op : "unknown", error: failure?.code,
                              microseconds: (ContinuousClock.now - start).wholeMicroseconds)
+        if transaction == nil { record.transactionWrote(nil) }
         record.finished(request: transaction != nil)
         return true
     }
@@ -130,6 +157,8 @@ final class Session {
         case .placement(let model): return context.placement.json(model: model)
         case .verify(let model): return try await verify(model: model)
         case .rebalance(let plan): return try await rebalance(plan: plan)
+        case .move(let request): return try await move(request)
+        case .jobs(let job): return try jobs(job)
         case .rollback: return await rollback()
         case .expunge(let key): return expunge(key)
         case .expungeAll: return expungeAll()
@@ -169,6 +198,24 @@ final class Session {
             "the server rolled back this session's transaction on \(shards.joined(separator: ", ")): it was idle for more than \(limit) ms (idle_transaction_timeout_ms); nothing of it was committed",
             details: [("shards", .array(shards.map(JSONValue.string)))])
         context.logger.warning("session \(id): rolled back a transaction idle for more than \(limit) ms on \(shards.joined(separator: ", "))")
+    }
+
+    /// A move's switch rolled back the open transaction (`transaction_aborted`, reason `moved`).
+    func abortTransaction(_ error: ShardError) async {
+        guard let transaction else { return }
+        let shards = transaction.shardNames(in: context.shardOrder)
+        await abandonTransaction()
+        identityMap.removeAll()
+        var error = error
+        error.details.append("shards", .array(shards.map(JSONValue.string)))
+        abortedTransaction = error
+        context.logger.warning("session \(id): rolled back its transaction on \(shards.joined(separator: ", ")): \(error.message)")
+    }
+
+    static func movedAbort(_ groups: [String]) -> ShardError {
+        ShardError(.transactionAborted,
+                   "the server rolled back this session's transaction: a unit of \(groups.joined(separator: ", ")) it wrote to is switching shards (move_switch_timeout_ms); nothing of it was committed, run it again",
+                   details: [("reason", .string("moved"))])
     }
 
     /// Ends the session: an open transaction is rolled back, the identity map dropped.

@@ -58,7 +58,7 @@ final class SessionHandler: ChannelInboundHandler {
                 await SessionHandler.answerThenClose(channel, channel.allocator.buffer(bytes: out))
                 return
             }
-            let session = Session(context: serverContext, peer: peer, stop: { inbox.finish() })
+            let session = Session(context: serverContext, peer: peer, stop: { inbox.finish() }, abort: { inbox.yield(.abort($0)) })
             serverContext.logger.debug("session \(session.id) opened (pid \(peer.pid), uid \(peer.uid))")
             var out: [UInt8] = []
             let idleTimer = IdleTimer(limit: .milliseconds(serverContext.configuration.server.idleTransactionTimeoutMs)) { mark in
@@ -77,6 +77,9 @@ final class SessionHandler: ChannelInboundHandler {
                 case .idleCheck(let after):
                     // Still idle since that request, and still in a transaction: end it.
                     if after == requests { await session.abortIdleTransaction() }
+                    continue
+                case .abort(let error):
+                    await session.abortTransaction(error)
                     continue
                 }
                 requests += 1
@@ -179,6 +182,8 @@ enum SessionInput {
     case frame(Frame)
     /// Sent `idle_transaction_timeout_ms` after the request with this sequence number.
     case idleCheck(after: Int)
+    /// A move's switch needs the open transaction gone: roll it back, answer the next request with this.
+    case abort(ShardError)
 }
 
 /// One flush of a channel, queued on its event loop behind the work already there: it runs

@@ -10,12 +10,18 @@ final class SessionRecord: Sendable {
     let connectedAt: Timestamp
     let identityMap: LockedIdentityMap
     private let counters = Mutex((requests: 0, inTransaction: false))
+    /// The placement groups the open transaction wrote to (a move's switch waits for it).
+    private let written = Mutex<Set<String>>([])
     /// Ends the session's stream of requests (graceful shutdown): what was read is answered.
     let stop: @Sendable () -> Void
+    /// Asks the session's task to roll back its transaction with this error, between requests.
+    let abort: @Sendable (ShardError) -> Void
 
-    init(id: Int, peer: PeerCredentials?, identityMapLimit: Int, connectedAt: Timestamp, stop: @escaping @Sendable () -> Void) {
+    init(id: Int, peer: PeerCredentials?, identityMapLimit: Int, connectedAt: Timestamp, stop: @escaping @Sendable () -> Void,
+         abort: @escaping @Sendable (ShardError) -> Void = { _ in }) {
         self.id = id
         self.stop = stop
+        self.abort = abort
         self.peer = peer
         self.connectedAt = connectedAt
         self.identityMap = LockedIdentityMap(limit: identityMapLimit)
@@ -23,6 +29,23 @@ final class SessionRecord: Sendable {
 
     func finished(request inTransaction: Bool) {
         counters.withLock { $0 = ($0.requests + 1, inTransaction) }
+    }
+
+    /// The open transaction wrote to `groups` (nil: the session has no transaction now).
+    func transactionWrote(_ groups: [String]?) {
+        written.withLock { written in
+            guard let groups else { return written.removeAll() }
+            written.formUnion(groups)
+        }
+    }
+
+    /// Whether the open transaction wrote to `group`.
+    func transactionWrote(to group: String) -> Bool {
+        written.withLock { $0.contains(group) }
+    }
+
+    func transactionWrote(toAnyOf groups: [String]) -> Bool {
+        written.withLock { written in groups.contains { written.contains($0) } }
     }
 
     var requests: Int { counters.withLock { $0.requests } }

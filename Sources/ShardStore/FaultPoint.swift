@@ -16,6 +16,8 @@ package enum FaultPoint {
     package static let commitAfterDecision = "commit.after_decision"
     package static let commitAfterFirstShard = "commit.after_first_shard"
     package static let migrateAfterFirstShard = "migrate.after_first_shard"
+    package static let moveAfterCopy = "move.after_copy"
+    package static let moveAfterSwitch = "move.after_switch"
 
     #if SHARDD_FAULTS
     private static let environment: [String: String] = {

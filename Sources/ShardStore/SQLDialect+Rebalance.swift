@@ -26,7 +26,7 @@ extension SQLDialect {
         case .range(let lower, let upper):
             return Statement("SELECT count(*) \(chainFrom(chain)) WHERE \(head) >= \(placeholder(1)) AND \(head) < \(placeholder(2))",
                              [lower, upper], resultTypes: [.int])
-        case .bucket:
+        case .bucket, .key:
             return nil
         }
     }

@@ -1,16 +1,16 @@
 import ArgumentParser
 import ShardClient
 
-/// `shardctl rebalance --plan`: the moves that would make the placement match shards.conf.
+/// `shardctl rebalance [--plan] [--wait]`: the moves that make the placement match shards.conf.
 struct RebalanceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rebalance",
-        abstract: "List the moves that make placement match shards.conf.",
+        abstract: "Move rows to where shards.conf places them.",
         discussion: """
-            With --plan: one line per move (group, unit, from, to, rows, children included): map \
-            values and ranges to the shard shards.conf names, hash buckets spread evenly over the \
-            shards without drain = true. Running the moves is not implemented yet: without --plan \
-            the daemon says so and nothing moves.
+            One line per move (group, unit, from, to, rows, children included): map values and \
+            ranges to the shard shards.conf names, hash buckets spread evenly over the shards \
+            without drain = true. Without --plan the moves run online in a background job \
+            (shardctl jobs); with --wait this command follows it to the end.
             """
     )
 
@@ -19,9 +19,21 @@ struct RebalanceCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Only list the moves.")
     var plan = false
 
+    @Flag(name: .long, help: "Wait until the job ends, printing its progress on stderr.")
+    var wait = false
+
     func run() async throws {
-        let plan = self.plan
-        try await options.perform({ try await $0.rebalance(plan: plan) }, human: { answer, _ in Self.render(answer) })
+        let (plan, wait) = (self.plan, self.wait)
+        var failed = false
+        try await options.perform({ session in
+            let answer = try await session.rebalance(plan: plan)
+            guard wait, let number = answer["job"]?.intValue, case .object(var members) = answer else { return answer }
+            let final = try await JobsCommand.follow(Int(number), session)
+            failed = final["jobs"]?[0]?["state"]?.stringValue == "failed"
+            members["jobs"] = final["jobs"]
+            return .object(members)
+        }, human: { answer, _ in Self.render(answer) })
+        if failed { throw ExitStatus.daemonError }
     }
 
     static func render(_ answer: JSONValue) -> String {
@@ -34,6 +46,12 @@ struct RebalanceCommand: AsyncParsableCommand {
                           Output.cell(move["to"]), Output.cell(move["rows"])])
             rows += move["rows"]?.intValue ?? 0
         }
-        return table.rendered + "\n\(moves.count) move\(moves.count == 1 ? "" : "s"), \(rows) rows"
+        var text = table.rendered + "\n\(moves.count) move\(moves.count == 1 ? "" : "s"), \(rows) rows"
+        if let jobs = answer["jobs"] {
+            text += "\n" + JobsCommand.render(.object(["jobs": jobs]))
+        } else if let job = answer["job"]?.intValue {
+            text += "\njob \(job) started: shardctl jobs \(job) --wait follows it"
+        }
+        return text
     }
 }

@@ -145,6 +145,8 @@ struct Shardd: AsyncParsableCommand {
         }
         let context = try ServerContext(configuration: configuration, shards: shards, logger: logger, commits: commits,
                                         placement: PlacementReport(placement: placed.placement, configured: fileConfiguration))
+        // A move cut short: a switch that committed gets its placement before the first request.
+        await context.jobs.resume(context: context)
         let server = Server(context: context)
         // Shut down in reverse order: the server first (it finishes the sessions), then the rest.
         // Shards down at start, or whose tables could not be read then: prepared once they answer.

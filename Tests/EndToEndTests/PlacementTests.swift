@@ -89,14 +89,26 @@ import Testing
             return bucketMoves.contains { $0["unit"]?["bucket"] == .int(Int64(bucket)) }
         }.count
         #expect(carried == Int64(wouldMove), "\(carried) rows against \(wouldMove) stations in the moved buckets")
-        let refusedRun = try session.request(#"{"op":"rebalance"}"#)
-        #expect(refusedRun["error"]?["code"] == .string("bad_request"), "\(refusedRun)")
         let planTable = try ShardctlTests.shardctl(daemon, "rebalance", "--plan")
         #expect(planTable.status == 0 && planTable.stdout.contains("WeatherLocation  {\"value\":\"Europe\"}  europe"), "\(planTable.output)")
         let table = try ShardctlTests.shardctl(daemon, "placement")
         #expect(table.status == 0, "\(table.output)")
         #expect(table.stdout.contains("  WeatherLocation Europe: on europe, shards.conf says south_america"), "\(table.stdout)")
         #expect(table.stdout.contains("  Station shard fifth: 0 buckets, an even spread is 819"), "\(table.stdout)")
+
+        // The rebalance runs: every station still found once, the new shard holding its share.
+        let run = try session.request(#"{"op":"rebalance"}"#)
+        let job = try MoveTests.finished(session, job: try #require(run["job"]?.intValue, "\(run)"))
+        #expect(job["state"] == .string("done") && job["moves_done"] == .int(Int64(moves.count)), "\(job)")
+        #expect(job["rows_copied"] == .int(carried + 2), "\(job)")
+        let spread = try session.request(#"{"op":"placement"}"#)
+        #expect(spread["differs"] == .array([]), "\(spread)")
+        let verify = try session.request(#"{"op":"verify"}"#)
+        #expect(verify["clean"] == .bool(true) && verify["rows"]?["fifth"]?["Station"] == .int(Int64(wouldMove)), "\(verify)")
+        for code in Self.codes + (40..<80).map({ "S\($0)" }) {
+            let got = try session.request(#"{"op":"get","model":"Station","pk":"\#(code)"}"#)
+            #expect(got["object"]?["values"]?["code"] == .string(code), "\(code): \(got)")
+        }
         #expect(daemon.stop() == 0)
 
         // A shard that holds buckets may not leave the file: the daemon says so and does not start.

@@ -552,7 +552,7 @@ private func problems(_ text: String, environment: [String: String] = [:]) -> [S
             "models.Other.table: \"ITEMS\" is already the table of model Item; each model needs its own table",
             "models.Items: the default table name \"items\" is already the table of model Item; each model needs its own table (set table = \"...\")",
             "models.Spaced.table: \"my table\" is not a valid table name (expected [A-Za-z_][A-Za-z0-9_]*)",
-            "models.Internal.table: \"shardd_sequences\" is reserved (tables starting shardd_ or sqlite_ belong to shardd and SQLite); choose another name",
+            "models.Internal.table: \"shardd_sequences\" is reserved (tables starting shardd_, _shardd_ or sqlite_ belong to shardd and SQLite); choose another name",
             "models.NotATable.table: expected a string, got an array",
             "models.Scalar.columns: missing: a model needs at least one column (e.g. [models.Scalar.columns] id = \"int\")",
         ])

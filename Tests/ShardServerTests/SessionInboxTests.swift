@@ -10,6 +10,7 @@ import Testing
         case .frame(.line(let buffer))?: String(buffer: buffer)
         case .frame(.tooLong)?: "tooLong"
         case .idleCheck(let after)?: "idle \(after)"
+        case .abort(let error)?: "abort \(error.code)"
         case nil: nil
         }
     }

@@ -1,0 +1,259 @@
+import Logging
+import ShardCore
+import ShardProtocol
+import ShardStore
+import Synchronization
+
+/// The jobs of `rebalance` and `move` (protocol.md 9, 13): kept in a `JobStore`, run one at a
+/// time in the background, one step after another (`UnitMover`), each phase recorded before
+/// its work so that a restart resumes or undoes what was cut short.
+package final class JobRunner: Sendable {
+    private let store: any JobStore
+    private let placementStore: any PlacementStore
+    private let jobs: Mutex<[MoveJob]>
+    private let logger: Logger
+
+    /// - Throws: when the stored jobs cannot be read.
+    package init(store: any JobStore, placementStore: any PlacementStore, logger: Logger) throws {
+        self.store = store
+        self.placementStore = placementStore
+        self.logger = logger
+        jobs = Mutex(try store.load())
+    }
+
+    /// `jobs`: every job, or the one numbered `id`.
+    func list(_ id: Int?) -> [MoveJob] {
+        jobs.withLock { jobs in jobs.filter { id == nil || $0.id == id } }
+    }
+
+    /// What the finished moves tell `moved` (at start).
+    func departures(into departures: Departures) {
+        for job in list(nil) {
+            for step in job.steps where step.phase == .done || step.phase == .switched {
+                departures.record(group: step.group, left: step.from, to: step.to, rekeyed: job.rekeyed.filter { $0.from.token == step.from })
+            }
+        }
+    }
+
+    /// A new job of `steps`, saved, then run in the background.
+    /// - Throws: `bad_request` while another job runs; when it cannot be saved.
+    func start(_ kind: MoveJob.Kind, steps: [MoveJob.Step], context: ServerContext) throws -> MoveJob {
+        let job = try jobs.withLock { jobs throws -> MoveJob in
+            if let running = jobs.first(where: { $0.state == .running }) {
+                throw ShardError(.badRequest, "job \(running.id) is still running (jobs shows its progress); start this one when it is done",
+                                 details: [("job", .int(Int64(running.id)))])
+            }
+            let job = MoveJob(id: (jobs.map(\.id).max() ?? 0) + 1, kind: kind, steps: steps, startedAt: ServerContext.now())
+            var next = jobs
+            next.append(job)
+            try store.save(next)
+            jobs = next
+            return job
+        }
+        logger.notice("job \(job.id) (\(kind.rawValue)): \(job.moves) moves, \(job.rowsTotal) rows")
+        Task { await self.run(job.id, context: context) }
+        return job
+    }
+
+    /// At start, before serving: a switch that committed before the daemon stopped gets its
+    /// placement now; the rest of a running job continues in the background.
+    package func resume(context: ServerContext) async {
+        guard let job = list(nil).first(where: { $0.state == .running }), let index = job.current else { return }
+        let step = job.steps[index]
+        if case .switching(let label) = step.phase {
+            let decided: Bool
+            do {
+                decided = try await context.commits.status(of: label, now: ServerContext.now())
+            } catch {
+                // The shard with the answer is down: the job waits for it in the background.
+                logger.warning("job \(job.id): cannot tell yet whether the switch of \(step.group) \(step.unitText) committed (\(error)); the move waits for the shards")
+                Task { await self.run(job.id, context: context) }
+                return
+            }
+            if decided {
+                do {
+                    try finishSwitch(job.id, index, context: context)
+                    logger.notice("job \(job.id): the switch of \(step.group) \(step.unitText) to \(step.to) had committed; placement updated")
+                } catch {
+                    logger.error("job \(job.id): the switch of \(step.group) \(step.unitText) committed but the placement cannot be saved: \(error)")
+                }
+            }
+        }
+        logger.notice("job \(job.id): resuming at \(step.group) \(step.unitText) (\(step.phase.name))")
+        Task { await self.run(job.id, context: context) }
+    }
+
+    // MARK: - Running
+
+    private func update(_ id: Int, save: Bool = true, _ change: (inout MoveJob) -> Void) throws {
+        try jobs.withLock { jobs in
+            guard let index = jobs.firstIndex(where: { $0.id == id }) else { return }
+            var next = jobs
+            change(&next[index])
+            if save { try store.save(next) }
+            jobs = next
+        }
+    }
+
+    private func job(_ id: Int) -> MoveJob? {
+        jobs.withLock { jobs in jobs.first { $0.id == id } }
+    }
+
+    private func run(_ id: Int, context: ServerContext) async {
+        while let job = job(id), let index = job.current {
+            let step = job.steps[index]
+            do {
+                try await runStep(index, of: job, context: context)
+            } catch let error as RetryLater {
+                logger.warning("job \(id): \(error.reason); trying again in 5 s")
+                try? await Task.sleep(for: .seconds(5))
+            } catch {
+                let reason = "\(step.group) \(step.unitText) from \(step.from) to \(step.to): \((error as? ShardError)?.message ?? "\(error)")"
+                logger.error("job \(id) failed, the move undone: \(reason)")
+                try? update(id) { $0.fail(index, because: reason, at: ServerContext.now()) }
+                return
+            }
+        }
+        if let job = job(id), job.state == .done {
+            logger.notice("job \(id) done: \(job.moves) moves, \(job.rowsCopied) rows copied")
+        }
+    }
+
+    /// A step that cannot go on now (a shard down during clean-up, an answer not yet known).
+    private struct RetryLater: Error {
+        var reason: String
+    }
+
+    private func runStep(_ index: Int, of job: MoveJob, context: ServerContext) async throws {
+        let step = job.steps[index]
+        let mover = try UnitMover(context: context, step: step, jobID: job.id)
+        switch step.phase {
+        case .switched:
+            try await cleanUp(mover, index, of: job.id)
+            return
+        case .switching(let label):
+            // Cut short by a restart whose start could not tell the outcome.
+            guard let decided = try? await context.commits.status(of: label, now: ServerContext.now()) else {
+                throw RetryLater(reason: "cannot tell whether the switch of \(step.group) \(step.unitText) committed")
+            }
+            if decided {
+                try finishSwitch(job.id, index, context: context)
+                try await cleanUp(mover, index, of: job.id)
+                return
+            }
+            guard await mover.removeScaffolding() else { throw RetryLater(reason: "cannot remove a cut-short move's scaffolding") }
+        case .copying:
+            guard await mover.removeScaffolding() else { throw RetryLater(reason: "cannot remove a cut-short move's scaffolding") }
+        case .pending, .done:
+            break
+        }
+        let copiedBefore = job.rowsCopied
+        mover.progress = { [weak self] rows in try? self?.update(job.id, save: false) { $0.rowsCopied = copiedBefore + rows } }
+        context.gate.watch(step.group)
+        defer { context.gate.unwatch(step.group) }
+        try update(job.id) { $0.advance(index, to: .copying, at: ServerContext.now()) }
+        logger.info("job \(job.id): moving \(step.group) \(step.unitText) from \(step.from) to \(step.to)")
+        do {
+            try await mover.scaffold()
+            try await mover.copy()
+            try await mover.catchUpBeforeSwitch()
+            await FaultPoint.reach(FaultPoint.moveAfterCopy)
+            try await switchOver(mover, index, of: job.id, context: context)
+        } catch {
+            await mover.removeScaffolding()
+            throw error
+        }
+        await FaultPoint.reach(FaultPoint.moveAfterSwitch)
+        try await cleanUp(mover, index, of: job.id)
+    }
+
+    private func cleanUp(_ mover: UnitMover, _ index: Int, of id: Int) async throws {
+        guard await mover.removeScaffolding() else {
+            throw RetryLater(reason: "the move of \(mover.step.group) \(mover.step.unitText) switched; its scaffolding on \(mover.step.from) and \(mover.step.to) cannot be removed yet")
+        }
+        try update(id) { $0.advance(index, to: .done, at: ServerContext.now()) }
+    }
+
+    /// The switch (`UnitMover`'s step 3), tried up to three times when the pause runs out.
+    private func switchOver(_ mover: UnitMover, _ index: Int, of id: Int, context: ServerContext) async throws {
+        let settings = context.configuration.server
+        let group = mover.step.group
+        let abort = Session.movedAbort([group])
+        for attempt in 1...3 {
+            // Transactions that wrote to the group end, or are rolled back at the timeout.
+            let timeout = ContinuousClock.now + .milliseconds(settings.moveSwitchTimeoutMs)
+            var holding = mover.transactionsOnGroup()
+            while !holding.isEmpty, ContinuousClock.now < timeout {
+                try? await Task.sleep(for: .milliseconds(5))
+                holding = holding.filter { $0.transactionWrote(to: group) }
+            }
+            for session in holding { session.abort(abort) }
+
+            let deadline = ContinuousClock.now + .milliseconds(settings.movePauseMs)
+            guard await context.gate.close(group, until: deadline) else { continue }
+            var switched = false
+            defer { if !switched { context.gate.open(group) } }
+            // Transactions that wrote to it since, and those asked to end above, end now.
+            var late = mover.transactionsOnGroup()
+            for session in late { session.abort(abort) }
+            while !late.isEmpty, ContinuousClock.now < deadline {
+                try? await Task.sleep(for: .milliseconds(1))
+                late = late.filter { $0.transactionWrote(to: group) }
+            }
+            guard late.isEmpty else { continue }
+            while try await mover.catchUp() > 0, ContinuousClock.now < deadline {}
+            guard ContinuousClock.now < deadline else { continue }
+            let prepared = try await mover.prepareSwitch()
+            guard ContinuousClock.now < deadline else {
+                for part in prepared.parts {
+                    _ = try? await part.lease.run { connection in if connection.isInTransaction { try connection.rollback() } }
+                    await part.lease.release()
+                }
+                continue
+            }
+            let label = "shardd-move-\(id).\(index).\(attempt)-\(context.commits.epoch)"
+            try update(id) { job in
+                job.steps[index].phase = .switching(label: label)
+                job.rekeyed += prepared.rekeyed
+            }
+            do {
+                _ = try await AtomicCommit.run(prepared.parts, label: label, commits: context.commits, logger: logger)
+            } catch {
+                try? update(id) { job in
+                    job.steps[index].phase = .copying
+                    job.rekeyed.removeAll { item in prepared.rekeyed.contains(item) }
+                }
+                throw ShardError(.transactionFailed, "the switch did not commit: \(error.reasons.joined(separator: "; "))")
+            }
+            try finishSwitch(id, index, context: context)
+            switched = true
+            context.gate.open(group)
+            return
+        }
+        throw ShardError(.timeout, "the switch could not be made within move_pause_ms (\(settings.movePauseMs) ms) in three tries: the unit's writes outpace it, or a transaction on it would not end; raise move_pause_ms, or move it at a quieter time")
+    }
+
+    /// The switch committed: the placement names the target (durably, then for every new
+    /// request), sessions forget the rows' old keys, and the step is `switched`. Idempotent.
+    private func finishSwitch(_ id: Int, _ index: Int, context: ServerContext) throws {
+        guard let job = job(id) else { return }
+        let step = job.steps[index]
+        var placement = context.routed.placement
+        let rowUnits = step.units.allSatisfy { if case .key = $0 { return true } else { return false } }
+        if !rowUnits, !step.units.allSatisfy({ placement.owner(of: $0, in: step.group) == step.to }) {
+            placement = placement.moving(step.units, of: step.group, to: step.to)
+            try placementStore.save(placement, types: PlacementMap.keyTypes(context.configured))
+        }
+        context.route(by: placement)
+        let rekeyed = job.rekeyed.filter { $0.from.token == step.from }
+        context.departures.record(group: step.group, left: step.from, to: step.to, rekeyed: rekeyed)
+        let models = Set(context.configuration.models.filter { context.routed.groups[$0.name] == step.group }.map(\.name))
+        for session in context.sessions {
+            for key in session.identityMap.keys() where key.token == step.from && models.contains(key.model) {
+                session.identityMap.remove(key)
+            }
+        }
+        try update(id) { $0.advance(index, to: .switched, at: ServerContext.now()) }
+        logger.notice("job \(id): \(step.group) \(step.unitText) switched from \(step.from) to \(step.to) (placement version \(placement.version))")
+    }
+}

@@ -1,0 +1,32 @@
+import ShardCore
+
+/// The configuration routed by the placement (`PlacementMap.routing`) and the choosers made
+/// from it: one immutable snapshot, replaced whole when a move's switch changes the
+/// placement. A request takes one snapshot when it starts and routes by it to the end.
+package final class RoutedConfiguration: Sendable {
+    package let configuration: Configuration
+    package let placement: PlacementMap
+    let shardChooser: ShardChooser
+    let executeChooser: ExecuteChooser
+    /// Each model's placement group (15.1): its head's name; a model without `shard_by` is
+    /// its own (its rows move one by one).
+    let groups: [String: String]
+
+    /// - Parameter configuration: already routed by `placement`.
+    init(configuration: Configuration, placement: PlacementMap) {
+        self.configuration = configuration
+        self.placement = placement
+        shardChooser = ShardChooser(configuration: configuration)
+        executeChooser = ExecuteChooser(configuration: configuration)
+        groups = Dictionary(uniqueKeysWithValues: configuration.models.map { model in
+            (model.name, configuration.placementChain(of: model.name)?.last?.model.name ?? model.name)
+        })
+    }
+
+    /// The groups of `models`, without repeats.
+    func groups(of models: [String]) -> [String] {
+        var out: [String] = []
+        for model in models { if let group = groups[model], !out.contains(group) { out.append(group) } }
+        return out
+    }
+}
