@@ -18,6 +18,20 @@ package enum PlacementUnit: Sendable, Hashable {
         }
     }
 
+    /// The unit that holds rows whose head has `value` in `rule`'s column (nil: none does).
+    package init?(of value: ShardValue, under rule: ShardBy) {
+        switch rule {
+        case .map: self = .value(value)
+        case .ranges(_, let ranges):
+            guard let range = ranges.first(where: { value >= $0.lower && value < $0.upper }) else { return nil }
+            self = .range(lower: range.lower, upper: range.upper)
+        case .hash(_, let buckets):
+            guard let bucket = buckets.bucket(of: value) else { return nil }
+            self = .bucket(bucket)
+        case .parent: return nil
+        }
+    }
+
     /// Whether a row whose head has `value` in the rule's column belongs to this unit.
     package func contains(_ value: ShardValue, under rule: ShardBy) -> Bool {
         switch (self, rule) {

@@ -8,6 +8,7 @@ import Synchronization
 final class Departures: Sendable {
     private struct State {
         var left: [Pair: Set<String>] = [:]
+        var units: [Pair: Set<PlacementUnit>] = [:]
         var rekeyed: [IdentityKey: IdentityKey] = [:]
     }
 
@@ -20,9 +21,10 @@ final class Departures: Sendable {
 
     /// Rows of `group` left `shard` for `target`; `rekeyed` are the old and new keys of those
     /// given new ids.
-    func record(group: String, left shard: String, to target: String, rekeyed: [MoveJob.Rekey]) {
+    func record(group: String, units: [PlacementUnit], left shard: String, to target: String, rekeyed: [MoveJob.Rekey]) {
         state.withLock { state in
             state.left[Pair(group: group, shard: shard), default: []].insert(target)
+            state.units[Pair(group: group, shard: shard), default: []].formUnion(units)
             for item in rekeyed { state.rekeyed[item.from] = item.to }
         }
     }
@@ -30,6 +32,11 @@ final class Departures: Sendable {
     /// The shards rows of `group` went to from `shard` (empty: none ever left it).
     func destinations(group: String, from shard: String) -> Set<String> {
         state.withLock { $0.left[Pair(group: group, shard: shard)] ?? [] }
+    }
+
+    /// Whether `unit` of `group` left `shard` by a move.
+    func unit(_ unit: PlacementUnit, of group: String, left shard: String) -> Bool {
+        state.withLock { $0.units[Pair(group: group, shard: shard)]?.contains(unit) ?? false }
     }
 
     /// The new key of a row given a new id by a move.

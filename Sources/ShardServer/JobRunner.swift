@@ -30,7 +30,7 @@ package final class JobRunner: Sendable {
     func departures(into departures: Departures) {
         for job in list(nil) {
             for step in job.steps where step.phase == .done || step.phase == .switched {
-                departures.record(group: step.group, left: step.from, to: step.to, rekeyed: job.rekeyed.filter { $0.from.token == step.from })
+                departures.record(group: step.group, units: step.units, left: step.from, to: step.to, rekeyed: job.rekeyed.filter { $0.from.token == step.from })
             }
         }
     }
@@ -246,7 +246,7 @@ package final class JobRunner: Sendable {
         }
         context.route(by: placement)
         let rekeyed = job.rekeyed.filter { $0.from.token == step.from }
-        context.departures.record(group: step.group, left: step.from, to: step.to, rekeyed: rekeyed)
+        context.departures.record(group: step.group, units: step.units, left: step.from, to: step.to, rekeyed: rekeyed)
         let models = Set(context.configuration.models.filter { context.routed.groups[$0.name] == step.group }.map(\.name))
         for session in context.sessions {
             for key in session.identityMap.keys() where key.token == step.from && models.contains(key.model) {

@@ -18,6 +18,10 @@ extension Session {
         var decisions: [Placement] = []
         decisions.reserveCapacity(rows.count)
         for row in rows { decisions.append(try routed.shardChooser.place(row, of: model, explicitShard: explicitShard)) }
+        if let explicitShard, let group = routed.groups[model.name],
+           !context.departures.destinations(group: group, from: explicitShard).isEmpty {
+            try await checkNotMoved(rows, of: model, explicitShard: explicitShard, group: group)
+        }
         let parentShards = try await resolveParents(decisions.compactMap { decision -> (String, ShardValue)? in
             if case .parent(let parentModel, let key) = decision { return (parentModel, key) }
             return nil
@@ -97,6 +101,35 @@ extension Session {
             }
         }
         return JSONObject([("objects", .array(objects))])
+    }
+
+    /// An explicit `shard` that rows of the model's group have left by a move: a client that
+    /// learned shards before the move must not write there what now lives elsewhere (a stray).
+    /// A head row whose unit is placed elsewhere, or a child whose parent is not on that shard
+    /// but where the group's rows went, is `moved` (the parent's key now, for a child).
+    private func checkNotMoved(_ rows: [[String: ShardValue]], of model: Model, explicitShard: String, group: String) async throws {
+        guard let rule = model.shardBy else { return }
+        if case .parent(let parentModel, let via) = rule {
+            guard let parent = configuration.model(named: parentModel), parent.primaryKey.count == 1 else { return }
+            let keys = Array(Set(rows.compactMap { $0[via] }.filter { !$0.isNull }))
+            let shard = try shard(named: explicitShard)
+            let present = try await read(on: shard) { connection in
+                try shard.dialect.keysIn(parent, keys).flatMap { try connection.run($0).rows.map { $0[0] } }
+            }
+            for key in keys where !present.contains(key) {
+                if let moved = await moved(IdentityKey(model: parentModel, primaryKey: [key], token: explicitShard), model: parent) {
+                    throw ShardError(.moved, "the \(parentModel) of this \(model.name) moved off \(explicitShard): \(moved.message); add it there (or without shard)",
+                                     details: moved.details)
+                }
+            }
+            return
+        }
+        for row in rows {
+            guard let value = row[rule.column], let owner = rule.shard(for: value, shards: context.shardOrder), owner != explicitShard,
+                  let unit = PlacementUnit(of: value, under: rule), context.departures.unit(unit, of: group, left: explicitShard) else { continue }
+            throw ShardError(.moved, "\(model.name) rows with \(rule.column) = \(value.messageText) moved from \(explicitShard) to \(owner); add them there (or without shard)",
+                             details: [("shard", .string(owner))])
+        }
     }
 
     /// A parent row named by a child: its model and primary key.

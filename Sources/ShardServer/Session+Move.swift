@@ -52,8 +52,8 @@ extension Session {
         return JSONObject([("jobs", .array(jobs.map(\.answer)))])
     }
 
-    /// `moved` (protocol.md 10) when `key` names a shard that rows of its group left by a move
-    /// and the row is on one they went to (its new key, or the id a move gave it); nil otherwise.
+    /// `moved` (protocol.md 10) when `key` names a shard that the row's unit left by a move
+    /// and the row is where it went (its new key, or the id a move gave it); nil otherwise.
     func moved(_ key: IdentityKey, model: Model) async -> ShardError? {
         guard let group = routed.groups[model.name] else { return nil }
         let destinations = context.departures.destinations(group: group, from: key.token)
@@ -63,14 +63,32 @@ extension Session {
             for name in context.shardOrder.inFileOrder(destinations) {
                 guard let shard = context.shards.shard(named: name) else { continue }
                 let statement = shard.pointSelects.statement(model, key.primaryKey)
-                if (try? await read(on: shard, { try $0.run(statement).rows.isEmpty == false })) == true {
-                    now = IdentityKey(model: model.name, primaryKey: key.primaryKey, token: name)
-                    break
-                }
+                guard let row = (try? await read(on: shard, { try $0.run(statement).rows.first })) ?? nil,
+                      let unit = await unit(of: row, model: model, on: shard),
+                      context.departures.unit(unit, of: group, left: key.token) else { continue }
+                now = IdentityKey(model: model.name, primaryKey: key.primaryKey, token: name)
+                break
             }
         }
         guard let now else { return nil }
         identityMap.remove(key)
         return ShardError(.moved, "\(key.messageText) moved: the row is \(now.messageText) now", details: [("key", now.responseJSON)])
+    }
+
+    /// The unit a row on `shard` belongs to: its head's (read up the chain of parents there),
+    /// or its own key for a model without `shard_by`.
+    private func unit(of row: [ShardValue], model: Model, on shard: Shard) async -> PlacementUnit? {
+        guard let chain = configuration.placementChain(of: model.name), let head = chain.last?.model else {
+            return .key(model.primaryKeyPositions.map { row[$0] })
+        }
+        var current = row
+        for index in chain.indices.dropLast() {
+            guard let via = chain[index].via, let position = chain[index].model.columns.firstIndex(where: { $0.name == via }) else { return nil }
+            let statement = shard.pointSelects.statement(chain[index + 1].model, [current[position]])
+            guard let parent = (try? await read(on: shard, { try $0.run(statement).rows.first })) ?? nil else { return nil }
+            current = parent
+        }
+        guard let rule = routed.placement.rule(of: head.name), let position = head.columns.firstIndex(where: { $0.name == rule.column }) else { return nil }
+        return PlacementUnit(of: current[position], under: rule)
     }
 }

@@ -57,6 +57,9 @@ struct LoadCommand: AsyncParsableCommand {
     @Flag(help: "Print one JSON document at the end, and no progress.")
     var json = false
 
+    @Flag(help: "Afterwards, read back every report an answered add wrote and compare it (exit 1 on a missing or changed one).")
+    var checkWrites = false
+
     func validate() throws {
         guard clients >= 1 else { throw ValidationError("--clients must be at least 1") }
         guard pipeline >= 1 else { throw ValidationError("--pipeline must be at least 1") }
@@ -97,7 +100,7 @@ struct LoadCommand: AsyncParsableCommand {
                     // On the session's own thread: each answer resumes its lane there.
                     group.addTask(executorPreference: session.taskExecutor) {
                         await Self.loop(session: session, sample: sample, mix: mix, recorder: recorders[client],
-                                        writeTurn: turns[client], deadline: deadline, generator: generator)
+                                        writeTurn: turns[client], deadline: deadline, generator: generator, keepWrites: checkWrites)
                     }
                 }
             }
@@ -108,9 +111,15 @@ struct LoadCommand: AsyncParsableCommand {
 
         var statistics = LoadStatistics()
         for recorder in recorders { statistics.add(recorder.snapshot) }
-        let report = LoadReport(statistics: statistics, mix: mix, clients: clients, pipeline: pipeline,
+        var report = LoadReport(statistics: statistics, mix: mix, clients: clients, pipeline: pipeline,
                                 requestedSeconds: duration, elapsedSeconds: elapsed, seed: seed)
+        if checkWrites {
+            let checker = try await connection.connect(client: "weather load check")
+            report.writeCheck = try await WriteCheck.run(recorders.flatMap(\.writes), on: checker)
+            checker.close()
+        }
         print(json ? report.json.description : report.text)
+        if report.writeCheck?.passed == false { throw ExitCode(1) }
     }
 
     /// One session per client, connected concurrently.
@@ -130,7 +139,7 @@ struct LoadCommand: AsyncParsableCommand {
     /// is timed from when it is sent. A lost connection ends the loop (every later request of
     /// the session would fail at once).
     private static func loop(session: ShardSession, sample: KeySample, mix: OperationMix, recorder: ClientRecorder,
-                             writeTurn: WriteTurn, deadline: ContinuousClock.Instant, generator: SeededGenerator) async {
+                             writeTurn: WriteTurn, deadline: ContinuousClock.Instant, generator: SeededGenerator, keepWrites: Bool) async {
         var generator = generator
         while ContinuousClock.now < deadline && !Task.isCancelled {
             let operation = mix.pick(using: &generator)
@@ -140,8 +149,9 @@ struct LoadCommand: AsyncParsableCommand {
             let started = ContinuousClock.now
             let failure: ShardError.Code?
             do {
-                try await request.run(on: session)
+                let stored = try await request.run(on: session)
                 recorder.record(operation, ContinuousClock.now - started)
+                if keepWrites, let stored { recorder.wrote(stored) }
                 failure = nil
             } catch let error as ShardError {
                 recorder.recordError(operation, code: error.code.rawValue)

@@ -50,8 +50,10 @@ enum LoadRequest: Sendable {
         }
     }
 
-    /// Sends the request (two for `add`: the add and the commit) and waits for the answers.
-    func run(on session: ShardSession) async throws {
+    /// Sends the request (two for `add`: the add and the commit) and waits for the answers;
+    /// an add's stored report.
+    @discardableResult
+    func run(on session: ShardSession) async throws -> Stored<Report>? {
         switch self {
         case .get(let shard, let id):
             _ = try await session.get(Report.self, id, shard: shard, fresh: true)
@@ -69,8 +71,9 @@ enum LoadRequest: Sendable {
                 .shard(location.shard)
                 .all()
         case .add(let report, let shard):
-            try await session.add(report, shard: shard)
+            let stored = try await session.add(report, shard: shard)
             try await session.commit()
+            return stored
         case .averageTemperature(let shard, let locations):
             _ = try await session.aggregate(Report.self, [.avg("temperature"), .count()],
                                             where: Column("location_id").in(locations),
@@ -78,5 +81,6 @@ enum LoadRequest: Sendable {
         case .ping:
             try await session.ping()
         }
+        return nil
     }
 }

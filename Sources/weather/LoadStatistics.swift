@@ -66,6 +66,15 @@ final class ClientRecorder: Sendable {
     var snapshot: LoadStatistics {
         statistics.withLock { $0 }
     }
+
+    private let written = Mutex<[Stored<Report>]>([])
+
+    /// A report an answered add and commit wrote (kept only with --check-writes).
+    func wrote(_ report: Stored<Report>) {
+        written.withLock { $0.append(report) }
+    }
+
+    var writes: [Stored<Report>] { written.withLock { $0 } }
 }
 
 /// The end result of `weather load`, as a table or one JSON document.
@@ -77,6 +86,8 @@ struct LoadReport {
     var requestedSeconds: Double
     var elapsedSeconds: Double
     var seed: UInt64
+    /// With --check-writes: what reading back every added report found.
+    var writeCheck: WriteCheck?
 
     private func throughput(_ count: Int) -> Double {
         elapsedSeconds > 0 ? (Double(count) / elapsedSeconds * 10).rounded() / 10 : 0
@@ -104,7 +115,7 @@ struct LoadReport {
         for (code, count) in statistics.errors.sorted(by: { $0.key < $1.key }) { errors[code] = .int(Int64(count)) }
         var mixObject = JSONValue.Object()
         for (operation, weight) in mix.weights { mixObject[operation.rawValue] = .int(Int64(weight)) }
-        return .object([
+        var result: JSONValue.Object = [
             "clients": .int(Int64(clients)),
             "pipeline": .int(Int64(pipeline)),
             "duration_s": .double((elapsedSeconds * 1000).rounded() / 1000),
@@ -116,7 +127,9 @@ struct LoadReport {
             "latency_us": .object(JSONValue.Object(percentiles(all.latency).map { (key: $0.0, value: .int(Int64($0.1))) })),
             "errors": .object(errors),
             "ops": .object(operations),
-        ])
+        ]
+        if let writeCheck { result["writes"] = writeCheck.json }
+        return .object(result)
     }
 
     private func entry(_ statistics: OperationStatistics) -> JSONValue {
@@ -153,6 +166,7 @@ struct LoadReport {
         lines.insert("\(clients) client\(clients == 1 ? "" : "s"), pipeline \(pipeline), \(String(format: "%.2f", elapsedSeconds)) s, mix \(mix)", at: 0)
         let errors = statistics.errors.sorted { $0.key < $1.key }.map { "\($0.key) \(ProgressBar.count($0.value))" }
         lines.append("errors by code: " + (errors.isEmpty ? "none" : errors.joined(separator: ", ")))
+        if let writeCheck { lines.append(writeCheck.text) }
         return lines.joined(separator: "\n")
     }
 }

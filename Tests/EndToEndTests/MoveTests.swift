@@ -145,6 +145,19 @@ import Testing
         let update = try client.request(#"{"op":"update","key":\#(oldKey.serialized),"values":{"temperature":1.5}}"#)
         #expect(update["error"]?["code"] == .string("moved"), "\(update)")
 
+        // A client that still names the old shard cannot write there what now lives elsewhere.
+        let staleChild = try client.request(#"{"op":"add","model":"Report","values":{"location_id":1,"temperature":1.0},"shard":"asia"}"#)
+        #expect(staleChild["error"]?["code"] == .string("moved"), "\(staleChild)")
+        #expect(staleChild["error"]?["key"] == .array([.string("WeatherLocation"), .array([.int(1)]), .string(layout.target)]), "\(staleChild)")
+        let staleHead = try client.request(#"{"op":"add","model":"WeatherLocation","values":{"continent":"Asia","city":"Kyoto"},"shard":"asia"}"#)
+        #expect(staleHead["error"]?["code"] == .string("moved") && staleHead["error"]?["shard"] == .string(layout.target), "\(staleHead)")
+        // A row that never was on the shard a key names is not "moved" (Oslo, 4, lives on europe).
+        let wrongShard = try client.request(#"{"op":"get","model":"WeatherLocation","pk":4,"shard":"asia"}"#)
+        #expect(wrongShard["ok"] == .bool(true) && wrongShard["object"] == .null, "\(wrongShard)")
+        // An explicit shard for rows that never moved still overrides the rule.
+        #expect(try client.request(#"{"op":"add","model":"WeatherLocation","values":{"continent":"Europe","city":"Rome"},"shard":"asia"}"#)["ok"] == .bool(true))
+        #expect(try client.request(#"{"op":"rollback"}"#)["ok"] == .bool(true))
+
         // New Asian rows go to the target; the placement says so, durably.
         let delhi = try client.request(#"{"op":"add","model":"WeatherLocation","values":{"continent":"Asia","city":"Delhi"}}"#)
         #expect(delhi["objects"]?[0]?["key"]?[2] == .string(layout.target), "\(delhi)")
