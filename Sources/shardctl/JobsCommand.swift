@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import ShardClient
 
-/// `shardctl jobs [N] [--wait]`: move jobs and their progress.
+/// `shardctl jobs [N] [--watch]`: move jobs and their progress.
 struct JobsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "jobs",
@@ -10,8 +10,9 @@ struct JobsCommand: AsyncParsableCommand {
         discussion: """
             One line per job: its number, kind, state (running, done, failed), moves done of all, \
             rows copied of the rows planned, when it started and finished, and why it failed. \
-            With --wait, follows job N (or the running one) until it ends, printing its progress \
-            on stderr; exits 1 when it failed.
+            With --watch (or --wait), follows job N (or the running one) until it ends, with a \
+            progress bar on stderr when it is a terminal (rows copied, rate, time left); exits 1 \
+            when the job failed.
             """
     )
 
@@ -20,7 +21,7 @@ struct JobsCommand: AsyncParsableCommand {
     @Argument(help: "Only this job.")
     var job: Int?
 
-    @Flag(name: .long, help: "Wait until the job ends, printing its progress on stderr.")
+    @Flag(name: [.customLong("watch"), .customLong("wait")], help: "Follow the job until it ends, with a progress bar on a terminal.")
     var wait = false
 
     func run() async throws {
@@ -45,18 +46,23 @@ struct JobsCommand: AsyncParsableCommand {
         return Int(number)
     }
 
-    /// Polls job `number` until it is no longer running, with a progress line on stderr.
+    /// Polls job `number` until it is no longer running; on a terminal, a progress bar on
+    /// stderr (moves, rows copied, rate, time left), redrawn in place.
     static func follow(_ number: Int, _ session: DynamicSession) async throws -> JSONValue {
+        let terminal = isatty(2) == 1
+        var rate = JobProgress()
         while true {
             let answer = try await session.jobs(job: number)
             guard let job = answer["jobs"]?[0] else { return answer }
-            let line = "job \(number): \(job["moves_done"]?.intValue ?? 0)/\(job["moves"]?.intValue ?? 0) moves, "
-                + "\(job["rows_copied"]?.intValue ?? 0)/\(job["rows_total"]?.intValue ?? 0) rows copied"
-            FileHandle.standardError.write(Data("\r\(line)".utf8))
-            if job["state"]?.stringValue != "running" {
-                FileHandle.standardError.write(Data("\n".utf8))
-                return answer
+            let copied = job["rows_copied"]?.intValue ?? 0, total = job["rows_total"]?.intValue ?? 0
+            rate.sample(rows: copied, at: ContinuousClock.now)
+            let running = job["state"]?.stringValue == "running"
+            if terminal {
+                let line = rate.line(job: number, movesDone: job["moves_done"]?.intValue ?? 0, moves: job["moves"]?.intValue ?? 0,
+                                     copied: copied, total: total)
+                FileHandle.standardError.write(Data("\r\u{1B}[K\(line)\(running ? "" : "\n")".utf8))
             }
+            if !running { return answer }
             try await Task.sleep(for: .milliseconds(250))
         }
     }

@@ -32,7 +32,7 @@ struct MoveCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The shard to move to.")
     var to: String
 
-    @Flag(name: .long, help: "Wait until the job ends, printing its progress on stderr.")
+    @Flag(name: [.customLong("wait"), .customLong("watch")], help: "Follow the job until it ends, with a progress bar on a terminal.")
     var wait = false
 
     func validate() throws {

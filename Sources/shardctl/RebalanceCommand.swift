@@ -19,7 +19,7 @@ struct RebalanceCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Only list the moves.")
     var plan = false
 
-    @Flag(name: .long, help: "Wait until the job ends, printing its progress on stderr.")
+    @Flag(name: [.customLong("wait"), .customLong("watch")], help: "Follow the job until it ends, with a progress bar on a terminal.")
     var wait = false
 
     func run() async throws {
