@@ -6,7 +6,7 @@
 #                                      ShardedSession, the floor, commits in both modes,
 #                                      scaling, memory; then rewrites
 #                                      the generated part of BENCHMARKS.md
-#   scripts/bench.sh workloads|commits|scaling|memory [options]
+#   scripts/bench.sh workloads|commits|scaling|memory|moves [options]
 #                                      one step again (its figures replace that step's only)
 #   scripts/bench.sh report            BENCHMARKS.md again from .bench-data/results.json
 #   scripts/bench.sh store [--rows N] [--selects N]
@@ -31,7 +31,7 @@ store)
     python3 scripts/bench_store.py --storebench "$(swift build -c release --show-bin-path)/storebench" \
         --pg-url "$SHARDD_TEST_PG_URL" "$@"
     ;;
-all | workloads | commits | scaling | memory | report)
+all | workloads | commits | scaling | memory | moves | report)
     # Always a cluster of our own (never one the caller's SHARDD_PG_DIR names: stop deletes it).
     export SHARDD_PG_DIR="/tmp/shardd-pg-bench-$$"
     export SHARDD_PG_PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
@@ -43,7 +43,7 @@ help | -h | --help)
     python3 scripts/bench/run.py --help
     ;;
 *)
-    echo "usage: scripts/bench.sh [all|workloads|commits|scaling|memory|report] [options]   (scripts/bench.sh help)" >&2
+    echo "usage: scripts/bench.sh [all|workloads|commits|scaling|memory|moves|report] [options]   (scripts/bench.sh help)" >&2
     echo "       scripts/bench.sh store [--rows N] [--selects N]" >&2
     exit 2
     ;;

@@ -25,7 +25,7 @@ extension MoveJob {
         members.append(("steps", .array(steps.map { step in
             .object(JSONObject([("group", .string(step.group)), ("units", .array(step.units.map(\.json))),
                                 ("from", .string(step.from)), ("to", .string(step.to)), ("rows", .int(Int64(step.rows))),
-                                ("phase", .string(step.phase.name))]))
+                                ("phase", .string(step.phase.name)), ("pause_ms", step.pauseMs.map { .int(Int64($0)) } ?? .null)]))
         })))
         return .object(JSONObject(members))
     }
@@ -44,6 +44,7 @@ extension MoveJob {
                                                  ("from", .string(step.from)), ("to", .string(step.to)),
                                                  ("rows", .int(Int64(step.rows))), ("phase", .string(step.phase.name))]
             if case .switching(let label) = step.phase { fields.append(("label", .string(label))) }
+            if let pause = step.pauseMs { fields.append(("pause_ms", .int(Int64(pause)))) }
             return .object(JSONObject(fields))
         })))
         return .object(JSONObject(members))
@@ -77,7 +78,9 @@ extension MoveJob {
             }
             var read: [PlacementUnit] = []
             for unit in units { read.append(try Self.unit(unit)) }
-            parsed.append(Step(group: group, units: read, from: from, to: to, rows: Int(rows), phase: phase))
+            var parsedStep = Step(group: group, units: read, from: from, to: to, rows: Int(rows), phase: phase)
+            if case .int(let pause)? = step["pause_ms"] { parsedStep.pauseMs = Int(pause) }
+            parsed.append(parsedStep)
         }
         self.init(id: Int(id), kind: kind, steps: parsed, startedAt: startedAt)
         self.state = state

@@ -32,6 +32,8 @@ package struct MoveJob: Sendable, Equatable {
         /// The group's rows in the units when planned, children included.
         package var rows: Int
         package var phase: Phase = .pending
+        /// How long the switch held the group's requests, in milliseconds (once switched).
+        package var pauseMs: Int?
 
         package init(group: String, units: [PlacementUnit], from: String, to: String, rows: Int, phase: Phase = .pending) {
             self.group = group

@@ -189,7 +189,8 @@ package final class JobRunner: Sendable {
             }
             for session in holding { session.abort(abort) }
 
-            let deadline = ContinuousClock.now + .milliseconds(settings.movePauseMs)
+            let closed = ContinuousClock.now
+            let deadline = closed + .milliseconds(settings.movePauseMs)
             guard await context.gate.close(group, until: deadline) else { continue }
             var switched = false
             defer { if !switched { context.gate.open(group) } }
@@ -228,6 +229,8 @@ package final class JobRunner: Sendable {
             try finishSwitch(id, index, context: context)
             switched = true
             context.gate.open(group)
+            let paused = ContinuousClock.now - closed
+            try? update(id) { $0.steps[index].pauseMs = Int(paused.components.seconds * 1000 + paused.components.attoseconds / 1_000_000_000_000_000) }
             return
         }
         throw ShardError(.timeout, "the switch could not be made within move_pause_ms (\(settings.movePauseMs) ms) in three tries: the unit's writes outpace it, or a transaction on it would not end; raise move_pause_ms, or move it at a quieter time")

@@ -64,6 +64,7 @@ import ShardProtocol
             Self.step(units: [.key([.int(7), .text("b")])]),
         ], startedAt: Self.started)
         job.rowsCopied = 21
+        job.steps[0].pauseMs = 14
         job.error = "why"
         job.finishedAt = Timestamp(microseconds: 1_700_000_000_000_001)
         job.rekeyed = [MoveJob.Rekey(from: IdentityKey(model: "Report", primaryKey: [.int(1)], token: "asia"),

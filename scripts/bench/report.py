@@ -497,6 +497,51 @@ def commits_section(results):
     return out
 
 
+def moves_section(results):
+    """Issue 16: a continent moved online, idle and under weather load."""
+    m = results.get("moves")
+    if not m:
+        return []
+    records = [r for r in m.get("records", []) if r.get("case") == "move"]
+    build = m.get("build") or {}
+    settings = m.get("settings") or {}
+    out = ["## Moves: a continent moved online (issue 16)", ""]
+    out.append("- Run: `%s`, started %s UTC, %s; build git %s%s." % (
+        m.get("command", "?"), m.get("started", "?")[:16].replace("T", " "), minutes(m.get("seconds")),
+        build.get("commit", "?"), " plus uncommitted changes in Sources/" if build.get("sources_modified") else ""))
+    out.append("- Data: the workloads' 1,000 locations x 1,000 reports on 4 SQLite shards, and an empty PostgreSQL "
+               "shard `pg`; Asia is 250 locations and 250,000 reports. Each move is `move WeatherLocation value "
+               "Asia` as a job; *rows* counts locations and reports copied, *seconds* the job from start to end "
+               "(scaffolding, copy, catch-up, switch, clean-up), *pause* how long its switch held the group's "
+               "requests (`jobs`' `pause_ms`; the target is at most `move_pause_ms`, 2,000 ms by default).")
+    out.append("- Under load: `weather load --clients %s --mix %s` for %s s before the move (the baseline), then "
+               "again from 2 s before the move until after it; its keys were learned before the move, so after the "
+               "switch its gets and adds for Asia answer `moved` (counted as errors)." % (
+                   settings.get("load_clients", "?"), settings.get("load_mix", "?"), settings.get("baseline_s", "?")))
+    out.append("")
+    rows = []
+    for r in records:
+        name = "%s -> %s%s" % (r.get("from"), r.get("to"), ", under load" if r.get("load") else "")
+        if not ok(r):
+            rows.append([name, "failed: %s" % (r.get("error") or "")[:120], "", "", "", "", ""])
+            continue
+        pause = r.get("pause_ms")
+        pause_text = "%s ms (%s)" % (num(pause), verdict(pause or 0, lambda v: v <= 2000)) if pause is not None else "-"
+        load_text = during_text = ""
+        if r.get("load"):
+            before, during = r.get("before") or {}, r.get("during") or {}
+            load_text = "%s ops/s, p99 %s" % (num(before.get("per_second")), us(before.get("p99_us")))
+            errors = ", ".join("%s %s" % (k, v) for k, v in sorted((during.get("errors") or {}).items())) or "none"
+            during_text = "%s ops/s (%s), p99 %s, max %s; errors: %s" % (
+                num(during.get("per_second")), ratio(during.get("per_second"), before.get("per_second")),
+                us(during.get("p99_us")), us(during.get("max_us")), errors)
+        rows.append([name, num(r.get("rows")), "%.2f s" % r["seconds"], num(r.get("per_second")), pause_text, load_text, during_text])
+    out.append(table(["move", "rows", "seconds", "rows/s", "pause", "load before", "load during the move"], rows,
+                     ["---", "--:", "--:", "--:", "--:", "---", "---"]))
+    out.append("")
+    return out
+
+
 def memory_section(results):
     m = results.get("memory")
     if not m:
@@ -544,11 +589,11 @@ def header_section(results):
     out.append("## The run")
     out.append("")
     out.append("```")
-    out.append("scripts/bench.sh            # = scripts/bench.sh all; steps: workloads, commits, scaling, memory, report")
+    out.append("scripts/bench.sh            # = scripts/bench.sh all; steps: workloads, commits, scaling, memory, moves, report")
     out.append("```")
     out.append("")
     steps = []
-    for step in ("workloads", "commits", "scaling", "memory"):
+    for step in ("workloads", "commits", "scaling", "memory", "moves"):
         section = results.get(step)
         if section:
             steps.append("%s %s (%s)" % (step, minutes(section.get("seconds")), section.get("started", "?")[:16].replace("T", " ")))
@@ -637,7 +682,7 @@ def notes_section(results):
 
 def render(results):
     out = [""]
-    if not any(results.get(step) for step in ("workloads", "commits", "scaling", "memory")):
+    if not any(results.get(step) for step in ("workloads", "commits", "scaling", "memory", "moves")):
         return "\n(no results yet: run scripts/bench.sh)\n\n"
     out += header_section(results)
     out += targets_section(results)
@@ -654,6 +699,7 @@ def render(results):
     out += commits_section(results)
     out += scaling_section(results)
     out += memory_section(results)
+    out += moves_section(results)
     out += notes_section(results)
     return "\n".join(out) + "\n"
 

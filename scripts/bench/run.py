@@ -9,6 +9,8 @@ throwaway PostgreSQL cluster is stopped on every exit path):
                                   clients) on both layouts, beside the machine's fsync
     scripts/bench.sh scaling      get-with-shard throughput against clients and against shards
     scripts/bench.sh memory       the daemon's RSS idle and with 1,000 idle sessions
+    scripts/bench.sh moves        a continent (250,000 reports) moved SQLite to SQLite and SQLite
+                                  to PostgreSQL, idle and under weather load (issue 16)
     scripts/bench.sh report       only rewrite BENCHMARKS.md from the stored results
 
 Every step builds first (`swift build -c release`, retried while a concurrent edit breaks
@@ -64,6 +66,10 @@ SEED = 20261121
 WEATHER_SHARDS = ["north_america", "asia", "europe", "south_america"]
 PG_SHARDS_OF_MIXED = {"europe", "south_america"}
 PG_ROLE, PG_PASSWORD = "shardd", "shardd"
+# The load that runs through a move (step moves).
+MOVE_LOAD_CLIENTS = 4
+MOVE_LOAD_MIX = "get=40,query=20,add=30,aggregate=10"
+MOVE_BASELINE_S = 5
 
 
 class Failure(Exception):
@@ -695,6 +701,12 @@ class Bench:
             layout = Layout(self, name, title, shards, models_text(), 0, 0, server_lines=['commit = "%s"' % commit])
             self.layouts.append(layout)
             return layout
+        if name == "moves":
+            layout = Layout(self, name, "4 SQLite shards + 1 PostgreSQL shard (empty)",
+                            [(s, "sqlite") for s in WEATHER_SHARDS] + [("pg", "postgres")], models_text(),
+                            self.args.locations, self.args.reports_per_location)
+            self.layouts.append(layout)
+            return layout
         if name == "sqlite4":
             layout = Layout(self, name, "4 SQLite shards", [(s, "sqlite") for s in WEATHER_SHARDS], models_text(),
                             self.args.locations, self.args.reports_per_location)
@@ -974,6 +986,87 @@ class Bench:
                 self.records.append(dict(record_base, error=str(error)[:600]))
             log("  %s commit_%s c=%d FAILED: %s" % (base, kind, clients, error))
 
+    def step_moves(self):
+        """Issue 16: Asia (a quarter of the reports) moved asia to europe (SQLite to SQLite) and
+        asia to pg (SQLite to PostgreSQL), each idle and under `weather load`, and back."""
+        args = self.args
+        self.pg.start()
+        section = {"started": now_iso(), "settings": {"load_clients": MOVE_LOAD_CLIENTS, "load_mix": MOVE_LOAD_MIX,
+                                                      "baseline_s": MOVE_BASELINE_S}, "layouts": {}}
+        began = time.monotonic()
+        layout = self.layout("moves")
+        log("== moves on %s" % layout.title)
+        layout.prepare(args.reseed)
+        section["layouts"][layout.name] = {"title": layout.title, "data_version": layout.data_version}
+        for target in ("europe", "pg"):
+            idle = self.move_point(layout, "asia", target, load=False)
+            self.move_point(layout, target, "asia", load=False)
+            window = max(5.0, (idle.get("seconds") or 30) * 1.5)
+            self.move_point(layout, "asia", target, load=True, window=window)
+            self.move_point(layout, target, "asia", load=False)
+        layout.daemon.stop()
+        self.pg.stop()
+        return self.finished(section, began)
+
+    def weather_load(self, layout, seconds):
+        return [self.bin("weather"), "load", "--socket", layout.socket, "--clients", str(MOVE_LOAD_CLIENTS),
+                "--mix", MOVE_LOAD_MIX, "--duration", "%.1f" % seconds, "--json"]
+
+    @staticmethod
+    def load_figures(out):
+        report_ = last_json_line(out)
+        latency = report_.get("latency_us") or {}
+        return {"per_second": report_.get("throughput_per_s"), "p50_us": latency.get("p50"), "p99_us": latency.get("p99"),
+                "max_us": latency.get("max"), "errors": report_.get("errors")}
+
+    def move_point(self, layout, source, target, load, window=None):
+        """One move of Asia from `source` to `target`; with `load`, weather load runs before it
+        (the baseline) and through it. The record has the job's rows, seconds, rows/s and the
+        switch's pause, and the load's figures before and during."""
+        record = {"layout": layout.name, "case": "move", "system": "shardd-move", "from": source, "to": target,
+                  "load": load, "workload": "move_asia", "clients": MOVE_LOAD_CLIENTS if load else 0, "pipeline": 1}
+        what = "move Asia %s -> %s%s" % (source, target, " under load" if load else "")
+        try:
+            background = None
+            if load:
+                record["before"] = self.load_figures(self.procs.run(self.weather_load(layout, MOVE_BASELINE_S), timeout=300))
+                log_path = os.path.join(self.workdir, "logs", "move-load-%s.json" % target)
+                background = subprocess.Popen(self.weather_load(layout, window + 3), stdout=open(log_path, "w"),
+                                              stderr=subprocess.DEVNULL)
+                time.sleep(2)
+            started = time.monotonic()
+            job = call(layout.socket, [{"op": "move", "model": "WeatherLocation", "value": "Asia", "to": target}])[0]["job"]
+            while True:
+                answer = call(layout.socket, [{"op": "jobs", "job": job}])[0]["jobs"][0]
+                if answer["state"] != "running":
+                    break
+                time.sleep(0.05)
+            record["wall_seconds"] = round(time.monotonic() - started, 2)
+            if answer["state"] != "done":
+                raise Failure("the job %s: %s" % (answer["state"], answer.get("error")))
+            first = datetime.datetime.fromisoformat(answer["started_at"].replace("Z", "+00:00"))
+            last = datetime.datetime.fromisoformat(answer["finished_at"].replace("Z", "+00:00"))
+            seconds = (last - first).total_seconds()
+            record.update({"rows": answer["rows_copied"], "seconds": round(seconds, 3),
+                           "per_second": round(answer["rows_copied"] / seconds, 1) if seconds > 0 else None,
+                           "pause_ms": answer["steps"][0].get("pause_ms"), "rekeyed": len(answer.get("rekeyed") or [])})
+            if background is not None:
+                background.wait(timeout=window + 120)
+                with open(log_path) as handle:
+                    record["during"] = self.load_figures(handle.read())
+            detail = "%s rows in %.1f s (%s rows/s), pause %s ms" % (record["rows"], seconds, fmt_rate(record["per_second"]),
+                                                                    record["pause_ms"])
+            if load:
+                detail += "; load %s -> %s ops/s, p99 %s -> %s us, max %s us" % (
+                    record["before"]["per_second"], record["during"]["per_second"], record["before"]["p99_us"],
+                    record["during"]["p99_us"], record["during"]["max_us"])
+            log("  %-40s %s" % (what, detail))
+        except (Failure, OSError, subprocess.TimeoutExpired, KeyError, ValueError) as error:
+            record["error"] = str(error)[:600]
+            log("  %-40s FAILED: %s" % (what, error))
+        self.records.append(record)
+        return record
+
     def step_scaling(self):
         args = self.args
         duration = args.scale_duration
@@ -1214,7 +1307,7 @@ def parse_list(text):
 def main():
     parser = argparse.ArgumentParser(prog="scripts/bench.sh", description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("step", nargs="?", default="all", choices=["all", "workloads", "commits", "scaling", "memory", "report"])
+    parser.add_argument("step", nargs="?", default="all", choices=["all", "workloads", "commits", "scaling", "memory", "moves", "report"])
     parser.add_argument("--duration", type=float, default=10, help="seconds per workload point (default 10)")
     parser.add_argument("--floor-duration", type=float, default=5, help="seconds per floor point (default 5)")
     parser.add_argument("--scale-duration", type=float, default=5, help="seconds per scaling point (default 5)")
@@ -1261,7 +1354,7 @@ def main():
     began = time.monotonic()
     run_info = {"command": "scripts/bench.sh " + " ".join(sys.argv[1:]) if len(sys.argv) > 1 else "scripts/bench.sh",
                 "started": now_iso(), "loadavg_start": os.getloadavg(), "busy_before": machine_busy()}
-    steps = ["workloads", "commits", "scaling", "memory"] if args.step == "all" else [args.step]
+    steps = ["workloads", "commits", "scaling", "memory", "moves"] if args.step == "all" else [args.step]
     failed = None
     try:
         bench.build()
