@@ -151,6 +151,7 @@ package final class JobRunner: Sendable {
         mover.progress = { [weak self] rows in try? self?.update(job.id, save: false) { $0.rowsCopied = copiedBefore + rows } }
         context.gate.watch(step.group)
         defer { context.gate.unwatch(step.group) }
+        await Self.requestsUnderWayEnd(context)
         try update(job.id) { $0.advance(index, to: .copying, at: ServerContext.now()) }
         logger.info("job \(job.id): moving \(step.group) \(step.unitText) from \(step.from) to \(step.to)")
         do {
@@ -165,6 +166,18 @@ package final class JobRunner: Sendable {
         }
         await FaultPoint.reach(FaultPoint.moveAfterSwitch)
         try await cleanUp(mover, index, of: job.id)
+    }
+
+    /// Waits (up to request_timeout_ms) for the requests that were under way when the group
+    /// started being watched: they routed without the gate, and one still writing at the
+    /// switch could write to the source after it.
+    static func requestsUnderWayEnd(_ context: ServerContext) async {
+        var waiting = context.sessions.compactMap { session in session.requestUnderWay.map { (session, $0) } }
+        let deadline = ContinuousClock.now + .milliseconds(context.configuration.server.requestTimeoutMs)
+        while !waiting.isEmpty, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(1))
+            waiting = waiting.filter { session, number in session.requests < number }
+        }
     }
 
     private func cleanUp(_ mover: UnitMover, _ index: Int, of id: Int) async throws {

@@ -62,6 +62,7 @@ final class Session {
         }
         let start = ContinuousClock.now
         var failure: ShardError?
+        record.began()  // paired with `finished` below, on every way out
         do {
             if let aborted = abortedTransaction {
                 abortedTransaction = nil
@@ -70,7 +71,8 @@ final class Session {
             routed = context.routed
             var arguments = ArgumentReader(request, configuration: configuration, shardOrder: context.shardOrder)
             var decoded = try Request.decode(&arguments)
-            let groups = routed.groups(of: decoded.models)
+            // The request's placement groups, worked out only when a move runs or it writes.
+            let groups = context.gate.isActive || decoded.writes ? routed.groups(of: decoded.models) : []
             var entered: [String] = []
             if context.gate.isActive, !groups.isEmpty {
                 if context.gate.isClosed(groups), record.transactionWrote(toAnyOf: groups) {
@@ -91,7 +93,7 @@ final class Session {
                 throw aborted
             }
             let result = try await execute(decoded, op: request.op)
-            record.transactionWrote(transaction == nil ? nil : decoded.writes ? groups : [])
+            if transaction != nil, decoded.writes { record.transactionWrote(groups) }
             ResponseLine.success(id: request.id, result, into: &out)
         } catch let error as ShardError {
             failure = error

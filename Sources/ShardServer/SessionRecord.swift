@@ -10,6 +10,9 @@ final class SessionRecord: Sendable {
     let connectedAt: Timestamp
     let identityMap: LockedIdentityMap
     private let counters = Mutex((requests: 0, inTransaction: false))
+    /// Requests begun (`requests` counts those finished): a move waits for the ones under way
+    /// when it starts, which routed by the placement before it.
+    private let begun = Atomic<Int>(0)
     /// The placement groups the open transaction wrote to (a move's switch waits for it).
     private let written = Mutex<Set<String>>([])
     /// Ends the session's stream of requests (graceful shutdown): what was read is answered.
@@ -25,6 +28,16 @@ final class SessionRecord: Sendable {
         self.peer = peer
         self.connectedAt = connectedAt
         self.identityMap = LockedIdentityMap(limit: identityMapLimit)
+    }
+
+    func began() {
+        begun.add(1, ordering: .relaxed)
+    }
+
+    /// The number of the request under way, if one is.
+    var requestUnderWay: Int? {
+        let started = begun.load(ordering: .relaxed)
+        return started > requests ? started : nil
     }
 
     func finished(request inTransaction: Bool) {

@@ -142,6 +142,10 @@ import Testing
         if layout == .sqlite { #expect(rekeyed.contains(.object(JSONObject([("from", oldKey), ("to", newKey)])))) }
         let got = try client.request(#"{"op":"get","model":"Report","pk":\#(newKey[1]![0]!.serialized),"shard":"\#(layout.target)"}"#)
         #expect(got["object"]?["values"]?["location_id"] == .int(1), "\(got)")
+        // The location's reports, renumbered or not, all load from its new shard.
+        let loaded = try client.request(#"{"op":"load","key":["WeatherLocation",[1],"\#(layout.target)"],"relationship":"reports"}"#)
+        #expect(loaded["objects"]?.arrayValue?.count == 4, "\(loaded)")
+        #expect(loaded["objects"]?.arrayValue?.contains { $0["key"] == newKey } == true, "\(loaded)")
         let update = try client.request(#"{"op":"update","key":\#(oldKey.serialized),"values":{"temperature":1.5}}"#)
         #expect(update["error"]?["code"] == .string("moved"), "\(update)")
 
