@@ -12,6 +12,8 @@ package final class JobRunner: Sendable {
     private let placementStore: any PlacementStore
     private let jobs: Mutex<[MoveJob]>
     private let logger: Logger
+    /// Set at shutdown: a step cut short by it stays in its phase, for the next start.
+    private let stopping = Atomic(false)
 
     /// - Throws: when the stored jobs cannot be read.
     package init(store: any JobStore, placementStore: any PlacementStore, logger: Logger) throws {
@@ -83,6 +85,11 @@ package final class JobRunner: Sendable {
         Task { await self.run(job.id, context: context) }
     }
 
+    /// The daemon is stopping: the running job is left as it is, and resumed at the next start.
+    package func stop() {
+        stopping.store(true, ordering: .releasing)
+    }
+
     // MARK: - Running
 
     private func update(_ id: Int, save: Bool = true, _ change: (inout MoveJob) -> Void) throws {
@@ -100,10 +107,13 @@ package final class JobRunner: Sendable {
     }
 
     private func run(_ id: Int, context: ServerContext) async {
-        while let job = job(id), let index = job.current {
+        while !stopping.load(ordering: .acquiring), let job = job(id), let index = job.current {
             let step = job.steps[index]
             do {
                 try await runStep(index, of: job, context: context)
+            } catch _ where stopping.load(ordering: .acquiring) {
+                logger.notice("job \(id): stopped with the daemon at \(step.group) \(step.unitText); it resumes at the next start")
+                return
             } catch let error as RetryLater {
                 logger.warning("job \(id): \(error.reason); trying again in 5 s")
                 try? await Task.sleep(for: .seconds(5))

@@ -156,7 +156,9 @@ struct Shardd: AsyncParsableCommand {
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         do {
             try await group.run()
+            context.jobs.stop()
         } catch {
+            context.jobs.stop()
             logger.error("\(error)")
             throw ExitCode(1)
         }

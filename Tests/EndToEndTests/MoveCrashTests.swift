@@ -119,3 +119,40 @@ import Testing
         #expect(daemon.stop() == 0)
     }
 }
+
+extension MoveCrashTests {
+    /// SIGTERM while a move waits at its switch for a transaction on the unit: the daemon
+    /// stops (exit 0) without calling the move failed, and the next start finishes it.
+    @Test func aMoveCutShortByAShutdownResumesAtTheNextStart() async throws {
+        let directory = TemporaryDirectory()
+        let hold = directory.path + "/hold"
+        FileManager.default.createFile(atPath: hold, contents: nil)
+        let daemon = try Daemon(config: MoveTests.config(.sqlite, server: "move_switch_timeout_ms = 60000"),
+                                environment: ["SHARDD_FAULT_HOLD": "move.after_copy:\(hold)"], in: directory, binary: try Daemon.faultsBinary())
+        let client = try daemon.client()
+        try MoveTests.seed(client)
+        let before = try Self.models.map { try MoveTests.contents(client, $0) }
+        #expect(try client.request(#"{"op":"move","model":"Report","value":"Asia","to":"europe"}"#)["job"] == .int(1))
+        var holding = false
+        for _ in 0..<1000 where !holding {
+            usleep(10_000)
+            holding = daemon.log().contains("fault point move.after_copy: holding")
+        }
+        #expect(holding, "\(daemon.log())")
+        let open = try daemon.client()
+        #expect(try open.request(#"{"op":"add","model":"Report","values":{"location_id":1,"temperature":5.0}}"#)["ok"] == .bool(true))
+        // On to the switch, which waits for the open transaction; then the daemon is stopped.
+        try FileManager.default.removeItem(atPath: hold)
+        usleep(300_000)
+        daemon.process.terminate()
+        #expect(daemon.waitForExit() == 0, "\(daemon.log())")
+        #expect(!daemon.log().contains("job 1 failed"), "\(daemon.log())")
+
+        let again = try daemon.restart(environment: [:])
+        let session = try again.client()
+        #expect(try MoveTests.finished(session, job: 1)["state"] == .string("done"), "\(again.log())")
+        #expect(try Self.models.map { try MoveTests.contents(session, $0) } == before)
+        try await Self.expectMoved(again, to: "europe")
+        #expect(again.stop() == 0)
+    }
+}
