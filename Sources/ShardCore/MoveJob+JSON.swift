@@ -43,7 +43,6 @@ extension MoveJob {
             var fields: [(String, JSONValue)] = [("group", .string(step.group)), ("units", .array(step.units.map(Self.typed))),
                                                  ("from", .string(step.from)), ("to", .string(step.to)),
                                                  ("rows", .int(Int64(step.rows))), ("phase", .string(step.phase.name))]
-            if case .switching(let label) = step.phase { fields.append(("label", .string(label))) }
             if let pause = step.pauseMs { fields.append(("pause_ms", .int(Int64(pause)))) }
             return .object(JSONObject(fields))
         })))
@@ -69,9 +68,6 @@ extension MoveJob {
             switch phaseName {
             case "pending": phase = .pending
             case "copying": phase = .copying
-            case "switching":
-                guard case .string(let label)? = step["label"] else { throw FormatError(description: "job \(id): a switching step without its label") }
-                phase = .switching(label: label)
             case "switched": phase = .switched
             case "done": phase = .done
             default: throw FormatError(description: "job \(id): phase \"\(phaseName)\" is unknown")
@@ -154,7 +150,6 @@ extension MoveJob.Phase {
         switch self {
         case .pending: "pending"
         case .copying: "copying"
-        case .switching: "switching"
         case .switched: "switched"
         case .done: "done"
         }

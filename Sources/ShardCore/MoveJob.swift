@@ -12,12 +12,12 @@ package struct MoveJob: Sendable, Equatable {
     package enum Phase: Sendable, Equatable {
         /// Not started.
         case pending
-        /// Scaffolding made, rows being copied and caught up: nothing readable has changed.
+        /// Scaffolding made, rows being copied into the target (hidden there) and caught up:
+        /// nothing clients see has changed.
         case copying
-        /// The switch's cross-shard commit, under this commit label: committed exactly when
-        /// the commit log holds a decision for it. `rekeyed` are the keys it gives new ids.
-        case switching(label: String)
-        /// The placement names the target; the scaffolding may still be there.
+        /// Switched: the unit is the target's (this phase in the job file is the switch's
+        /// durable point; the placement follows it); the source's rows, hidden now, and the
+        /// scaffolding may still be there.
         case switched
         case done
     }
@@ -49,12 +49,11 @@ package struct MoveJob: Sendable, Equatable {
     package enum Resumption: Sendable, Equatable {
         /// Nothing was started: run it.
         case run
-        /// Its rows are where they were; what the move made (scaffolding, staged copies) must
-        /// go, then it runs again from the start.
+        /// Its rows are where they were; what the move made (scaffolding, hidden copies on the
+        /// target) must go, then it runs again from the start.
         case undoThenRun
-        /// Its switch committed: the placement must name the target, then the scaffolding goes.
-        case finishSwitch
-        /// Only the scaffolding is left to remove.
+        /// It switched: the placement must name the target and the source's rows stay hidden
+        /// until they and the scaffolding are removed.
         case cleanUp
         case nothing
     }
@@ -143,14 +142,11 @@ extension MoveJob {
 }
 
 extension MoveJob.Step {
-    /// What a restart does with this step, `decided` telling whether the commit log holds a
-    /// decision for its switch's label (only asked in `switching`). No decision means the
-    /// switch never committed anywhere: recovery rolled back every shard's part.
-    package func resume(decided: Bool) -> MoveJob.Resumption {
+    /// What a restart does with this step.
+    package var resumption: MoveJob.Resumption {
         switch phase {
         case .pending: .run
         case .copying: .undoThenRun
-        case .switching: decided ? .finishSwitch : .undoThenRun
         case .switched: .cleanUp
         case .done: .nothing
         }

@@ -57,29 +57,25 @@ package final class JobRunner: Sendable {
         return job
     }
 
-    /// At start, before serving: a switch that committed before the daemon stopped gets its
-    /// placement now; the rest of a running job continues in the background.
+    /// At start, before serving: the rows a cut-short step hides are hidden again (the target's
+    /// copies before its switch, the source's rows after it), a switched step's placement is
+    /// made sure of; the rest of a running job continues in the background.
     package func resume(context: ServerContext) async {
         guard let job = list(nil).first(where: { $0.state == .running }), let index = job.current else { return }
         let step = job.steps[index]
-        if case .switching(let label) = step.phase {
-            let decided: Bool
-            do {
-                decided = try await context.commits.status(of: label, now: ServerContext.now())
-            } catch {
-                // The shard with the answer is down: the job waits for it in the background.
-                logger.warning("job \(job.id): cannot tell yet whether the switch of \(step.group) \(step.unitText) committed (\(error)); the move waits for the shards")
-                Task { await self.run(job.id, context: context) }
-                return
+        do {
+            let mover = try UnitMover(context: context, step: step)
+            switch step.resumption {
+            case .undoThenRun:
+                mover.hide(on: mover.target)
+            case .cleanUp:
+                try finishSwitch(job.id, index, mover: mover, context: context)
+                mover.hide(on: mover.source)
+            case .run, .nothing:
+                break
             }
-            if decided {
-                do {
-                    try finishSwitch(job.id, index, context: context)
-                    logger.notice("job \(job.id): the switch of \(step.group) \(step.unitText) to \(step.to) had committed; placement updated")
-                } catch {
-                    logger.error("job \(job.id): the switch of \(step.group) \(step.unitText) committed but the placement cannot be saved: \(error)")
-                }
-            }
+        } catch {
+            logger.error("job \(job.id): cannot resume \(step.group) \(step.unitText): \(error)")
         }
         logger.notice("job \(job.id): resuming at \(step.group) \(step.unitText) (\(step.phase.name))")
         Task { await self.run(job.id, context: context) }
@@ -136,25 +132,14 @@ package final class JobRunner: Sendable {
 
     private func runStep(_ index: Int, of job: MoveJob, context: ServerContext) async throws {
         let step = job.steps[index]
-        let mover = try UnitMover(context: context, step: step, jobID: job.id)
-        switch step.phase {
-        case .switched:
+        let mover = try UnitMover(context: context, step: step)
+        switch step.resumption {
+        case .cleanUp:
             try await cleanUp(mover, index, of: job.id)
             return
-        case .switching(let label):
-            // Cut short by a restart whose start could not tell the outcome.
-            guard let decided = try? await context.commits.status(of: label, now: ServerContext.now()) else {
-                throw RetryLater(reason: "cannot tell whether the switch of \(step.group) \(step.unitText) committed")
-            }
-            if decided {
-                try finishSwitch(job.id, index, context: context)
-                try await cleanUp(mover, index, of: job.id)
-                return
-            }
-            guard await mover.removeScaffolding() else { throw RetryLater(reason: "cannot remove a cut-short move's scaffolding") }
-        case .copying:
-            guard await mover.removeScaffolding() else { throw RetryLater(reason: "cannot remove a cut-short move's scaffolding") }
-        case .pending, .done:
+        case .undoThenRun:
+            guard await mover.undo() else { throw RetryLater(reason: "cannot undo a cut-short move of \(step.group) \(step.unitText) yet") }
+        case .run, .nothing:
             break
         }
         let copiedBefore = job.rowsCopied
@@ -171,7 +156,7 @@ package final class JobRunner: Sendable {
             await FaultPoint.reach(FaultPoint.moveAfterCopy)
             try await switchOver(mover, index, of: job.id, context: context)
         } catch {
-            await mover.removeScaffolding()
+            if self.job(job.id)?.steps[index].phase == .copying { await mover.undo() }
             throw error
         }
         await FaultPoint.reach(FaultPoint.moveAfterSwitch)
@@ -191,8 +176,8 @@ package final class JobRunner: Sendable {
     }
 
     private func cleanUp(_ mover: UnitMover, _ index: Int, of id: Int) async throws {
-        guard await mover.removeScaffolding() else {
-            throw RetryLater(reason: "the move of \(mover.step.group) \(mover.step.unitText) switched; its scaffolding on \(mover.step.from) and \(mover.step.to) cannot be removed yet")
+        guard await mover.cleanUp() else {
+            throw RetryLater(reason: "the move of \(mover.step.group) \(mover.step.unitText) switched; its rows left on \(mover.step.from) (hidden) and its scaffolding cannot be removed yet")
         }
         try update(id) { $0.advance(index, to: .done, at: ServerContext.now()) }
     }
@@ -225,43 +210,37 @@ package final class JobRunner: Sendable {
                 late = late.filter { $0.transactionWrote(to: group) }
             }
             guard late.isEmpty else { continue }
+            let drained = ContinuousClock.now
             while try await mover.catchUp() > 0, ContinuousClock.now < deadline {}
             guard ContinuousClock.now < deadline else { continue }
-            let prepared = try await mover.prepareSwitch()
-            guard ContinuousClock.now < deadline else {
-                for part in prepared.parts {
-                    _ = try? await part.lease.run { connection in if connection.isInTransaction { try connection.rollback() } }
-                    await part.lease.release()
-                }
-                continue
+            guard try await mover.listsAreComplete() else {
+                throw ShardError(.internal, "the key lists of the move on \(mover.step.from) and \(mover.step.to) do not hold the rows copied; the move is undone")
             }
-            let label = "shardd-move-\(id).\(index).\(attempt)-\(context.commits.epoch)"
+            // The switch: durable in the job file first (a restart finishes from there), then
+            // the placement, then what clients see.
             try update(id) { job in
-                job.steps[index].phase = .switching(label: label)
-                job.rekeyed += prepared.rekeyed
+                job.steps[index].phase = .switched
+                job.rekeyed += mover.rekeyed
             }
-            do {
-                _ = try await AtomicCommit.run(prepared.parts, label: label, commits: context.commits, logger: logger)
-            } catch {
-                try? update(id) { job in
-                    job.steps[index].phase = .copying
-                    job.rekeyed.removeAll { item in prepared.rekeyed.contains(item) }
-                }
-                throw ShardError(.transactionFailed, "the switch did not commit: \(error.reasons.joined(separator: "; "))")
-            }
-            try finishSwitch(id, index, context: context)
+            try finishSwitch(id, index, mover: mover, context: context)
             switched = true
             context.gate.open(group)
-            let paused = ContinuousClock.now - closed
-            try? update(id) { $0.steps[index].pauseMs = Int(paused.components.seconds * 1000 + paused.components.attoseconds / 1_000_000_000_000_000) }
+            let paused = Self.ms(ContinuousClock.now - closed)
+            logger.info("job \(id): switch of \(group) \(mover.step.unitText) (attempt \(attempt)): paused the group \(paused) ms, of which \(Self.ms(drained - closed)) ms for requests to end")
+            try? update(id) { $0.steps[index].pauseMs = paused }
             return
         }
         throw ShardError(.timeout, "the switch could not be made within move_pause_ms (\(settings.movePauseMs) ms) in three tries: the unit's writes outpace it, or a transaction on it would not end; raise move_pause_ms, or move it at a quieter time")
     }
 
-    /// The switch committed: the placement names the target (durably, then for every new
-    /// request), sessions forget the rows' old keys, and the step is `switched`. Idempotent.
-    private func finishSwitch(_ id: Int, _ index: Int, context: ServerContext) throws {
+    static func ms(_ duration: Duration) -> Int {
+        Int(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
+    }
+
+    /// The switch: the placement names the target (durably, then for every new request), the
+    /// target's rows are shown and the source's hidden, and sessions forget the rows' old keys.
+    /// Idempotent (also run at start for a step found switched).
+    private func finishSwitch(_ id: Int, _ index: Int, mover: UnitMover, context: ServerContext) throws {
         guard let job = job(id) else { return }
         let step = job.steps[index]
         var placement = context.routed.placement
@@ -271,6 +250,8 @@ package final class JobRunner: Sendable {
             try placementStore.save(placement, types: PlacementMap.keyTypes(context.configured))
         }
         context.route(by: placement)
+        mover.hide(on: mover.source)
+        mover.show(on: mover.target)
         let rekeyed = job.rekeyed.filter { $0.from.token == step.from }
         context.departures.record(group: step.group, units: step.units, left: step.from, to: step.to, rekeyed: rekeyed)
         let models = Set(context.configuration.models.filter { context.routed.groups[$0.name] == step.group }.map(\.name))
@@ -279,7 +260,6 @@ package final class JobRunner: Sendable {
                 session.identityMap.remove(key)
             }
         }
-        try update(id) { $0.advance(index, to: .switched, at: ServerContext.now()) }
         logger.notice("job \(id): \(step.group) \(step.unitText) switched from \(step.from) to \(step.to) (placement version \(placement.version))")
     }
 }

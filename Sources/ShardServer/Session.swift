@@ -202,9 +202,12 @@ final class Session {
         context.logger.warning("session \(id): rolled back a transaction idle for more than \(limit) ms on \(shards.joined(separator: ", "))")
     }
 
-    /// A move's switch rolled back the open transaction (`transaction_aborted`, reason `moved`).
+    /// A move's switch rolled back the open transaction (`transaction_aborted`, reason `moved`),
+    /// if it wrote to one of the error's `groups` (it may have ended, and another begun, since).
     func abortTransaction(_ error: ShardError) async {
         guard let transaction else { return }
+        let groups = error.details["groups"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        guard record.transactionWrote(toAnyOf: groups) else { return }
         let shards = transaction.shardNames(in: context.shardOrder)
         await abandonTransaction()
         identityMap.removeAll()
@@ -217,7 +220,7 @@ final class Session {
     static func movedAbort(_ groups: [String]) -> ShardError {
         ShardError(.transactionAborted,
                    "the server rolled back this session's transaction: a unit of \(groups.joined(separator: ", ")) it wrote to is switching shards (move_switch_timeout_ms); nothing of it was committed, run it again",
-                   details: [("reason", .string("moved"))])
+                   details: [("reason", .string("moved")), ("groups", .array(groups.map(JSONValue.string)))])
     }
 
     /// Ends the session: an open transaction is rolled back, the identity map dropped.

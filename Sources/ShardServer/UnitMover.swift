@@ -6,31 +6,28 @@ import ShardStore
 /// Moves one step of a job (protocol.md 13, docs/moves.md): the units' rows of a placement
 /// group, children included, from one shard to another, while every request keeps working.
 ///
-/// 1. **Scaffolding**: a change log with triggers on each of the group's tables on the
-///    source, a stage table for each on the target.
-/// 2. **Copy** from one consistent read of the source into the stages; then **catch-up**:
-///    the keys the change log recorded meanwhile are read again and restaged.
-/// 3. **Switch**: open transactions that wrote to the group end (or are rolled back after
-///    `move_switch_timeout_ms`); the group's requests pause (at most `move_pause_ms`); the
-///    last changes are staged; one atomic commit (6.1) moves the stages into the target's
-///    tables and deletes the rows on the source; the placement names the target.
-/// 4. **Clean-up**: the scaffolding goes.
-///
-/// Until the switch commits nothing readable has changed, so a failure there undoes the
-/// scaffolding and leaves the rows where they were.
+/// 1. **Scaffolding**: on the source, a change log with triggers on each of the group's
+///    tables; on both shards, a key list and a view per table; the target's listed rows are
+///    hidden from clients (`HiddenRows`) from the start.
+/// 2. **Copy** from one consistent read of the source into the target's own tables, each row
+///    listed on both shards as it goes in (so: hidden on the target); then **catch-up**: the
+///    keys the change log recorded meanwhile are read again and recopied or removed.
+/// 3. **Switch** (`JobRunner`): with the group's requests paused, the last changes; then the
+///    target's rows are shown and the source's hidden: two in-memory flips, made durable by
+///    the job file and the placement, whatever the unit's size.
+/// 4. **Clean-up**: the source's hidden rows deleted in batches, then the scaffolding. Before
+///    the switch, **undo** deletes the target's hidden copies instead.
 final class UnitMover {
     let context: ServerContext
     let step: MoveJob.Step
-    let jobID: Int
     let source: Shard
     let target: Shard
-    let logger: Logger
     /// The group's models, parents before children.
     private(set) var members: [Member]
     /// The head's rule (nil for a row unit).
     private let rule: ShardBy?
     private let unitColumn: Int?
-    /// Called with the rows staged so far.
+    /// Called with the rows copied so far.
     var progress: @Sendable (Int) -> Void = { _ in }
 
     static let pageSize = 2000
@@ -42,17 +39,19 @@ final class UnitMover {
         /// Index of the parent member and the column naming it (nil for the head).
         let parent: Int?
         let viaPosition: Int?
-        /// Keys of the unit's rows as staged.
+        /// Keys (the source's) of the unit's rows as copied.
         var keys: Set<[ShardValue]> = []
+        /// Source keys given another key on the target (`shard_local` ids it already had).
+        var renamed: [[ShardValue]: [ShardValue]] = [:]
         /// The change log read up to here.
         var seq: Int64 = 0
+
+        func targetKey(_ key: [ShardValue]) -> [ShardValue] { renamed[key] ?? key }
     }
 
-    init(context: ServerContext, step: MoveJob.Step, jobID: Int) throws {
+    init(context: ServerContext, step: MoveJob.Step) throws {
         self.context = context
         self.step = step
-        self.jobID = jobID
-        logger = context.logger
         guard let source = context.shards.shard(named: step.from), let target = context.shards.shard(named: step.to) else {
             throw ShardError(.unknownShard, "the move names shard \(step.from) or \(step.to), which shards.conf no longer has")
         }
@@ -78,26 +77,93 @@ final class UnitMover {
         unitColumn = rule.flatMap { rule in head.columns.firstIndex { $0.name == rule.column } }
     }
 
-    var rowsStaged: Int { members.reduce(0) { $0 + $1.keys.count } }
+    var rowsCopied: Int { members.reduce(0) { $0 + $1.keys.count } }
+
+    /// The new keys of rows renumbered on the target.
+    var rekeyed: [MoveJob.Rekey] {
+        members.flatMap { member in
+            member.renamed.map { from, to in
+                MoveJob.Rekey(from: IdentityKey(model: member.model.name, primaryKey: from, token: source.name),
+                              to: IdentityKey(model: member.model.name, primaryKey: to, token: target.name))
+            }
+        }.sorted { $0.from.description < $1.from.description }
+    }
 
     // MARK: - Scaffolding
 
-    /// Change logs on the source, empty stages on the target.
-    func scaffold() async throws {
-        let logs = members.flatMap { source.dialect.createChangeLog($0.model) }
-        let stages = members.flatMap { target.dialect.createStage($0.model) }
-        try await source.withConnection { connection in try connection.inTransaction { for sql in logs { try connection.execute(sql) } } }
-        try await target.withConnection { connection in try connection.inTransaction { for sql in stages { try connection.execute(sql) } } }
+    private static func execute(_ statements: [String], on shard: Shard) async throws {
+        try await shard.withConnection { connection in try connection.inTransaction { for sql in statements { try connection.execute(sql) } } }
     }
 
-    /// Removes the change logs and the stages; true when both shards answered. Idempotent.
+    /// Change logs on the source, key lists and views on both; the target's list hidden.
+    func scaffold() async throws {
+        try await Self.execute(members.flatMap { source.dialect.createChangeLog($0.model) + source.dialect.createKeyList($0.model) }, on: source)
+        try await Self.execute(members.flatMap { target.dialect.createKeyList($0.model) }, on: target)
+        hide(on: target)
+    }
+
+    /// Clients stop seeing the listed rows of the group's tables on `shard`.
+    func hide(on shard: Shard) {
+        for member in members { shard.hidden.hide(SQLDialect.hiddenTable(member.model)) }
+    }
+
+    func show(on shard: Shard) {
+        for member in members { shard.hidden.show(member.model.table) }
+    }
+
+    /// Deletes the listed rows on `shard` in batches (hidden, so clients never see a part of
+    /// it), then shows the tables and drops the lists and views (and, on the source, the change
+    /// logs). True when done; idempotent.
     @discardableResult
-    func removeScaffolding() async -> Bool {
-        let logs = members.flatMap { source.dialect.dropChangeLog($0.model) }
-        let stages = members.map { target.dialect.dropStage($0.model) }
-        let sourceDone: Void? = try? await source.withConnection { connection in try connection.inTransaction { for sql in logs { try connection.execute(sql) } } }
-        let targetDone: Void? = try? await target.withConnection { connection in try connection.inTransaction { for sql in stages { try connection.execute(sql) } } }
-        return sourceDone != nil && targetDone != nil
+    func removeListed(on shard: Shard) async -> Bool {
+        do {
+            for member in members.reversed() {
+                let model = member.model, dialect = shard.dialect
+                while true {
+                    let page = dialect.listedKeys(model, limit: Self.pageSize)
+                    let deleted = try await shard.withConnection { connection -> Int in
+                        guard let keys = try? connection.uncounted.run(page).rows, !keys.isEmpty else { return 0 }
+                        try connection.inTransaction {
+                            for statement in dialect.deleteRows(model, keys: keys) + dialect.deleteRows(SQLDialect.keyList(model), keys: keys) {
+                                _ = try connection.uncounted.run(statement)
+                            }
+                        }
+                        return keys.count
+                    }
+                    if deleted < Self.pageSize { break }
+                }
+            }
+            try await dropScaffolding(on: shard)
+            return true
+        } catch {
+            context.logger.warning("move of \(step.group) \(step.unitText): cannot clean up on \(shard.name) yet: \(error)")
+            return false
+        }
+    }
+
+    /// Shows the tables, then drops the key lists, views and change logs on `shard`.
+    func dropScaffolding(on shard: Shard) async throws {
+        show(on: shard)
+        let statements = members.flatMap { member in
+            shard.dialect.dropKeyList(member.model) + (shard === source ? shard.dialect.dropChangeLog(member.model) : [])
+        }
+        try await Self.execute(statements, on: shard)
+    }
+
+    /// Before the switch: the target's copies deleted, everything the move made removed.
+    @discardableResult
+    func undo() async -> Bool {
+        let targetDone = await removeListed(on: target)
+        let sourceDone = (try? await dropScaffolding(on: source)) != nil
+        return targetDone && sourceDone
+    }
+
+    /// After the switch: the source's rows deleted, everything the move made removed.
+    @discardableResult
+    func cleanUp() async -> Bool {
+        let sourceDone = await removeListed(on: source)
+        let targetDone = (try? await dropScaffolding(on: target)) != nil
+        return sourceDone && targetDone
     }
 
     // MARK: - Copy
@@ -118,7 +184,7 @@ final class UnitMover {
         return members[parent].keys.contains([row[via]])
     }
 
-    /// Every row of the units, from one consistent read of the source, into the stages.
+    /// Every row of the units, from one consistent read of the source, into the target.
     func copy() async throws {
         let lease = try await source.lease()
         do {
@@ -131,8 +197,7 @@ final class UnitMover {
             while true {
                 let statement = source.dialect.rowPage(head, condition: condition, after: after, limit: Self.pageSize)
                 let rows = try await lease.run { try $0.uncounted.run(statement).rows }
-                let mine = rows.filter(headBelongs)
-                try await stage(mine, member: 0)
+                try await place(rows.filter(headBelongs), member: 0, replacing: [])
                 guard rows.count == Self.pageSize, let last = rows.last else { break }
                 after = head.primaryKeyPositions.map { last[$0] }
             }
@@ -158,7 +223,7 @@ final class UnitMover {
     }
 
     /// The rows of member `index` whose parent is one of `parentKeys`, read on `lease` (the
-    /// copy's snapshot) or on any connection (catch-up), staged.
+    /// copy's snapshot) or on any connection (catch-up), copied.
     private func copyChildren(of parentKeys: [[ShardValue]], member index: Int, lease: ConnectionLease?) async throws {
         guard !parentKeys.isEmpty else { return }
         let model = members[index].model
@@ -170,32 +235,94 @@ final class UnitMover {
             } else {
                 rows = try await source.withConnection { try $0.uncounted.run(statement).rows }
             }
-            try await stage(rows, member: index, replacing: lease == nil)
+            let keys = rows.map { row in model.primaryKeyPositions.map { row[$0] } }
+            try await place(rows, member: index, replacing: lease == nil ? keys.filter { members[index].keys.contains($0) } : [])
         }
     }
 
-    /// Rows of member `index` into its stage (replacing staged rows with the same keys).
-    private func stage(_ rows: [[ShardValue]], member index: Int, replacing: Bool = false) async throws {
-        guard !rows.isEmpty else { return }
+    /// Rows of member `index` (as the source has them) into the target's table, listed on both
+    /// shards; `replacing` are source keys whose earlier copies go first.
+    private func place(_ rows: [[ShardValue]], member index: Int, replacing: [[ShardValue]]) async throws {
+        guard !rows.isEmpty || !replacing.isEmpty else { return }
         let model = members[index].model
-        let keys = rows.map { row in model.primaryKeyPositions.map { row[$0] } }
-        let stageModel = SQLDialect.stage(model)
+        let list = SQLDialect.keyList(model)
         let dialect = target.dialect
-        let deletes = replacing ? dialect.deleteRows(stageModel, keys: keys) : []
-        let inserts = dialect.insertMany(stageModel, columns: model.columns.map(\.name), rows: rows)
-        try await target.withConnection { connection in
-            try connection.inTransaction {
-                for statement in deletes { _ = try connection.uncounted.run(statement) }
-                for statement in inserts { _ = try connection.uncounted.run(statement) }
+        // The target's copy of a replaced row goes, and so does its new id: it is made again.
+        let oldTargetKeys = replacing.map { members[index].targetKey($0) }
+        for key in replacing { members[index].renamed[key] = nil }
+        var named = rows
+        // Children name their parents by the parents' keys on the target.
+        if let parent = members[index].parent, let via = members[index].viaPosition, !members[parent].renamed.isEmpty {
+            for position in named.indices {
+                if let renamed = members[parent].renamed[[named[position][via]]] { named[position][via] = renamed[0] }
             }
         }
-        members[index].keys.formUnion(keys)
-        progress(rowsStaged)
+        let rows = named
+        let sourceKeys = rows.map { row in model.primaryKeyPositions.map { row[$0] } }
+        let renumber = model.id == .shardLocal && model.primaryKey.count == 1
+        let keyPosition = model.primaryKeyPositions[0]
+        let columns = model.columns.map(\.name)
+        let renamed = try await target.withConnection { connection -> [[ShardValue]: [ShardValue]] in
+            try connection.inTransaction {
+                let run = connection.uncounted
+                for statement in dialect.deleteRows(model, keys: oldTargetKeys) + dialect.deleteRows(list, keys: oldTargetKeys) {
+                    _ = try run.run(statement)
+                }
+                var renamed: [[ShardValue]: [ShardValue]] = [:]
+                if renumber, !rows.isEmpty {
+                    // Ids the target already has get new ones, above every id it handed out.
+                    let ids = rows.map { $0[keyPosition] }
+                    if dialect.backend == .postgres, let top = ids.compactMap(\.intValue).max() {
+                        try run.execute(dialect.reserveIDs(model, upTo: top))
+                    }
+                    var taken: Set<ShardValue> = []
+                    for statement in dialect.idsTaken(model, ids) { taken.formUnion(try run.run(statement).rows.map { $0[0] }) }
+                    let clashing = ids.filter { taken.contains($0) }
+                    if !clashing.isEmpty {
+                        let fresh: [ShardValue]
+                        if dialect.backend == .postgres {
+                            fresh = try run.run(dialect.nextIDs(model, count: clashing.count)).rows.map { $0[0] }
+                        } else {
+                            // Above the batch's own ids too, which keep theirs.
+                            let top = max(try run.run(dialect.highestID(model)).rows.first?.first?.intValue ?? 0, ids.compactMap(\.intValue).max() ?? 0)
+                            fresh = (1...clashing.count).map { ShardValue.int(top + Int64($0)) }
+                        }
+                        for (old, new) in zip(clashing, fresh) { renamed[[old]] = [new] }
+                    }
+                }
+                let placed = rows.map { row -> [ShardValue] in
+                    guard let new = renamed[[row[keyPosition]]] else { return row }
+                    var row = row
+                    row[keyPosition] = new[0]
+                    return row
+                }
+                let targetKeys = placed.map { row in model.primaryKeyPositions.map { row[$0] } }
+                if !placed.isEmpty {
+                    for statement in dialect.insertMany(list, columns: model.primaryKey, rows: targetKeys) + dialect.insertMany(model, columns: columns, rows: placed) {
+                        _ = try run.run(statement)
+                    }
+                }
+                return renamed
+            }
+        }
+        // The source lists the same rows by its own keys.
+        let sourceDialect = source.dialect
+        try await source.withConnection { connection in
+            try connection.inTransaction {
+                for statement in sourceDialect.deleteRows(list, keys: replacing) + sourceDialect.insertMany(list, columns: model.primaryKey, rows: sourceKeys) {
+                    _ = try connection.uncounted.run(statement)
+                }
+            }
+        }
+        members[index].keys.subtract(replacing)
+        members[index].keys.formUnion(sourceKeys)
+        members[index].renamed.merge(renamed) { $1 }
+        progress(rowsCopied)
     }
 
     // MARK: - Catch-up
 
-    /// Restages every key the change logs recorded since the last round; returns how many
+    /// Recopies every key the change logs recorded since the last round; returns how many
     /// log entries it read.
     @discardableResult
     func catchUp() async throws -> Int {
@@ -214,37 +341,24 @@ final class UnitMover {
                     let key = Array(entry.dropFirst())
                     if seen.insert(key).inserted { keys.append(key) }
                 }
-                try await restage(keys, member: index)
+                try await recopy(keys, member: index)
                 if entries.count < Self.pageSize { break }
             }
         }
         return read
     }
 
-    /// The rows of `keys` as the source has them now: staged when they belong to the unit,
-    /// out of the stage otherwise; a parent new to the unit brings its children.
-    private func restage(_ keys: [[ShardValue]], member index: Int) async throws {
+    /// The rows of `keys` as the source has them now: copied when they belong to the unit,
+    /// out of the target otherwise; a parent new to the unit brings its children.
+    private func recopy(_ keys: [[ShardValue]], member index: Int) async throws {
         let model = members[index].model
         var current: [[ShardValue]] = []
         for statement in source.dialect.rows(model, keys: keys) {
             current += try await source.withConnection { try $0.uncounted.run(statement).rows }
         }
         let mine = current.filter { belongs($0, member: index) }
-        let stageModel = SQLDialect.stage(model)
-        let dialect = target.dialect
-        let deletes = dialect.deleteRows(stageModel, keys: keys)
-        let inserts = mine.isEmpty ? [] : dialect.insertMany(stageModel, columns: model.columns.map(\.name), rows: mine)
-        try await target.withConnection { connection in
-            try connection.inTransaction {
-                for statement in deletes { _ = try connection.uncounted.run(statement) }
-                for statement in inserts { _ = try connection.uncounted.run(statement) }
-            }
-        }
-        let kept = Set(mine.map { row in model.primaryKeyPositions.map { row[$0] } })
-        let added = kept.subtracting(members[index].keys)
-        members[index].keys.subtract(keys)
-        members[index].keys.formUnion(kept)
-        progress(rowsStaged)
+        let added = Set(mine.map { row in model.primaryKeyPositions.map { row[$0] } }).subtracting(members[index].keys)
+        try await place(mine, member: index, replacing: keys.filter { members[index].keys.contains($0) })
         for child in members.indices where members[child].parent == index {
             try await copyChildren(of: Array(added), member: child, lease: nil)
         }
@@ -257,84 +371,16 @@ final class UnitMover {
         }
     }
 
-    // MARK: - Switch
-
-    /// What the switch made ready: both shards' open transactions, and the new ids it gave.
-    struct Switch {
-        var parts: [AtomicCommit.Part]
-        var rekeyed: [MoveJob.Rekey]
-    }
-
-    /// On the target, the stages into the tables (ids of `shard_local` rows the target already
-    /// has renumbered, their children's references with them); on the source, the unit's
-    /// rows deleted. Both transactions stay open for the atomic commit.
-    /// - Throws: when a shard refuses, or the source does not hold exactly the staged rows
-    ///   (raw SQL changed them under the pause): both transactions rolled back.
-    func prepareSwitch() async throws -> Switch {
-        let targetLease = try await target.lease()
-        let sourceLease: ConnectionLease
-        do {
-            sourceLease = try await source.lease()
-        } catch {
-            await targetLease.release()
-            throw error
+    /// Whether both shards list exactly the rows copied (checked under the pause, before the
+    /// switch trusts the lists).
+    func listsAreComplete() async throws -> Bool {
+        for member in members {
+            let statement = source.dialect.listedCount(member.model), targetStatement = target.dialect.listedCount(member.model)
+            let onSource = try await source.withConnection { try $0.uncounted.run(statement).rows.first?.first?.intValue }
+            let onTarget = try await target.withConnection { try $0.uncounted.run(targetStatement).rows.first?.first?.intValue }
+            guard onSource == Int64(member.keys.count), onTarget == Int64(member.keys.count) else { return false }
         }
-        do {
-            try await targetLease.run { try $0.begin(recordingChanges: true) }
-            try await sourceLease.run { try $0.begin(recordingChanges: true) }
-            var rekeyed: [MoveJob.Rekey] = []
-            for index in members.indices {
-                rekeyed += try await renumber(member: index, on: targetLease)
-                let model = members[index].model
-                let insert = target.dialect.insertFromStage(model), identity = target.dialect.advanceIdentity(model)
-                try await targetLease.run { connection in
-                    try connection.execute(insert)
-                    if let identity { try connection.execute(identity) }
-                }
-            }
-            for index in members.indices.reversed() {
-                let model = members[index].model
-                let keys = Array(members[index].keys)
-                let deletes = source.dialect.deleteRows(model, keys: keys)
-                let deleted = try await sourceLease.run { connection in
-                    try deletes.reduce(0) { $0 + (try connection.uncounted.run($1).rowsAffected) }
-                }
-                guard deleted == keys.count else {
-                    throw ShardError(.internal, "\(model.name): the source \(source.name) holds \(deleted) of the \(keys.count) rows staged for the switch; rows changed under the pause (raw SQL?): the switch is tried again")
-                }
-            }
-            return Switch(parts: [AtomicCommit.Part(shard: target, lease: targetLease), AtomicCommit.Part(shard: source, lease: sourceLease)],
-                          rekeyed: rekeyed)
-        } catch {
-            for lease in [targetLease, sourceLease] {
-                _ = try? await lease.run { connection in if connection.isInTransaction { try connection.rollback() } }
-                await lease.release()
-            }
-            throw error
-        }
-    }
-
-    /// New ids for the staged rows of a `shard_local` member whose ids the target already
-    /// uses, above every id it has handed out; the children's references follow.
-    private func renumber(member index: Int, on lease: ConnectionLease) async throws -> [MoveJob.Rekey] {
-        let model = members[index].model
-        guard model.id == .shardLocal, model.primaryKey.count == 1 else { return [] }
-        let dialect = target.dialect
-        let taken = dialect.stagedIDsTaken(model), highest = dialect.highestID(model)
-        let (clashes, top) = try await lease.run { connection in
-            (try connection.uncounted.run(taken).rows.map { $0[0] }, try connection.uncounted.run(highest).rows.first?.first?.intValue ?? 0)
-        }
-        guard !clashes.isEmpty else { return [] }
-        let pairs = clashes.enumerated().map { (from: $0.element, to: ShardValue.int(top + 1 + Int64($0.offset))) }
-        var statements = dialect.renumberStage(model, column: model.primaryKey[0], pairs)
-        for child in members.indices where members[child].parent == index {
-            statements += dialect.renumberStage(members[child].model, column: members[child].model.columns[members[child].viaPosition!].name, pairs)
-        }
-        let renumbering = statements
-        try await lease.run { connection in for statement in renumbering { _ = try connection.uncounted.run(statement) } }
-        // The in-memory keys follow, for the source's delete they do not: it deletes the old ones.
-        return pairs.map { MoveJob.Rekey(from: IdentityKey(model: model.name, primaryKey: [$0.from], token: source.name),
-                                         to: IdentityKey(model: model.name, primaryKey: [$0.to], token: target.name)) }
+        return true
     }
 
     /// Sessions whose open transaction wrote to the group.

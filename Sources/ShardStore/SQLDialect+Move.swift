@@ -5,17 +5,12 @@ import ShardProtocol
 ///
 /// On the source, a **change log** per table of the group (`_shardd_mlog_<table>`, filled by
 /// triggers) records the key of every row written while the unit is copied: writes through
-/// the daemon and raw SQL alike, and only once they commit. On the target, a **stage** table
-/// per model (`_shardd_stage_<table>`) holds the copy, out of sight of every read, until the
-/// switch moves it into the real table in the same atomic commit that deletes the source's rows.
+/// the daemon and raw SQL alike, and only once they commit. On both shards, a **list** of the
+/// unit's keys (`_shardd_rows_<table>`) and a **view** of the table without them
+/// (`_shardd_visible_<table>`): the copy goes into the target's own tables, listed and hidden
+/// from clients (`HiddenRows`) until the switch, which hides the source's listed rows instead.
 extension SQLDialect {
     package static func logTable(_ model: Model) -> String { "_shardd_mlog_" + model.table }
-
-    /// The model with its rows in the stage table.
-    package static func stage(_ model: Model) -> Model {
-        Model(name: model.name, table: "_shardd_stage_" + model.table, columns: model.columns, primaryKey: model.primaryKey,
-              id: model.id, sequenceShard: model.sequenceShard, shardBy: model.shardBy, relationships: [])
-    }
 
     private func keyColumns(_ model: Model) -> String {
         model.primaryKey.map(SQLDialect.quote).joined(separator: ", ")
@@ -66,13 +61,41 @@ extension SQLDialect {
                   [.int(seq), .int(Int64(limit))], resultTypes: [.int] + model.primaryKeyColumns.map(\.type))
     }
 
-    /// The stage table, made anew and empty.
-    package func createStage(_ model: Model) -> [String] {
-        [dropStage(model), createStatements(for: SQLDialect.stage(model))[0]]
+    /// The key list of `model`'s table as a model of its own (its key columns only).
+    package static func keyList(_ model: Model) -> Model {
+        Model(name: model.name, table: VisibilityRewrite.Table(name: model.table, keyColumns: model.primaryKey).rowsTable,
+              columns: model.primaryKeyColumns, primaryKey: model.primaryKey, id: .client, sequenceShard: nil, shardBy: nil, relationships: [])
     }
 
-    package func dropStage(_ model: Model) -> String {
-        "DROP TABLE IF EXISTS \(SQLDialect.quote(SQLDialect.stage(model).table))"
+    /// What `HiddenRows` hides of `model`'s table.
+    package static func hiddenTable(_ model: Model) -> VisibilityRewrite.Table {
+        VisibilityRewrite.Table(name: model.table, keyColumns: model.primaryKey)
+    }
+
+    /// An empty key list and the view of the table without the listed rows, made anew.
+    package func createKeyList(_ model: Model) -> [String] {
+        let table = SQLDialect.hiddenTable(model)
+        return dropKeyList(model) + [
+            createStatements(for: SQLDialect.keyList(model))[0],
+            "CREATE VIEW \(SQLDialect.quote(table.view)) AS SELECT * FROM \(SQLDialect.quote(model.table)) WHERE \(table.notListed(SQLDialect.quote(model.table)))",
+        ]
+    }
+
+    package func dropKeyList(_ model: Model) -> [String] {
+        let table = SQLDialect.hiddenTable(model)
+        return ["DROP VIEW IF EXISTS \(SQLDialect.quote(table.view))", "DROP TABLE IF EXISTS \(SQLDialect.quote(table.rowsTable))"]
+    }
+
+    /// Up to `limit` listed keys, in key order.
+    package func listedKeys(_ model: Model, limit: Int) -> Statement {
+        let list = SQLDialect.keyList(model)
+        return Statement(selectAll(list) + " ORDER BY " + model.primaryKey.map(SQLDialect.quote).joined(separator: ", ") + " LIMIT \(limit)",
+                         resultTypes: list.columns.map(\.type))
+    }
+
+    /// How many keys are listed.
+    package func listedCount(_ model: Model) -> Statement {
+        Statement("SELECT count(*) FROM \(SQLDialect.quote(SQLDialect.keyList(model).table))", resultTypes: [.int])
     }
 
     /// A page of `model`'s rows in key order, where `condition` (SQL with `parameters`) holds.
@@ -138,60 +161,33 @@ extension SQLDialect {
         }
     }
 
-    /// The staged rows into the real table.
-    package func insertFromStage(_ model: Model) -> String {
-        let columns = columnList(model)
-        return "INSERT INTO \(SQLDialect.quote(model.table)) (\(columns)) SELECT \(columns) FROM \(SQLDialect.quote(SQLDialect.stage(model).table))"
+    /// Which of `ids` (a single-column `shard_local` key) the table holds, listed or not.
+    package func idsTaken(_ model: Model, _ ids: [ShardValue]) -> [Statement] {
+        keysIn(model, ids)
     }
 
-    /// The staged ids (of a single-column `shard_local` key) the real table already has.
-    package func stagedIDsTaken(_ model: Model) -> Statement {
-        let id = SQLDialect.quote(model.primaryKey[0])
-        return Statement("SELECT s.\(id) FROM \(SQLDialect.quote(SQLDialect.stage(model).table)) s WHERE EXISTS (SELECT 1 FROM \(SQLDialect.quote(model.table)) r WHERE r.\(id) = s.\(id)) ORDER BY s.\(id)",
-                         resultTypes: [.int])
-    }
-
-    /// The highest id the real table has handed out or holds, and the stage holds: new ids
-    /// start above it.
+    /// The highest id the table holds or has handed out: new ids start above it (SQLite, whose
+    /// writer holds the lock until the rows are in).
     package func highestID(_ model: Model) -> Statement {
         let id = SQLDialect.quote(model.primaryKey[0]), table = SQLDialect.quote(model.table)
-        let stage = SQLDialect.quote(SQLDialect.stage(model).table)
-        let handedOut: String
-        switch backend {
-        case .sqlite: handedOut = "(SELECT seq FROM sqlite_sequence WHERE name = \(SQLDialect.literal(model.table)))"
-        case .postgres: handedOut = "pg_sequence_last_value(pg_get_serial_sequence(\(SQLDialect.literal(table)), \(SQLDialect.literal(model.primaryKey[0])))::regclass)"
-        }
-        let max = backend == .sqlite ? "max" : "GREATEST"
-        return Statement("SELECT \(max)(COALESCE((SELECT max(\(id)) FROM \(table)), 0), COALESCE((SELECT max(\(id)) FROM \(stage)), 0), COALESCE(\(handedOut), 0))",
+        return Statement("SELECT max(COALESCE((SELECT max(\(id)) FROM \(table)), 0), COALESCE((SELECT seq FROM sqlite_sequence WHERE name = \(SQLDialect.literal(model.table))), 0))",
                          resultTypes: [.int])
     }
 
-    /// `column` of the stage's rows set from each pair's old value to its new one.
-    package func renumberStage(_ model: Model, column: String, _ pairs: [(from: ShardValue, to: ShardValue)]) -> [Statement] {
-        let quoted = SQLDialect.quote(column), stage = SQLDialect.quote(SQLDialect.stage(model).table)
-        let chunk = SQLDialect.inListChunk / 3
-        return stride(from: 0, to: pairs.count, by: chunk).map { start in
-            let part = pairs[start..<min(start + chunk, pairs.count)]
-            var parameters: [ShardValue] = []
-            var cases = ""
-            for pair in part {
-                parameters += [pair.from, pair.to]
-                cases += " WHEN \(sequentialPlaceholder(parameters.count - 1)) THEN \(sequentialPlaceholder(parameters.count))"
-            }
-            let list = part.map { pair -> String in
-                parameters.append(pair.from)
-                return sequentialPlaceholder(parameters.count)
-            }.joined(separator: ", ")
-            return Statement("UPDATE \(stage) SET \(quoted) = CASE \(quoted)\(cases) END WHERE \(quoted) IN (\(list))", parameters)
-        }
+    private func identitySequence(_ model: Model) -> String {
+        "pg_get_serial_sequence(\(SQLDialect.literal(SQLDialect.quote(model.table))), \(SQLDialect.literal(model.primaryKey[0])))"
     }
 
-    /// PostgreSQL: the identity sequence of a `shard_local` key moved past the ids inserted
-    /// with their values (a sequence does not see them); SQLite's AUTOINCREMENT does itself.
-    package func advanceIdentity(_ model: Model) -> String? {
-        guard backend == .postgres, model.id == .shardLocal, model.primaryKey.count == 1 else { return nil }
-        let table = SQLDialect.quote(model.table), id = SQLDialect.quote(model.primaryKey[0])
-        let sequence = "pg_get_serial_sequence(\(SQLDialect.literal(table)), \(SQLDialect.literal(model.primaryKey[0])))"
-        return "SELECT setval(\(sequence), GREATEST(COALESCE((SELECT max(\(id)) FROM \(table)), 1), COALESCE(pg_sequence_last_value(\(sequence)::regclass), 1)))"
+    /// PostgreSQL: `count` new ids from the key's identity sequence (concurrent inserts take
+    /// others).
+    package func nextIDs(_ model: Model, count: Int) -> Statement {
+        Statement("SELECT nextval(\(identitySequence(model))) FROM generate_series(1, \(count))", resultTypes: [.int])
+    }
+
+    /// PostgreSQL: the identity sequence moved up to at least `id`, so that inserts of other
+    /// rows never take an id a moved row keeps.
+    package func reserveIDs(_ model: Model, upTo id: Int64) -> String {
+        let sequence = identitySequence(model)
+        return "SELECT setval(\(sequence), GREATEST(\(id), COALESCE(pg_sequence_last_value(\(sequence)::regclass), 1)))"
     }
 }

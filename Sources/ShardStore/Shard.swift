@@ -17,6 +17,8 @@ package final class Shard: Sendable {
     private let pool: Mutex<PoolState>
     /// Statements run through `ShardConnection.run` on this shard's connections.
     package let statements = StatementCounter()
+    /// Rows clients must not see while a move runs (docs/moves.md).
+    package let hidden = HiddenRows()
     /// Up or down, with the backoff of its reconnects.
     package let health = ShardHealth()
     /// The point-select texts of this shard's dialect.
@@ -278,10 +280,11 @@ package final class Shard: Sendable {
         let queue = DispatchQueue(label: "shardd.shard.\(name)")
         let factory = self.factory
         let counter = self.statements
+        let hidden = self.hidden
         return try await withCheckedThrowingContinuation { continuation in
             queue.async {
                 do {
-                    let connection = CountingConnection(try factory(), counter: counter)
+                    let connection = CountingConnection(try factory(), counter: counter, hidden: hidden)
                     continuation.resume(returning: PooledConnection(connection: connection, queue: queue))
                 } catch {
                     continuation.resume(throwing: error)
@@ -446,14 +449,18 @@ package final class StatementCounter: Sendable {
 final class CountingConnection: ShardConnection {
     let inner: any ShardConnection
     let counter: StatementCounter
+    let hidden: HiddenRows
 
-    init(_ inner: any ShardConnection, counter: StatementCounter) {
+    init(_ inner: any ShardConnection, counter: StatementCounter, hidden: HiddenRows = HiddenRows()) {
         self.inner = inner
         self.counter = counter
+        self.hidden = hidden
     }
 
     func run(_ statement: Statement) throws(BackendError) -> QueryResult {
         counter.increment()
+        var statement = statement
+        statement.sql = hidden.rewrite(statement.sql)
         do {
             return try inner.run(statement)
         } catch {

@@ -11,16 +11,12 @@ import ShardProtocol
         MoveJob.Step(group: "WeatherLocation", units: units, from: "asia", to: "europe", rows: 7, phase: phase)
     }
 
-    @Test func aRestartRunsUndoesFinishesOrCleansUpByPhase() {
-        let table: [(MoveJob.Phase, Bool, MoveJob.Resumption)] = [
-            (.pending, false, .run),
-            (.copying, false, .undoThenRun), (.copying, true, .undoThenRun),
-            // The switch's label has a decision exactly when it committed somewhere.
-            (.switching(label: "m"), true, .finishSwitch), (.switching(label: "m"), false, .undoThenRun),
-            (.switched, false, .cleanUp), (.done, true, .nothing),
+    @Test func aRestartRunsUndoesOrCleansUpByPhase() {
+        let table: [(MoveJob.Phase, MoveJob.Resumption)] = [
+            (.pending, .run), (.copying, .undoThenRun), (.switched, .cleanUp), (.done, .nothing),
         ]
-        for (phase, decided, expected) in table {
-            #expect(Self.step(phase).resume(decided: decided) == expected, "\(phase) decided \(decided)")
+        for (phase, expected) in table {
+            #expect(Self.step(phase).resumption == expected, "\(phase)")
         }
     }
 
@@ -59,7 +55,7 @@ import ShardProtocol
     @Test func theStoredFormReadsBackExactly() throws {
         var job = MoveJob(id: 12, kind: .move, steps: [
             Self.step(.done, units: [.value(.text("Asia"))]),
-            Self.step(.switching(label: "shardd-move-12.1.1-e"), units: [.range(lower: .timestamp(Self.started), upper: .int(9))]),
+            Self.step(.switched, units: [.range(lower: .timestamp(Self.started), upper: .int(9))]),
             Self.step(.copying, units: [.bucket(0), .bucket(4095)]),
             Self.step(units: [.key([.int(7), .text("b")])]),
         ], startedAt: Self.started)
@@ -76,7 +72,7 @@ import ShardProtocol
         let answer = job.answer
         #expect(answer["moves"] == .int(5) && answer["moves_done"] == .int(1) && answer["rows_total"] == .int(28))
         #expect(answer["rekeyed"]?[0]?["to"] == .array([.string("Report"), .array([.int(13)]), .string("europe")]))
-        #expect(answer["steps"]?[1]?["phase"] == .string("switching"))
+        #expect(answer["steps"]?[1]?["phase"] == .string("switched"))
     }
 
     @Test func aSwitchHandsTheUnitsToTheTargetOneVersionOn() throws {
