@@ -21,7 +21,11 @@ extension MoveJob {
         ]
         if let finishedAt { members.append(("finished_at", .string(finishedAt.description))) }
         if let error { members.append(("error", .string(error))) }
-        members.append(("rekeyed", .array(rekeyed.map { .object(JSONObject([("from", $0.from.responseJSON), ("to", $0.to.responseJSON)])) })))
+        // The first `answerRekeyedLimit` (a rebalance may renumber millions); `rekeyed_count` all.
+        members.append(("rekeyed", .array(rekeyed.prefix(Self.answerRekeyedLimit).map {
+            .object(JSONObject([("from", $0.from.responseJSON), ("to", $0.to.responseJSON)]))
+        })))
+        members.append(("rekeyed_count", .int(Int64(rekeyed.count))))
         members.append(("steps", .array(steps.map { step in
             .object(JSONObject([("group", .string(step.group)), ("units", .array(step.units.map(\.json))),
                                 ("from", .string(step.from)), ("to", .string(step.to)), ("rows", .int(Int64(step.rows))),
@@ -30,7 +34,10 @@ extension MoveJob {
         return .object(JSONObject(members))
     }
 
-    /// The file's form.
+    /// How many of `rekeyed` the `jobs` answer lists.
+    package static let answerRekeyedLimit = 1000
+
+    /// The file's form (without `rekeyed`, which `JobStore` keeps per step: `Rekey.fileJSON`).
     package var fileJSON: JSONValue {
         var members: [(String, JSONValue)] = [
             ("job", .int(Int64(id))), ("kind", .string(kind.rawValue)), ("state", .string(state.rawValue)),
@@ -38,7 +45,6 @@ extension MoveJob {
         ]
         if let finishedAt { members.append(("finished_at", .string(finishedAt.description))) }
         if let error { members.append(("error", .string(error))) }
-        members.append(("rekeyed", .array(rekeyed.map { .array([Self.typed($0.from), Self.typed($0.to)]) })))
         members.append(("steps", .array(steps.map { step in
             var fields: [(String, JSONValue)] = [("group", .string(step.group)), ("units", .array(step.units.map(Self.typed))),
                                                  ("from", .string(step.from)), ("to", .string(step.to)),
@@ -83,10 +89,6 @@ extension MoveJob {
         if case .int(let copied)? = json["rows_copied"] { rowsCopied = Int(copied) }
         if case .string(let finished)? = json["finished_at"] { finishedAt = try? Timestamp(rfc3339: finished) }
         if case .string(let error)? = json["error"] { self.error = error }
-        for pair in json["rekeyed"]?.arrayValue ?? [] {
-            guard let from = try Self.key(pair[0]), let to = try Self.key(pair[1]) else { continue }
-            rekeyed.append(Rekey(from: from, to: to))
-        }
     }
 
     private static func typed(_ value: ShardValue) -> JSONValue {
@@ -132,11 +134,11 @@ extension MoveJob {
         throw FormatError(description: "\(json.serialized) is not a unit")
     }
 
-    private static func typed(_ key: IdentityKey) -> JSONValue {
+    fileprivate static func typed(_ key: IdentityKey) -> JSONValue {
         .array([.string(key.model), .array(key.primaryKey.map(typed)), .string(key.token)])
     }
 
-    private static func key(_ json: JSONValue?) throws(FormatError) -> IdentityKey? {
+    fileprivate static func key(_ json: JSONValue?) throws(FormatError) -> IdentityKey? {
         guard case .string(let model)? = json?[0], case .array(let values)? = json?[1], case .string(let token)? = json?[2] else { return nil }
         var key: [ShardValue] = []
         for value in values { key.append(try Self.value(value)) }
@@ -153,5 +155,19 @@ extension MoveJob.Phase {
         case .switched: "switched"
         case .done: "done"
         }
+    }
+}
+
+extension MoveJob.Rekey {
+    /// `[old key, new key]`, every value typed.
+    package var fileJSON: JSONValue {
+        .array([MoveJob.typed(from), MoveJob.typed(to)])
+    }
+
+    package init(fileJSON json: JSONValue) throws(MoveJob.FormatError) {
+        guard let from = try MoveJob.key(json[0]), let to = try MoveJob.key(json[1]) else {
+            throw MoveJob.FormatError(description: "\(json.serialized) is not [old key, new key]")
+        }
+        self.init(from: from, to: to)
     }
 }

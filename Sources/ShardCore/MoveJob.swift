@@ -66,10 +66,11 @@ package struct MoveJob: Sendable, Equatable {
     package var startedAt: Timestamp
     package var finishedAt: Timestamp?
     package var error: String?
-    /// Rows of `shard_local` models given a new id on their target (protocol.md 13).
+    /// Rows of `shard_local` models given a new id on their target (protocol.md 13); a key
+    /// renumbered twice by a move's catch-up appears twice, the later pair holding.
     package var rekeyed: [Rekey] = []
 
-    package struct Rekey: Sendable, Equatable {
+    package struct Rekey: Sendable, Hashable {
         package var from: IdentityKey
         package var to: IdentityKey
         package init(from: IdentityKey, to: IdentityKey) {

@@ -147,6 +147,7 @@ package final class JobRunner: Sendable {
         context.gate.watch(step.group)
         defer { context.gate.unwatch(step.group) }
         await Self.requestsUnderWayEnd(context)
+        try store.clearRekeyed(job: job.id, step: index)
         try update(job.id) { $0.advance(index, to: .copying, at: ServerContext.now()) }
         logger.info("job \(job.id): moving \(step.group) \(step.unitText) from \(step.from) to \(step.to)")
         do {
@@ -187,6 +188,13 @@ package final class JobRunner: Sendable {
         let settings = context.configuration.server
         let group = mover.step.group
         let abort = Session.movedAbort([group])
+        // Before the pause: the keys renumbered so far made durable, and the key lists checked
+        // (the pause itself only adds what its last catch-up renumbers).
+        guard try await mover.listsAreComplete() else {
+            throw ShardError(.internal, "the key lists of the move on \(mover.step.from) and \(mover.step.to) do not hold the rows copied; the move is undone")
+        }
+        var saved = mover.rekeyed.count
+        try store.appendRekeyed(mover.rekeyed, job: id, step: index)
         for attempt in 1...3 {
             // Transactions that wrote to the group end, or are rolled back at the timeout.
             let timeout = ContinuousClock.now + .milliseconds(settings.moveSwitchTimeoutMs)
@@ -213,14 +221,14 @@ package final class JobRunner: Sendable {
             let drained = ContinuousClock.now
             while try await mover.catchUp() > 0, ContinuousClock.now < deadline {}
             guard ContinuousClock.now < deadline else { continue }
-            guard try await mover.listsAreComplete() else {
-                throw ShardError(.internal, "the key lists of the move on \(mover.step.from) and \(mover.step.to) do not hold the rows copied; the move is undone")
-            }
             // The switch: durable in the job file first (a restart finishes from there), then
             // the placement, then what clients see.
+            let rekeyed = mover.rekeyed
+            try store.appendRekeyed(Array(rekeyed[saved...]), job: id, step: index)
+            saved = rekeyed.count
             try update(id) { job in
                 job.steps[index].phase = .switched
-                job.rekeyed += mover.rekeyed
+                job.rekeyed += rekeyed
             }
             try finishSwitch(id, index, mover: mover, context: context)
             switched = true

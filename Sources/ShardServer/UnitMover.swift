@@ -79,15 +79,9 @@ final class UnitMover {
 
     var rowsCopied: Int { members.reduce(0) { $0 + $1.keys.count } }
 
-    /// The new keys of rows renumbered on the target.
-    var rekeyed: [MoveJob.Rekey] {
-        members.flatMap { member in
-            member.renamed.map { from, to in
-                MoveJob.Rekey(from: IdentityKey(model: member.model.name, primaryKey: from, token: source.name),
-                              to: IdentityKey(model: member.model.name, primaryKey: to, token: target.name))
-            }
-        }.sorted { $0.from.description < $1.from.description }
-    }
+    /// The new keys of rows renumbered on the target, in the order given (a row renumbered
+    /// again by a catch-up appears again, later: the last pair of a key holds).
+    private(set) var rekeyed: [MoveJob.Rekey] = []
 
     // MARK: - Scaffolding
 
@@ -317,6 +311,11 @@ final class UnitMover {
         members[index].keys.subtract(replacing)
         members[index].keys.formUnion(sourceKeys)
         members[index].renamed.merge(renamed) { $1 }
+        let target = self.target.name, source = self.source.name
+        for (from, to) in renamed {
+            rekeyed.append(MoveJob.Rekey(from: IdentityKey(model: model.name, primaryKey: from, token: source),
+                                         to: IdentityKey(model: model.name, primaryKey: to, token: target)))
+        }
         progress(rowsCopied)
     }
 

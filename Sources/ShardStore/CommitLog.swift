@@ -211,8 +211,26 @@ package enum StateDirectory {
     package static func replace(_ file: String, with bytes: [UInt8], in path: String) throws {
         try create(path)
         let temporary = file + ".new"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw CommitLog.Failure(description: "cannot create \(temporary): \(String(cString: strerror(errno)))") }
+        guard writeSynced(temporary, bytes, flags: O_TRUNC), rename(temporary, file) == 0 else {
+            throw CommitLog.Failure(description: "cannot write \(file): \(String(cString: strerror(errno)))")
+        }
+        try sync(path)
+    }
+
+    /// Appends `bytes` to the file at `file` (made when missing, in the directory `path`), fsynced.
+    package static func append(_ file: String, _ bytes: [UInt8], in path: String) throws {
+        try create(path)
+        let existed = access(file, F_OK) == 0
+        guard writeSynced(file, bytes, flags: O_APPEND) else {
+            throw CommitLog.Failure(description: "cannot append to \(file): \(String(cString: strerror(errno)))")
+        }
+        if !existed { try sync(path) }
+    }
+
+    /// Writes all of `bytes` to `file` opened with `flags` (and create), then fsyncs it.
+    private static func writeSynced(_ file: String, _ bytes: [UInt8], flags: Int32) -> Bool {
+        let fd = open(file, O_WRONLY | O_CREAT | O_CLOEXEC | flags, 0o600)
+        guard fd >= 0 else { return false }
         var written = 0
         while written < bytes.count {
             let n = bytes[written...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
@@ -221,10 +239,7 @@ package enum StateDirectory {
         }
         let synced = fsync(fd)
         close(fd)
-        guard written == bytes.count, synced == 0, rename(temporary, file) == 0 else {
-            throw CommitLog.Failure(description: "cannot write \(file): \(String(cString: strerror(errno)))")
-        }
-        try sync(path)
+        return written == bytes.count && synced == 0
     }
 
     /// Lowercase hex of `bytes` random bytes.

@@ -67,11 +67,17 @@ import ShardProtocol
                                      to: IdentityKey(model: "Report", primaryKey: [.int(13)], token: "europe"))]
         let text = job.fileJSON.serialized
         let read = try MoveJob(fileJSON: try JSONValue.parse(Array(text.utf8)))
-        #expect(read == job, "\(text)")
+        // Renumbered keys are kept beside the job, one line each (JobFile).
+        var withoutRekeyed = job
+        withoutRekeyed.rekeyed = []
+        #expect(read == withoutRekeyed, "\(text)")
+        let line = job.rekeyed[0].fileJSON.serialized
+        #expect(try MoveJob.Rekey(fileJSON: try JSONValue.parse(Array(line.utf8))) == job.rekeyed[0], "\(line)")
         #expect(throws: MoveJob.FormatError.self) { try MoveJob(fileJSON: try JSONValue.parse(Array(#"{"job":1}"#.utf8))) }
         let answer = job.answer
         #expect(answer["moves"] == .int(5) && answer["moves_done"] == .int(1) && answer["rows_total"] == .int(28))
         #expect(answer["rekeyed"]?[0]?["to"] == .array([.string("Report"), .array([.int(13)]), .string("europe")]))
+        #expect(answer["rekeyed_count"] == .int(1))
         #expect(answer["steps"]?[1]?["phase"] == .string("switched"))
     }
 
