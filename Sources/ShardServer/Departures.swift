@@ -34,6 +34,13 @@ final class Departures: Sendable {
         state.withLock { $0.left[Pair(group: group, shard: shard)] ?? [] }
     }
 
+    /// New keys of rows a move renumbers (answered only once their unit has left its shard).
+    func remember(_ rekeyed: [MoveJob.Rekey]) {
+        state.withLock { state in
+            for item in rekeyed { state.rekeyed[item.from] = item.to }
+        }
+    }
+
     /// Whether `unit` of `group` left `shard` by a move.
     func unit(_ unit: PlacementUnit, of group: String, left shard: String) -> Bool {
         state.withLock { $0.units[Pair(group: group, shard: shard)]?.contains(unit) ?? false }

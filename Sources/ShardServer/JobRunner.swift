@@ -53,7 +53,10 @@ package final class JobRunner: Sendable {
             return job
         }
         logger.notice("job \(job.id) (\(kind.rawValue)): \(job.moves) moves, \(job.rowsTotal) rows")
-        Task { await self.run(job.id, context: context) }
+        // Detached: a Task made here would inherit the requesting session's event loop as its
+        // executor, and the job's work (statements for thousands of rows, its files) would
+        // stall every session of that loop.
+        Task.detached { await self.run(job.id, context: context) }
         return job
     }
 
@@ -69,7 +72,7 @@ package final class JobRunner: Sendable {
             case .undoThenRun:
                 mover.hide(on: mover.target)
             case .cleanUp:
-                try finishSwitch(job.id, index, mover: mover, context: context)
+                try finishSwitch(job.id, index, mover: mover, rekeyed: job.rekeyed.filter { $0.from.token == step.from }, context: context)
                 mover.hide(on: mover.source)
             case .run, .nothing:
                 break
@@ -78,7 +81,7 @@ package final class JobRunner: Sendable {
             logger.error("job \(job.id): cannot resume \(step.group) \(step.unitText): \(error)")
         }
         logger.notice("job \(job.id): resuming at \(step.group) \(step.unitText) (\(step.phase.name))")
-        Task { await self.run(job.id, context: context) }
+        Task.detached { await self.run(job.id, context: context) }
     }
 
     /// The daemon is stopping: the running job is left as it is, and resumed at the next start.
@@ -113,6 +116,10 @@ package final class JobRunner: Sendable {
             } catch let error as RetryLater {
                 logger.warning("job \(id): \(error.reason); trying again in 5 s")
                 try? await Task.sleep(for: .seconds(5))
+            } catch where self.job(id)?.steps[index].phase == .switched {
+                // Switched is never undone: it is finished, however long that takes.
+                logger.warning("job \(id): the switch of \(step.group) \(step.unitText) is made; finishing it failed (\(error)); trying again in 5 s")
+                try? await Task.sleep(for: .seconds(5))
             } catch {
                 let reason = "\(step.group) \(step.unitText) from \(step.from) to \(step.to): \((error as? ShardError)?.message ?? "\(error)")"
                 logger.error("job \(id) failed, the move undone: \(reason)")
@@ -135,6 +142,9 @@ package final class JobRunner: Sendable {
         let mover = try UnitMover(context: context, step: step)
         switch step.resumption {
         case .cleanUp:
+            // The switch is made sure of first (idempotent): its placement and flips may not
+            // have happened if it stopped between the job file and them.
+            try finishSwitch(job.id, index, mover: mover, rekeyed: job.rekeyed.filter { $0.from.token == step.from }, context: context)
             try await cleanUp(mover, index, of: job.id)
             return
         case .undoThenRun:
@@ -195,15 +205,24 @@ package final class JobRunner: Sendable {
         }
         var saved = mover.rekeyed.count
         try store.appendRekeyed(mover.rekeyed, job: id, step: index)
+        // Known to `moved` from now on; used only once the unit has left the source.
+        context.departures.remember(mover.rekeyed)
+        try update(id) { $0.rekeyed += mover.rekeyed }
+        let listed = saved
+        var switchedNow = false
+        // A switch that does not happen takes its renumbered keys out of the job again.
+        defer { if !switchedNow { try? update(id) { $0.rekeyed.removeLast(min(listed, $0.rekeyed.count)) } } }
         for attempt in 1...3 {
             // Transactions that wrote to the group end, or are rolled back at the timeout.
             let timeout = ContinuousClock.now + .milliseconds(settings.moveSwitchTimeoutMs)
+            // The transactions open now, not those begun since: under a steady load one is
+            // always open, and waiting for none would wait for the timeout every time.
             var holding = mover.transactionsOnGroup()
             while !holding.isEmpty, ContinuousClock.now < timeout {
                 try? await Task.sleep(for: .milliseconds(5))
-                holding = holding.filter { $0.transactionWrote(to: group) }
+                holding = holding.filter { $0.session.isOpen($0.transaction, writing: group) }
             }
-            for session in holding { session.abort(abort) }
+            for item in holding { item.session.abort(abort) }
 
             let closed = ContinuousClock.now
             let deadline = closed + .milliseconds(settings.movePauseMs)
@@ -212,10 +231,10 @@ package final class JobRunner: Sendable {
             defer { if !switched { context.gate.open(group) } }
             // Transactions that wrote to it since, and those asked to end above, end now.
             var late = mover.transactionsOnGroup()
-            for session in late { session.abort(abort) }
+            for item in late { item.session.abort(abort) }
             while !late.isEmpty, ContinuousClock.now < deadline {
                 try? await Task.sleep(for: .milliseconds(1))
-                late = late.filter { $0.transactionWrote(to: group) }
+                late = late.filter { $0.session.isOpen($0.transaction, writing: group) }
             }
             guard late.isEmpty else { continue }
             let drained = ContinuousClock.now
@@ -223,15 +242,16 @@ package final class JobRunner: Sendable {
             guard ContinuousClock.now < deadline else { continue }
             // The switch: durable in the job file first (a restart finishes from there), then
             // the placement, then what clients see.
-            let rekeyed = mover.rekeyed
-            try store.appendRekeyed(Array(rekeyed[saved...]), job: id, step: index)
-            saved = rekeyed.count
+            let added = Array(mover.rekeyed[saved...])
+            try store.appendRekeyed(added, job: id, step: index)
+            saved = mover.rekeyed.count
             try update(id) { job in
                 job.steps[index].phase = .switched
-                job.rekeyed += rekeyed
+                job.rekeyed += added
             }
-            try finishSwitch(id, index, mover: mover, context: context)
+            try finishSwitch(id, index, mover: mover, rekeyed: added, context: context)
             switched = true
+            switchedNow = true
             context.gate.open(group)
             let paused = Self.ms(ContinuousClock.now - closed)
             logger.info("job \(id): switch of \(group) \(mover.step.unitText) (attempt \(attempt)): paused the group \(paused) ms, of which \(Self.ms(drained - closed)) ms for requests to end")
@@ -248,7 +268,7 @@ package final class JobRunner: Sendable {
     /// The switch: the placement names the target (durably, then for every new request), the
     /// target's rows are shown and the source's hidden, and sessions forget the rows' old keys.
     /// Idempotent (also run at start for a step found switched).
-    private func finishSwitch(_ id: Int, _ index: Int, mover: UnitMover, context: ServerContext) throws {
+    private func finishSwitch(_ id: Int, _ index: Int, mover: UnitMover, rekeyed: [MoveJob.Rekey], context: ServerContext) throws {
         guard let job = job(id) else { return }
         let step = job.steps[index]
         var placement = context.routed.placement
@@ -260,7 +280,6 @@ package final class JobRunner: Sendable {
         context.route(by: placement)
         mover.hide(on: mover.source)
         mover.show(on: mover.target)
-        let rekeyed = job.rekeyed.filter { $0.from.token == step.from }
         context.departures.record(group: step.group, units: step.units, left: step.from, to: step.to, rekeyed: rekeyed)
         let models = Set(context.configuration.models.filter { context.routed.groups[$0.name] == step.group }.map(\.name))
         for session in context.sessions {

@@ -13,8 +13,9 @@ final class SessionRecord: Sendable {
     /// Requests begun (`requests` counts those finished): a move waits for the ones under way
     /// when it starts, which routed by the placement before it.
     private let begun = Atomic<Int>(0)
-    /// The placement groups the open transaction wrote to (a move's switch waits for it).
-    private let written = Mutex<Set<String>>([])
+    /// The placement groups the open transaction wrote to (a move's switch waits for it), and
+    /// how many transactions that wrote to some group ended before it.
+    private let written = Mutex<(groups: Set<String>, ended: Int)>(([], 0))
     /// Ends the session's stream of requests (graceful shutdown): what was read is answered.
     let stop: @Sendable () -> Void
     /// Asks the session's task to roll back its transaction with this error, between requests.
@@ -47,18 +48,31 @@ final class SessionRecord: Sendable {
     /// The open transaction wrote to `groups` (nil: the session has no transaction now).
     func transactionWrote(_ groups: [String]?) {
         written.withLock { written in
-            guard let groups else { return written.removeAll() }
-            written.formUnion(groups)
+            guard let groups else {
+                if !written.groups.isEmpty { written = ([], written.ended + 1) }
+                return
+            }
+            written.groups.formUnion(groups)
         }
     }
 
     /// Whether the open transaction wrote to `group`.
     func transactionWrote(to group: String) -> Bool {
-        written.withLock { $0.contains(group) }
+        written.withLock { $0.groups.contains(group) }
     }
 
     func transactionWrote(toAnyOf groups: [String]) -> Bool {
-        written.withLock { written in groups.contains { written.contains($0) } }
+        written.withLock { written in groups.contains { written.groups.contains($0) } }
+    }
+
+    /// The open transaction, if it wrote to `group`: a number that changes when it ends.
+    func transaction(writing group: String) -> Int? {
+        written.withLock { $0.groups.contains(group) ? $0.ended : nil }
+    }
+
+    /// Whether the transaction `number` (from `transaction(writing:)`) is still open.
+    func isOpen(_ number: Int, writing group: String) -> Bool {
+        transaction(writing: group) == number
     }
 
     var requests: Int { counters.withLock { $0.requests } }

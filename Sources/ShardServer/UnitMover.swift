@@ -229,8 +229,13 @@ final class UnitMover {
             } else {
                 rows = try await source.withConnection { try $0.uncounted.run(statement).rows }
             }
-            let keys = rows.map { row in model.primaryKeyPositions.map { row[$0] } }
-            try await place(rows, member: index, replacing: lease == nil ? keys.filter { members[index].keys.contains($0) } : [])
+            // In pages: one transaction each, so that other writers of the shards wait at most
+            // one page (a parent chunk's children can be hundreds of thousands of rows).
+            for start in stride(from: 0, to: rows.count, by: Self.pageSize) {
+                let page = Array(rows[start..<min(start + Self.pageSize, rows.count)])
+                let keys = page.map { row in model.primaryKeyPositions.map { row[$0] } }
+                try await place(page, member: index, replacing: lease == nil ? keys.filter { members[index].keys.contains($0) } : [])
+            }
         }
     }
 
@@ -382,8 +387,8 @@ final class UnitMover {
         return true
     }
 
-    /// Sessions whose open transaction wrote to the group.
-    func transactionsOnGroup() -> [SessionRecord] {
-        context.sessions.filter { $0.transactionWrote(to: step.group) }
+    /// The open transactions that wrote to the group, each with its session.
+    func transactionsOnGroup() -> [(session: SessionRecord, transaction: Int)] {
+        context.sessions.compactMap { session in session.transaction(writing: step.group).map { (session, $0) } }
     }
 }

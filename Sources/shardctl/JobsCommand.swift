@@ -79,8 +79,10 @@ struct JobsCommand: AsyncParsableCommand {
                           Output.cell(job["started_at"]), job["finished_at"]?.stringValue ?? "-", job["error"]?.stringValue ?? ""])
         }
         var text = table.rendered
-        let rekeyed = jobs.flatMap { $0["rekeyed"]?.arrayValue ?? [] }
-        if !rekeyed.isEmpty { text += "\n\(rekeyed.count) row\(rekeyed.count == 1 ? "" : "s") got a new id on their new shard (--json lists them)" }
+        let rekeyed = jobs.reduce(Int64(0)) { $0 + ($1["rekeyed_count"]?.intValue ?? Int64($1["rekeyed"]?.arrayValue?.count ?? 0)) }
+        if rekeyed > 0 {
+            text += "\n\(rekeyed) row\(rekeyed == 1 ? "" : "s") got a new id on their new shard (--json lists the first 1,000 of each job; state_dir/rekeyed-*.jsonl all)"
+        }
         return text
     }
 }
