@@ -27,7 +27,7 @@ package final class Server: Service {
         try SocketFile.clear(path)
         let maxLineBytes = server.maxLineBytes
         let serverContext = context
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
             // Up to 4 MiB of answers may wait for a client that pipelines before it reads;
             // past that its session waits (and, stalled, is disconnected).
@@ -40,8 +40,13 @@ package final class Server: Service {
                     )
                 }
             }
-            .bind(unixDomainSocketPath: path)
-            .get()
+        let channel: Channel
+        do {
+            channel = try await bootstrap.bind(unixDomainSocketPath: path).get()
+        } catch {
+            // NIO's message names the system call, not the path.
+            throw SocketFile.Failure(description: "cannot listen on \(path) ([server] socket): \(error); check that its directory exists and is writable by this user")
+        }
         do {
             try SocketFile.setMode(path, server.socketMode)
         } catch {

@@ -2,20 +2,21 @@ import Glibc
 
 /// The Unix socket's path on disk: what to do with a file already there, and its mode.
 enum SocketFile {
-    struct InUse: Error, CustomStringConvertible {
+    /// Why the socket cannot be served, saying what to do.
+    struct Failure: Error, CustomStringConvertible {
         var description: String
     }
 
     /// Makes `path` free to bind: a stale socket (nobody accepts on it) is removed; a live
     /// one, or a file that is not a socket, is an error naming what is there.
-    static func clear(_ path: String) throws(InUse) {
+    static func clear(_ path: String) throws(Failure) {
         var info = stat()
         guard lstat(path, &info) == 0 else { return }
         guard info.st_mode & S_IFMT == S_IFSOCK else {
-            throw InUse(description: "\(path) exists and is not a socket; remove it or choose another [server] socket")
+            throw Failure(description: "\(path) exists and is not a socket; remove it or choose another [server] socket")
         }
         if let pid = listener(at: path) {
-            throw InUse(description: "another process (pid \(pid)) is listening on \(path); stop it, or give this daemon another [server] socket")
+            throw Failure(description: "another process (pid \(pid)) is listening on \(path); stop it, or give this daemon another [server] socket")
         }
         unlink(path)
     }
@@ -42,9 +43,9 @@ enum SocketFile {
         return PeerCredentials(socket: fd)?.pid ?? -1
     }
 
-    static func setMode(_ path: String, _ mode: UInt32) throws(InUse) {
+    static func setMode(_ path: String, _ mode: UInt32) throws(Failure) {
         guard chmod(path, mode_t(mode)) == 0 else {
-            throw InUse(description: "cannot set mode \(String(mode, radix: 8)) on \(path): \(String(cString: strerror(errno)))")
+            throw Failure(description: "cannot set mode \(String(mode, radix: 8)) on \(path): \(String(cString: strerror(errno)))")
         }
     }
 }

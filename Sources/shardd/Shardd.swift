@@ -38,8 +38,15 @@ struct Shardd: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("How much to log on standard error.", valueName: "level"))
     var logLevel: Logger.Level = .info
 
+    @Option(name: .long, help: ArgumentHelp("text (the default), or json: one JSON object per line with ts, level, label, message and the metadata, for log shippers.", valueName: "format"))
+    var logFormat: LogFormat = .text
+
+    enum LogFormat: String, ExpressibleByArgument, CaseIterable {
+        case text, json
+    }
+
     mutating func run() async throws {
-        Self.bootstrapLogging(logLevel)
+        Self.bootstrapLogging(logLevel, format: logFormat)
         let logger = Logger(label: "shardd")
 
         switch (command, check) {
@@ -186,9 +193,10 @@ struct Shardd: AsyncParsableCommand {
         }
     }
 
-    /// Logs to standard error at `level`.
-    static func bootstrapLogging(_ level: Logger.Level) {
+    /// Logs to standard error at `level`, as text or as JSON lines.
+    static func bootstrapLogging(_ level: Logger.Level, format: LogFormat) {
         LoggingSystem.bootstrap { label in
+            if format == .json { return JSONLogHandler(label: label, level: level) }
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler

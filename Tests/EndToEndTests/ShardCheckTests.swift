@@ -110,3 +110,24 @@ import Testing
         try Process.output(of: "/usr/bin/sqlite3", [file, sql]).stdout
     }
 }
+
+/// The daemon's own logs with `--log-format json`: every line of standard error parses.
+@Suite struct JSONLogTests {
+    @Test func everyLineOfAFailedStartIsAJSONObject() throws {
+        let directory = TemporaryDirectory()
+        let config = TestConfig.weather(server: "socket = \"\(directory.path)/missing/dir/s.sock\"")
+            .replacingOccurrences(of: "socket = \"shardd.sock\"\n", with: "")
+        try config.write(toFile: directory.path + "/shards.conf", atomically: true, encoding: .utf8)
+        let run = try Shardd.run(["--config", directory.path + "/shards.conf", "--log-format", "json"])
+        #expect(run.status == 1, "\(run.output)")
+        let lines = run.stderr.split(separator: "\n")
+        #expect(!lines.isEmpty)
+        for line in lines {
+            let json = try JSONValue.parse(Array(line.utf8))
+            #expect(json["ts"]?.stringValue != nil && json["level"]?.stringValue != nil && json["message"]?.stringValue != nil, "\(line)")
+        }
+        #expect(lines.contains { $0.contains(#""level":"error""#) && $0.contains("missing/dir") }, "\(run.stderr)")
+        let refused = try Shardd.run(["--config", directory.path + "/shards.conf", "--log-format", "xml"])
+        #expect(refused.status != 0 && refused.stderr.contains("log-format"), "\(refused.output)")
+    }
+}
