@@ -70,10 +70,10 @@ package final class JobRunner: Sendable {
             let mover = try UnitMover(context: context, step: step)
             switch step.resumption {
             case .undoThenRun:
-                mover.hide(on: mover.target)
+                await mover.hideListed(on: mover.target)
             case .cleanUp:
                 try finishSwitch(job.id, index, mover: mover, rekeyed: job.rekeyed.filter { $0.from.token == step.from }, context: context)
-                mover.hide(on: mover.source)
+                await mover.hideListed(on: mover.source)
             case .run, .nothing:
                 break
             }
@@ -145,6 +145,7 @@ package final class JobRunner: Sendable {
             // The switch is made sure of first (idempotent): its placement and flips may not
             // have happened if it stopped between the job file and them.
             try finishSwitch(job.id, index, mover: mover, rekeyed: job.rekeyed.filter { $0.from.token == step.from }, context: context)
+            await mover.hideListed(on: mover.source)
             try await cleanUp(mover, index, of: job.id)
             return
         case .undoThenRun:

@@ -101,6 +101,25 @@ final class UnitMover {
         for member in members { shard.hidden.hide(SQLDialect.hiddenTable(member.model)) }
     }
 
+    /// At start: hides the tables of `shard` whose key list is still there, and shows the others
+    /// (a step cut short after its clean-up dropped a list has nothing left to hide there, and
+    /// no view to read).
+    /// A shard that cannot be asked is hidden whole: its rows must not be shown by mistake.
+    func hideListed(on shard: Shard) async {
+        for member in members {
+            let statement = shard.dialect.listedCount(member.model)
+            do {
+                _ = try await shard.withConnection { try $0.uncounted.run(statement) }
+                shard.hidden.hide(SQLDialect.hiddenTable(member.model))
+            } catch let error as BackendError where error.cause == .unreachable {
+                shard.hidden.hide(SQLDialect.hiddenTable(member.model))
+            } catch {
+                // No list (and no view): nothing of this table to hide.
+                shard.hidden.show(member.model.table)
+            }
+        }
+    }
+
     func show(on shard: Shard) {
         for member in members { shard.hidden.show(member.model.table) }
     }
