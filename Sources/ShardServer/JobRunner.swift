@@ -121,7 +121,8 @@ package final class JobRunner: Sendable {
                 logger.warning("job \(id): the switch of \(step.group) \(step.unitText) is made; finishing it failed (\(error)); trying again in 5 s")
                 try? await Task.sleep(for: .seconds(5))
             } catch {
-                let reason = "\(step.group) \(step.unitText) from \(step.from) to \(step.to): \((error as? ShardError)?.message ?? "\(error)")"
+                let reason = (error as? Undone)?.reason
+                    ?? "\(step.group) \(step.unitText) from \(step.from) to \(step.to): \((error as? ShardError)?.message ?? "\(error)")"
                 logger.error("job \(id) failed, the move undone: \(reason)")
                 try? update(id) { $0.fail(index, because: reason, at: ServerContext.now()) }
                 return
@@ -132,9 +133,15 @@ package final class JobRunner: Sendable {
         }
     }
 
-    /// A step that cannot go on now (a shard down during clean-up, an answer not yet known).
+    /// A step that cannot go on now (a shard down during clean-up or undo).
     private struct RetryLater: Error {
         var reason: String
+    }
+
+    /// A failed step whose undo is done now: the job fails with the first failure's reason.
+    private struct Undone: Error, CustomStringConvertible {
+        var reason: String
+        var description: String { reason }
     }
 
     private func runStep(_ index: Int, of job: MoveJob, context: ServerContext) async throws {
@@ -150,6 +157,8 @@ package final class JobRunner: Sendable {
             return
         case .undoThenRun:
             guard await mover.undo() else { throw RetryLater(reason: "cannot undo a cut-short move of \(step.group) \(step.unitText) yet") }
+            // A step that failed but could not be undone then: undone now, it fails.
+            if let reason = job.error { throw Undone(reason: reason) }
         case .run, .nothing:
             break
         }
@@ -168,7 +177,13 @@ package final class JobRunner: Sendable {
             await FaultPoint.reach(FaultPoint.moveAfterCopy)
             try await switchOver(mover, index, of: job.id, context: context)
         } catch {
-            if self.job(job.id)?.steps[index].phase == .copying { await mover.undo() }
+            if self.job(job.id)?.steps[index].phase == .copying, !(await mover.undo()) {
+                // The target may still hold hidden copies: the job stays running (a restart
+                // hides them again) and the undo is tried until it is done, then the job fails.
+                let reason = "\(step.group) \(step.unitText) from \(step.from) to \(step.to): \((error as? ShardError)?.message ?? "\(error)")"
+                try? update(job.id) { $0.error = reason }
+                throw RetryLater(reason: "the move failed (\(reason)) and cannot be undone yet")
+            }
             throw error
         }
         await FaultPoint.reach(FaultPoint.moveAfterSwitch)

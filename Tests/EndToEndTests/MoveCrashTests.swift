@@ -156,3 +156,56 @@ extension MoveCrashTests {
         #expect(again.stop() == 0)
     }
 }
+
+/// A move whose target (a PostgreSQL cluster of its own) crashes at the switch: the move
+/// cannot finish and cannot be undone while it is down; the job stays running with the
+/// reason, the rows stay where they were, and once the target is back the undo completes,
+/// the job fails, and nothing of the move is left on either shard.
+@Suite struct MoveOutageTests {
+    @Test func aMoveWhoseTargetIsLostIsUndoneWhenItIsBack() async throws {
+        let directory = TemporaryDirectory()
+        let cluster = try OutageTests.Cluster(directory: directory.path, durable: true)
+        let hold = directory.path + "/hold"
+        FileManager.default.createFile(atPath: hold, contents: nil)
+        let config = MoveTests.config(.mixed)
+        let daemon = try Daemon(config: config, environment: ["SHARDD_PG_FIFTH": cluster.url, "SHARDD_FAULT_HOLD": "move.after_copy:\(hold)"],
+                                in: directory, binary: try Daemon.faultsBinary())
+        let client = try daemon.client()
+        try MoveTests.seed(client)
+        // What asia holds of Asia, read where only asia is asked.
+        func asian() throws -> [[String]] {
+            [try MoveTests.contents(client, "WeatherLocation", where: #"{"continent":"Asia"}"#),
+             try MoveTests.contents(client, "Report", where: #"["in","location_id",[1,2,3]]"#),
+             try MoveTests.contents(client, "Sample", where: #"["in","location_id",[1,2,3]]"#)]
+        }
+        let before = try asian()
+        #expect(try client.request(#"{"op":"move","model":"Report","value":"Asia","to":"fifth"}"#)["job"] == .int(1))
+        var holding = false
+        for _ in 0..<1000 where !holding {
+            usleep(10_000)
+            holding = daemon.log().contains("fault point move.after_copy: holding")
+        }
+        #expect(holding, "\(daemon.log())")
+        try cluster.run("crash")
+        try FileManager.default.removeItem(atPath: hold)
+        var job = JSONValue.null
+        for _ in 0..<300 {
+            usleep(20_000)
+            job = try client.request(#"{"op":"jobs","job":1}"#)["jobs"]?[0] ?? .null
+            if job["error"] != nil { break }
+        }
+        #expect(job["state"] == .string("running") && job["error"]?.stringValue?.contains("fifth") == true, "\(job)")
+        // Asia is still asia's, readable (the query needs only asia).
+        #expect(try client.request(#"{"op":"query","model":"Report","where":{"location_id":1},"shard":"asia"}"#)["objects"]?.arrayValue?.count == 4)
+
+        try cluster.run("start")
+        let ended = try MoveTests.finished(client, job: 1, seconds: 60)
+        #expect(ended["state"] == .string("failed"), "\(ended) \(daemon.log())")
+        let inspection = try ShardInspection(daemon)
+        #expect(try await MoveTests.asianRows(inspection, "asia") == [3, 12, 0, 6])
+        #expect(try await MoveTests.asianRows(inspection, "fifth") == [0, 0, 0, 0])
+        for shard in ["asia", "fifth"] { #expect(try await MoveTests.scaffolding(inspection, shard) == 0, "\(shard)") }
+        #expect(try asian() == before)
+        #expect(daemon.stop() == 0)
+    }
+}
