@@ -23,6 +23,15 @@ import Testing
 
     static let models = ["WeatherLocation", "Report", "Sample"]
 
+    /// Whether the daemon reaches the hold at `move.after_copy` (within 10 s).
+    static func holds(_ daemon: Daemon) -> Bool {
+        for _ in 0..<1000 {
+            if daemon.log().contains("fault point move.after_copy: holding") { return true }
+            usleep(10_000)
+        }
+        return false
+    }
+
     @Test(arguments: cases)
     func aDaemonKilledInAMoveFinishesItAfterARestart(_ crash: Case) async throws {
         let environment = try await MoveTests.environment(crash.layout)
@@ -79,12 +88,7 @@ import Testing
         try MoveTests.seed(client)
         let reports = try #require(try client.request(#"{"op":"query","model":"Report","where":{"location_id":1},"order_by":["id"]}"#)["objects"]?.arrayValue)
         #expect(try client.request(#"{"op":"move","model":"WeatherLocation","value":"Asia","to":"\#(layout.target)"}"#)["job"] == .int(1))
-        var holding = false
-        for _ in 0..<1000 where !holding {
-            usleep(10_000)
-            holding = daemon.log().contains("fault point move.after_copy: holding")
-        }
-        #expect(holding, "\(daemon.log())")
+        #expect(MoveCrashTests.holds(daemon), "\(daemon.log())")
 
         // Writes of every kind to the moving unit, committed; and one transaction left open.
         let writes = [
@@ -133,12 +137,7 @@ extension MoveCrashTests {
         try MoveTests.seed(client)
         let before = try Self.models.map { try MoveTests.contents(client, $0) }
         #expect(try client.request(#"{"op":"move","model":"Report","value":"Asia","to":"europe"}"#)["job"] == .int(1))
-        var holding = false
-        for _ in 0..<1000 where !holding {
-            usleep(10_000)
-            holding = daemon.log().contains("fault point move.after_copy: holding")
-        }
-        #expect(holding, "\(daemon.log())")
+        #expect(MoveCrashTests.holds(daemon), "\(daemon.log())")
         let open = try daemon.client()
         #expect(try open.request(#"{"op":"add","model":"Report","values":{"location_id":1,"temperature":5.0}}"#)["ok"] == .bool(true))
         // On to the switch, which waits for the open transaction; then the daemon is stopped.
@@ -180,12 +179,7 @@ extension MoveCrashTests {
         }
         let before = try asian()
         #expect(try client.request(#"{"op":"move","model":"Report","value":"Asia","to":"fifth"}"#)["job"] == .int(1))
-        var holding = false
-        for _ in 0..<1000 where !holding {
-            usleep(10_000)
-            holding = daemon.log().contains("fault point move.after_copy: holding")
-        }
-        #expect(holding, "\(daemon.log())")
+        #expect(MoveCrashTests.holds(daemon), "\(daemon.log())")
         try cluster.run("crash")
         try FileManager.default.removeItem(atPath: hold)
         var job = JSONValue.null
