@@ -44,6 +44,11 @@ swift build --build-tests
 swift build --scratch-path .build-faults -Xswiftc -DSHARDD_FAULTS --product shardd
 export SHARDD_FAULTS_BINARY="$(swift build --scratch-path .build-faults -Xswiftc -DSHARDD_FAULTS --show-bin-path)/shardd"
 # The soak test loads both cores for a minute: it runs alone first, so that it neither
-# starves the other tests nor is disturbed by them; then everything else.
+# starves the other tests nor is disturbed by them. The moves' load tests (a rebalance of
+# 20,000 rows killed three times, the guide with weather load through two rebalances, a
+# PostgreSQL cluster of their own) come next, by themselves for the same reason; then
+# everything else.
+heavy='MoveChaosTests|GrowGuideTests|MoveOutageTests'
 swift test --skip-build --filter SoakTests
-swift test --skip-build --skip SoakTests
+swift test --skip-build --filter "$heavy"
+swift test --skip-build --skip "SoakTests|$heavy"
