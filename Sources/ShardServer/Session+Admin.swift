@@ -102,7 +102,8 @@ extension Session {
                         latency = .double((ContinuousClock.now - start).milliseconds)
                         let counts = try await shard.withConnection { connection in
                             try models.map { model in
-                                try connection.uncounted.run(shard.dialect.count(model, where: nil)).rows.first?.first ?? .null
+                                // Not counted in the shard's statements, but without rows a move hides.
+                                try connection.uncounted.run(shard.hidden.rewriting(shard.dialect.count(model, where: nil))).rows.first?.first ?? .null
                             }
                         }
                         rows = zip(models, counts).map { ($0.name, $1.responseJSON) }

@@ -35,6 +35,13 @@ package final class HiddenRows: Sendable {
         tables.withLock { Array($0.keys).sorted() }
     }
 
+    /// `statement` as clients may run it now (for the daemon's own uncounted reads of client rows).
+    package func rewriting(_ statement: Statement) -> Statement {
+        var out = statement
+        out.sql = rewrite(statement.sql)
+        return out
+    }
+
     /// `sql` as clients may run it now.
     @inline(__always)
     package func rewrite(_ sql: String) -> String {

@@ -443,9 +443,10 @@ package final class StatementCounter: Sendable {
     }
 }
 
-/// A connection that counts the parameterised statements it runs (for stats and tests);
-/// transaction control through `execute` is not counted, nor statements run through
-/// `uncounted` (health probes, admin row counts).
+/// A connection that counts the parameterised statements it runs (for stats and tests), and
+/// keeps rows a move hides out of them (`HiddenRows`); transaction control through `execute`
+/// is not counted, nor statements run through `uncounted` (health probes, admin row counts,
+/// a move's own work).
 final class CountingConnection: ShardConnection {
     let inner: any ShardConnection
     let counter: StatementCounter
@@ -459,8 +460,7 @@ final class CountingConnection: ShardConnection {
 
     func run(_ statement: Statement) throws(BackendError) -> QueryResult {
         counter.increment()
-        var statement = statement
-        statement.sql = hidden.rewrite(statement.sql)
+        let statement = hidden.rewriting(statement)
         do {
             return try inner.run(statement)
         } catch {

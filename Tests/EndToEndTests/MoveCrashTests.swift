@@ -107,6 +107,10 @@ import Testing
         #expect(try open.request(#"{"op":"begin"}"#)["ok"] == .bool(true))
         #expect(try open.request(#"{"op":"update","key":\#(reports[2]["key"]!.serialized),"values":{"temperature":12345.0}}"#)["ok"] == .bool(true))
         let expected = try MoveCrashTests.models.map { try MoveTests.contents(client, $0) }
+        // shards counts what clients see: not the target's hidden copies.
+        let shards = try client.request(#"{"op":"shards"}"#)["shards"]?.arrayValue ?? []
+        let onTarget = shards.first { $0["name"] == .string(layout.target) }
+        #expect(onTarget?["rows"]?["WeatherLocation"] == .int(layout == .sqlite ? 2 : 0), "\(shards)")
         #expect(!expected[1].contains { $0.contains(#""temperature":12345"#) })
 
         try FileManager.default.removeItem(atPath: hold)
