@@ -109,7 +109,7 @@ package struct MoveRequest: Sendable {
             guard let column = head.column(named: rule.column) else { throw ShardError(.unknownColumn, "\(head.name) has no column \(rule.column)") }
             target = .value(try ShardValue(json: value, for: column, nullable: false))
         default:
-            throw ShardError(.badRequest, "\(head.name) is placed by \(rule.column == "" ? "its parent" : "values of \(rule.column)"): move a value (\"value\": ...)")
+            throw ShardError(.badRequest, "\(head.name) is placed by values of \(rule.column): move a value (\"value\": ...)")
         }
     }
 }

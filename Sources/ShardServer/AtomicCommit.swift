@@ -4,7 +4,7 @@ import ShardProtocol
 import ShardStore
 
 /// The atomic commit of protocol.md 6.1 over connections that each hold an open
-/// transaction: a session's `commit`, and a move's switch. Every lease is released at the end.
+/// transaction (a session's `commit`). Every lease is released at the end.
 enum AtomicCommit {
     /// One shard: its lease, and what finishes it once the decision is durable.
     struct Part: Sendable {

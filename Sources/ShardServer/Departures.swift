@@ -25,8 +25,8 @@ final class Departures: Sendable {
         state.withLock { state in
             state.left[Pair(group: group, shard: shard), default: []].insert(target)
             state.units[Pair(group: group, shard: shard), default: []].formUnion(units)
-            for item in rekeyed { state.rekeyed[item.from] = item.to }
         }
+        remember(rekeyed)
     }
 
     /// The shards rows of `group` went to from `shard` (empty: none ever left it).

@@ -55,8 +55,7 @@ package struct JSONLogHandler: LogHandler {
     /// Whole lines to standard error in one write each, so that lines from several threads
     /// never interleave.
     package static let standardError: @Sendable (String) -> Void = { line in
-        var bytes = Array(line.utf8)
-        bytes.withUnsafeMutableBytes { buffer in
+        Array(line.utf8).withUnsafeBytes { buffer in
             var offset = 0
             while offset < buffer.count {
                 let written = Glibc.write(2, buffer.baseAddress! + offset, buffer.count - offset)

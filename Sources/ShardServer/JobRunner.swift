@@ -72,8 +72,7 @@ package final class JobRunner: Sendable {
             case .undoThenRun:
                 await mover.hideListed(on: mover.target)
             case .cleanUp:
-                try finishSwitch(job.id, index, mover: mover, rekeyed: job.rekeyed.filter { $0.from.token == step.from }, context: context)
-                await mover.hideListed(on: mover.source)
+                try await refinish(job, index, mover: mover, context: context)
             case .run, .nothing:
                 break
             }
@@ -149,10 +148,7 @@ package final class JobRunner: Sendable {
         let mover = try UnitMover(context: context, step: step)
         switch step.resumption {
         case .cleanUp:
-            // The switch is made sure of first (idempotent): its placement and flips may not
-            // have happened if it stopped between the job file and them.
-            try finishSwitch(job.id, index, mover: mover, rekeyed: job.rekeyed.filter { $0.from.token == step.from }, context: context)
-            await mover.hideListed(on: mover.source)
+            try await refinish(job, index, mover: mover, context: context)
             try await cleanUp(mover, index, of: job.id)
             return
         case .undoThenRun:
@@ -279,6 +275,15 @@ package final class JobRunner: Sendable {
 
     static func ms(_ duration: Duration) -> Int {
         Int(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000)
+    }
+
+    /// A step found switched (at start, or again after a failed clean-up): the switch made sure
+    /// of (its placement and flips may not have happened if it stopped between the job file
+    /// and them), then the source hides exactly the rows still listed there.
+    private func refinish(_ job: MoveJob, _ index: Int, mover: UnitMover, context: ServerContext) async throws {
+        let step = job.steps[index]
+        try finishSwitch(job.id, index, mover: mover, rekeyed: job.rekeyed.filter { $0.from.token == step.from }, context: context)
+        await mover.hideListed(on: mover.source)
     }
 
     /// The switch: the placement names the target (durably, then for every new request), the

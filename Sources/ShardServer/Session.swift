@@ -190,10 +190,8 @@ final class Session {
     /// `idle_transaction_timeout_ms` passed with the transaction open: it is rolled back (and
     /// the identity map emptied, as by `rollback`); the next request learns it once.
     func abortIdleTransaction() async {
-        guard let transaction else { return }
-        let shards = transaction.shardNames(in: context.shardOrder)
-        await abandonTransaction()
-        identityMap.removeAll()
+        guard transaction != nil else { return }
+        let shards = await rollBackForTheServer()
         let limit = configuration.server.idleTransactionTimeoutMs
         abortedTransaction = ShardError(
             .transactionAborted,
@@ -205,16 +203,23 @@ final class Session {
     /// A move's switch rolled back the open transaction (`transaction_aborted`, reason `moved`),
     /// if it wrote to one of the error's `groups` (it may have ended, and another begun, since).
     func abortTransaction(_ error: ShardError) async {
-        guard let transaction else { return }
+        guard transaction != nil else { return }
         let groups = error.details["groups"]?.arrayValue?.compactMap(\.stringValue) ?? []
         guard record.transactionWrote(toAnyOf: groups) else { return }
-        let shards = transaction.shardNames(in: context.shardOrder)
-        await abandonTransaction()
-        identityMap.removeAll()
+        let shards = await rollBackForTheServer()
         var error = error
         error.details.append("shards", .array(shards.map(JSONValue.string)))
         abortedTransaction = error
         context.logger.warning("session \(id): rolled back its transaction on \(shards.joined(separator: ", ")): \(error.message)")
+    }
+
+    /// The open transaction rolled back on the server's initiative, as by `rollback`: the
+    /// shards it had touched.
+    private func rollBackForTheServer() async -> [String] {
+        let shards = transaction?.shardNames(in: context.shardOrder) ?? []
+        await abandonTransaction()
+        identityMap.removeAll()
+        return shards
     }
 
     static func movedAbort(_ groups: [String]) -> ShardError {

@@ -56,11 +56,6 @@ final class SessionRecord: Sendable {
         }
     }
 
-    /// Whether the open transaction wrote to `group`.
-    func transactionWrote(to group: String) -> Bool {
-        written.withLock { $0.groups.contains(group) }
-    }
-
     func transactionWrote(toAnyOf groups: [String]) -> Bool {
         written.withLock { written in groups.contains { written.groups.contains($0) } }
     }

@@ -294,7 +294,7 @@ final class UnitMover {
                         try run.execute(dialect.reserveIDs(model, upTo: top))
                     }
                     var taken: Set<ShardValue> = []
-                    for statement in dialect.idsTaken(model, ids) { taken.formUnion(try run.run(statement).rows.map { $0[0] }) }
+                    for statement in dialect.keysIn(model, ids) { taken.formUnion(try run.run(statement).rows.map { $0[0] }) }
                     let clashing = ids.filter { taken.contains($0) }
                     if !clashing.isEmpty {
                         let fresh: [ShardValue]

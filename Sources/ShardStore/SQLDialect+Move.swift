@@ -127,17 +127,15 @@ extension SQLDialect {
 
     /// `WHERE (key) IN (...)` in chunks, for `select` or `delete` of rows by key.
     private func byKeys(_ model: Model, _ keys: [[ShardValue]], _ prefix: String, resultTypes: [ColumnType]?) -> [Statement] {
-        let chunk = max(1, SQLDialect.inListChunk / max(1, model.primaryKey.count))
+        if model.primaryKey.count == 1 {
+            return inLists(keys.map { $0[0] }) { markers in prefix + " WHERE \(SQLDialect.quote(model.primaryKey[0])) IN (\(markers))" }
+                .map { Statement($0.sql, $0.values, resultTypes: resultTypes) }
+        }
+        let chunk = max(1, SQLDialect.inListChunk / model.primaryKey.count)
         return stride(from: 0, to: keys.count, by: chunk).map { start in
-            let part = keys[start..<min(start + chunk, keys.count)]
             var parameters: [ShardValue] = []
-            let condition: String
-            if model.primaryKey.count == 1 {
-                parameters = part.map { $0[0] }
-                condition = "\(SQLDialect.quote(model.primaryKey[0])) IN (" + (1...part.count).map(sequentialPlaceholder).joined(separator: ", ") + ")"
-            } else {
-                condition = part.map { key in "(" + keyCondition(model, key, parameters: &parameters) + ")" }.joined(separator: " OR ")
-            }
+            let condition = keys[start..<min(start + chunk, keys.count)]
+                .map { key in "(" + keyCondition(model, key, parameters: &parameters) + ")" }.joined(separator: " OR ")
             return Statement(prefix + " WHERE " + condition, parameters, resultTypes: resultTypes)
         }
     }
@@ -154,16 +152,8 @@ extension SQLDialect {
 
     /// The rows of `model` whose `column` is one of `values`, in chunks.
     package func rows(_ model: Model, where column: String, in values: [ShardValue]) -> [Statement] {
-        stride(from: 0, to: values.count, by: SQLDialect.inListChunk).map { start in
-            let chunk = Array(values[start..<min(start + SQLDialect.inListChunk, values.count)])
-            return Statement(selectAll(model) + " WHERE \(SQLDialect.quote(column)) IN (" + (1...chunk.count).map(sequentialPlaceholder).joined(separator: ", ") + ")",
-                             chunk, resultTypes: model.columns.map(\.type))
-        }
-    }
-
-    /// Which of `ids` (a single-column `shard_local` key) the table holds, listed or not.
-    package func idsTaken(_ model: Model, _ ids: [ShardValue]) -> [Statement] {
-        keysIn(model, ids)
+        inLists(values) { markers in selectAll(model) + " WHERE \(SQLDialect.quote(column)) IN (\(markers))" }
+            .map { Statement($0.sql, $0.values, resultTypes: model.columns.map(\.type)) }
     }
 
     /// The highest id the table holds or has handed out: new ids start above it (SQLite, whose

@@ -74,7 +74,7 @@ extension SQLDialect {
     }
 
     /// `values` in chunks, each with the SQL `text` makes of its markers.
-    private func inLists(_ values: [ShardValue], _ text: (String) -> String) -> [(sql: String, values: [ShardValue])] {
+    func inLists(_ values: [ShardValue], _ text: (String) -> String) -> [(sql: String, values: [ShardValue])] {
         stride(from: 0, to: values.count, by: SQLDialect.inListChunk).map { start in
             let chunk = Array(values[start..<min(start + SQLDialect.inListChunk, values.count)])
             return (text((1...chunk.count).map(sequentialPlaceholder).joined(separator: ", ")), chunk)
