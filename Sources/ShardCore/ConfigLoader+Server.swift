@@ -10,6 +10,7 @@ extension ConfigLoader.Validator {
         "socket", "socket_mode", "allowed_uids", "admin_uids", "state_dir", "create_tables", "commit",
         "allow_raw_sql", "max_line_bytes", "max_connections", "max_result_rows", "identity_map_limit",
         "request_timeout_ms", "idle_transaction_timeout_ms", "move_pause_ms", "move_switch_timeout_ms",
+        "metrics_listen", "metrics_public",
     ]
 
     /// The `[server]` integer limits, each at least 1.
@@ -77,12 +78,26 @@ extension ConfigLoader.Validator {
                         report(keyPath, "\(ConfigLoader.quoted(s)) is not a commit mode (valid: \(modes))")
                     }
                 }
+            case "metrics_listen":
+                if let text = string(item, at: keyPath) {
+                    if let address = ListenAddress(parsing: text) {
+                        settings.metricsListen = address
+                    } else {
+                        report(keyPath, "\(ConfigLoader.quoted(text)) is not HOST:PORT (e.g. \"127.0.0.1:9187\", or \"[::1]:9187\" for IPv6; a port from 1 to 65535)")
+                    }
+                }
+            case "metrics_public":
+                if let b = bool(item, at: keyPath) { settings.metricsPublic = b }
             case let key where Self.serverLimits[key] != nil:
                 if let n = positiveInteger(item, at: keyPath), let limit = Self.serverLimits[key] { settings[keyPath: limit] = n }
             default:
                 break  // reported by checkKeys
             }
             if issues.count != before { valid = false }
+        }
+        if let listen = settings.metricsListen, !listen.isLoopback, !settings.metricsPublic {
+            report(path.key("metrics_listen"), "\(ConfigLoader.quoted(listen.description)) is reachable from other machines, and the metrics name every shard and model: listen on a loopback address (\"127.0.0.1:\(listen.port)\"), or set metrics_public = true to serve them there")
+            valid = false
         }
         if table["socket"] == nil, !checkSocketLength(settings.socket, at: path.key("socket"), explicit: false) {
             valid = false

@@ -49,6 +49,10 @@ package struct ServerSettings: Sendable, Equatable {
     package var movePauseMs = 2000
     /// How long a switch waits for open transactions on the unit before rolling them back.
     package var moveSwitchTimeoutMs = 5000
+    /// `metrics_listen`: where `GET /metrics` and `GET /health` are served; nil: nowhere.
+    package var metricsListen: ListenAddress?
+    /// `metrics_public`: a non-loopback `metrics_listen` is allowed.
+    package var metricsPublic = false
 
     package init(
         socket: String, socketMode: UInt32 = 0o600, allowedUIDs: [UInt32]? = nil, adminUIDs: [UInt32]? = nil,
@@ -71,6 +75,44 @@ package struct ServerSettings: Sendable, Equatable {
         self.requestTimeoutMs = requestTimeoutMs
         self.idleTransactionTimeoutMs = idleTransactionTimeoutMs
     }
+}
+
+/// `HOST:PORT` of `metrics_listen` (an IPv6 host in brackets: `[::1]:9187`).
+package struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
+    package var host: String
+    package var port: Int
+
+    package init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    /// `HOST:PORT`, or nil when it is not of that form (a port 1 to 65535).
+    package init?(parsing text: String) {
+        var host: Substring
+        var rest: Substring
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]") else { return nil }
+            host = text[text.index(after: text.startIndex)..<close]
+            rest = text[text.index(after: close)...]
+            guard rest.hasPrefix(":") else { return nil }
+            rest = rest.dropFirst()
+        } else {
+            guard let colon = text.lastIndex(of: ":") else { return nil }
+            host = text[..<colon]
+            rest = text[text.index(after: colon)...]
+            if host.contains(":") { return nil }  // IPv6 without brackets
+        }
+        guard !host.isEmpty, let port = Int(rest), (1...65535).contains(port) else { return nil }
+        self.init(host: String(host), port: port)
+    }
+
+    /// Whether only this machine can reach it: `localhost`, 127.0.0.0/8 or `::1`.
+    package var isLoopback: Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+
+    package var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }
 
 package enum CommitMode: String, Sendable, Equatable, CaseIterable {

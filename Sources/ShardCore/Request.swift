@@ -44,6 +44,12 @@ package enum Request: Sendable {
     case rebalance(plan: Bool)
     case move(MoveRequest)
     case jobs(job: Int?)
+    /// `reload` (protocol.md 14): shards.conf read again and applied.
+    case reload
+    /// `metrics` (protocol.md 15): the Prometheus exposition.
+    case metrics
+    /// `config` (an extension, docs/protocol.md): the running configuration.
+    case config
 
     /// Reads one op's arguments into its request.
     package typealias Decoder = @Sendable (inout ArgumentReader) throws(ShardError) -> Request
@@ -115,6 +121,9 @@ package enum Request: Sendable {
             try reader.checkNoUnknownArguments()
             return .jobs(job: job)
         }),
+        ("reload", { reader throws(ShardError) in try plain(&reader, .reload) }),
+        ("metrics", { reader throws(ShardError) in try plain(&reader, .metrics) }),
+        ("config", { reader throws(ShardError) in try plain(&reader, .config) }),
     ]
 
     /// The op names, in the order messages list them.
@@ -151,9 +160,16 @@ package enum Request: Sendable {
     /// Admin ops (protocol.md 9) are for peers in `admin_uids` only.
     package var isAdmin: Bool {
         switch self {
-        case .shards, .sessions, .keys, .stats, .transactions, .placement, .verify, .rebalance, .move, .jobs: true
+        case .shards, .sessions, .keys, .stats, .transactions, .placement, .verify, .rebalance, .move, .jobs,
+             .reload, .metrics, .config: true
         default: false
         }
+    }
+
+    /// Whether the answer's `shards` are the shards the request asked (`shardd_fanout_shards`).
+    package var fansOut: Bool {
+        if case .hello = self { return false }
+        return !isAdmin
     }
 
     /// A commit label: 1 to 64 bytes (protocol.md 6.1).

@@ -55,6 +55,9 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConve
     public static let lineTooLong = ErrorCode(rawValue: "line_too_long")
     /// Not allowed: peer uid, admin op, or raw SQL not enabled.
     public static let forbidden = ErrorCode(rawValue: "forbidden")
+    /// `reload` found mistakes in shards.conf or a change it cannot apply live; `errors` in
+    /// the details lists them, and the running configuration is kept.
+    public static let badConfig = ErrorCode(rawValue: "bad_config")
     /// A bug in the daemon; the message says what failed.
     public static let `internal` = ErrorCode(rawValue: "internal")
     /// The daemon already serves `max_connections` connections (an extension of protocol.md 10,

@@ -19,6 +19,8 @@ package final class CommitCoordinator: Sendable {
     private let shards: ShardSet
     private let logger: Logger
     private let sequence = Atomic<UInt64>(0)
+    /// Shard parts finished by recovery since start: committed, or rolled back (never decided).
+    package let recoveries = Recoveries()
     private let state: Mutex<State>
     /// Wakes the recovery service when there is work.
     private let work: AsyncStream<Void>.Continuation
@@ -450,14 +452,17 @@ package final class CommitCoordinator: Sendable {
             case .commitPrepared(_, let gid, let txid):
                 try await shard.withConnection { try $0.uncounted.execute(SQLDialect.commitPrepared(gid)) }
                 logger.warning("commit recovery: finished transaction \(txid) on shard \(name) (COMMIT PREPARED \(gid))")
+                recoveries.committed.add(1, ordering: .relaxed)
                 committed(txid, on: [name])
             case .applyChangeset(_, let changeset, let txid):
                 try await shard.withConnection { try $0.uncounted.apply(changeset: changeset) }
                 logger.warning("commit recovery: finished transaction \(txid) on shard \(name) (its changes applied from the decision)")
+                recoveries.committed.add(1, ordering: .relaxed)
                 committed(txid, on: [name])
             case .rollbackPrepared(_, let gid):
                 try await shard.withConnection { try $0.uncounted.execute(SQLDialect.rollbackPrepared(gid)) }
                 logger.warning("commit recovery: rolled back \(gid) on shard \(name): it was prepared and never decided")
+                recoveries.rolledBack.add(1, ordering: .relaxed)
             case .deleteMarkers(_, let txids):
                 let statements = shard.dialect.deleteMarkers(txids)
                 try await shard.withConnection { connection in
@@ -470,4 +475,10 @@ package final class CommitCoordinator: Sendable {
             return false
         }
     }
+}
+
+/// What commit recovery has done since the daemon started (`shardd_commit_recoveries_total`).
+package final class Recoveries: Sendable {
+    let committed = Atomic<Int>(0)
+    let rolledBack = Atomic<Int>(0)
 }

@@ -2,22 +2,33 @@ import ShardCore
 
 /// The configuration routed by the placement (`PlacementMap.routing`) and the choosers made
 /// from it: one immutable snapshot, replaced whole when a move's switch changes the
-/// placement. A request takes one snapshot when it starts and routes by it to the end.
+/// placement or a reload the configuration. A request takes one snapshot when it starts and
+/// routes by it to the end.
 package final class RoutedConfiguration: Sendable {
     package let configuration: Configuration
     package let placement: PlacementMap
+    /// shards.conf as loaded, before routing (what `placement`'s `differs` compares with).
+    package let configured: Configuration
+    /// The configuration's number (protocol.md 9 `reload`): 1 at start, +1 per reload that
+    /// changed something.
+    package let version: Int
     let shardChooser: ShardChooser
     let executeChooser: ExecuteChooser
+    /// The shards in file order (ties, "all shards").
+    let shardOrder: ShardOrder
     /// Each model's placement group (15.1): its head's name; a model without `shard_by` is
     /// its own (its rows move one by one).
     let groups: [String: String]
 
     /// - Parameter configuration: already routed by `placement`.
-    init(configuration: Configuration, placement: PlacementMap) {
+    init(configuration: Configuration, placement: PlacementMap, configured: Configuration, version: Int) {
         self.configuration = configuration
         self.placement = placement
+        self.configured = configured
+        self.version = version
         shardChooser = ShardChooser(configuration: configuration)
         executeChooser = ExecuteChooser(configuration: configuration)
+        shardOrder = ShardOrder(configuration)
         groups = Dictionary(uniqueKeysWithValues: configuration.models.map { model in
             (model.name, configuration.placementChain(of: model.name)?.last?.model.name ?? model.name)
         })

@@ -4,6 +4,7 @@ import NIOPosix
 import ServiceLifecycle
 import ShardCore
 import ShardProtocol
+import ShardStore
 import ShardTransport
 
 /// The socket server: binds `[server] socket`, serves one session per connection, and on
@@ -25,7 +26,6 @@ package final class Server: Service {
         let server = context.configuration.server
         let path = server.socket
         try SocketFile.clear(path)
-        let maxLineBytes = server.maxLineBytes
         let serverContext = context
         let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
@@ -34,8 +34,9 @@ package final class Server: Service {
             .childChannelOption(.writeBufferWaterMark, value: .init(low: 1 << 20, high: 4 << 20))
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    // Read at each connection: a reload changes it for the next ones.
                     try channel.pipeline.syncOperations.addHandlers(
-                        ByteToMessageHandler(LineFrameDecoder(maxLineBytes: maxLineBytes)),
+                        ByteToMessageHandler(LineFrameDecoder(maxLineBytes: serverContext.configuration.server.maxLineBytes)),
                         SessionHandler(context: serverContext)
                     )
                 }
@@ -54,9 +55,12 @@ package final class Server: Service {
             throw error
         }
         context.logger.info("listening on \(path)")
+        context.phase.enter(.serving)
         try? await gracefulShutdown()
+        context.phase.enter(.stopping)
         context.logger.info("shutting down: no new connections; finishing requests in flight")
         try? await channel.close().get()
+        await FaultPoint.reach(FaultPoint.stopBeforeSessionsEnd)
         // Sessions answer what they already read, roll back open transactions, and end;
         // after a bound, the process exits anyway (the databases roll back what is left).
         for session in context.sessions { session.stop() }

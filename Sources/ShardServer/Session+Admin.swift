@@ -115,7 +115,7 @@ extension Session {
                         ("name", .string(shard.name)), ("backend", .string(shard.dialect.backend.rawValue)),
                         ("url", .string(shard.spec.location.redacted)), ("status", .string(status)), ("latency_ms", latency),
                         ("rows", .object(JSONObject(rows))),
-                        ("pool", .object(JSONObject([("size", .int(Int64(shard.spec.poolSize))), ("in_use", .int(Int64(pool.inUse)))]))),
+                        ("pool", .object(JSONObject([("size", .int(Int64(shard.poolSize))), ("in_use", .int(Int64(pool.inUse)))]))),
                     ])))
                 }
             }

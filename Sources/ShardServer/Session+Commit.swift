@@ -49,18 +49,30 @@ extension Session {
             }
         }
         let answer: JSONObject
-        switch (parts.count, configuration.server.commit) {
-        case (0, _):
-            answer = JSONObject([("shards", .array(touched.map(JSONValue.string)))])
-        case (1, _):
-            answer = try await commitAlone(parts[0], label: label, touched: touched)
-        case (_, .bestEffort):
-            answer = try await commitInTurn(parts, label: label, touched: touched)
-        case (_, .twoPhase):
-            answer = try await commitAtomically(parts, label: label, touched: touched)
+        let kind = parts.count == 1 ? "single" : configuration.server.commit.rawValue
+        do {
+            switch (parts.count, configuration.server.commit) {
+            case (0, _):
+                answer = JSONObject([("shards", .array(touched.map(JSONValue.string)))])
+            case (1, _):
+                answer = try await commitAlone(parts[0], label: label, touched: touched)
+            case (_, .bestEffort):
+                answer = try await commitInTurn(parts, label: label, touched: touched)
+            case (_, .twoPhase):
+                answer = try await commitAtomically(parts, label: label, touched: touched)
+            }
+        } catch let error as ShardError {
+            if case .string(let failed)? = error.details["outcome"] { countCommit(kind, failed) }
+            throw error
         }
+        if !parts.isEmpty { countCommit(kind, "committed") }
         outcome = true
         return answer
+    }
+
+    /// `shardd_commits_total` (protocol.md 15).
+    private func countCommit(_ kind: String, _ outcome: String) {
+        context.metrics.count("shardd_commits_total", [("kind", kind), ("outcome", outcome)])
     }
 
     /// One shard: its own commit is the decision; a label goes in with it.

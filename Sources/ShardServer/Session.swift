@@ -39,7 +39,7 @@ final class Session {
         guard case .line(let line) = frame else {
             let limit = configuration.server.maxLineBytes
             ResponseLine.failure(id: .null, ShardError(.lineTooLong, "a request line may be at most \(limit) bytes (max_line_bytes); the connection is closed"), into: &out)
-            context.stats.record(op: "invalid", error: .lineTooLong, microseconds: 0)
+            recordInvalid(.lineTooLong)
             return false
         }
         let json: JSONValue
@@ -47,7 +47,7 @@ final class Session {
             json = try line.withUnsafeReadableBytes { bytes throws(JSONParseError) in try JSONValue.parse(bytes) }
         } catch {
             ResponseLine.failure(id: .null, ShardError(.badJSON, error.message), into: &out)
-            context.stats.record(op: "invalid", error: .badJSON, microseconds: 0)
+            recordInvalid(.badJSON)
             return true
         }
         let request: RequestEnvelope
@@ -57,7 +57,7 @@ final class Session {
             // A line that is not an object is answered with "id": null; a request with a bad id, without one.
             let id: JSONValue? = error.id ?? (error.error.code == .badJSON ? JSONValue.null : Optional.none)
             ResponseLine.failure(id: id, error.error, into: &out)
-            context.stats.record(op: "invalid", error: error.error.code, microseconds: 0)
+            recordInvalid(error.error.code)
             return true
         }
         let start = ContinuousClock.now
@@ -69,7 +69,7 @@ final class Session {
                 throw aborted
             }
             routed = context.routed
-            var arguments = ArgumentReader(request, configuration: configuration, shardOrder: context.shardOrder)
+            var arguments = ArgumentReader(request, configuration: configuration, shardOrder: routed.shardOrder)
             var decoded = try Request.decode(&arguments)
             // The request's placement groups, worked out only when a move runs or it writes.
             let groups = context.gate.isActive || decoded.writes ? routed.groups(of: decoded.models) : []
@@ -83,7 +83,7 @@ final class Session {
                 if context.routed !== routed {
                     // The unit switched while the request waited: it routes by the new placement.
                     routed = context.routed
-                    var again = ArgumentReader(request, configuration: configuration, shardOrder: context.shardOrder)
+                    var again = ArgumentReader(request, configuration: configuration, shardOrder: routed.shardOrder)
                     decoded = try Request.decode(&again)
                 }
             }
@@ -93,6 +93,7 @@ final class Session {
                 throw aborted
             }
             let result = try await execute(decoded, op: request.op)
+            if decoded.fansOut, case .array(let shards)? = result["shards"] { context.metrics.fanout(op: request.op, shards: shards.count) }
             if transaction != nil, decoded.writes { record.transactionWrote(groups) }
             ResponseLine.success(id: request.id, result, into: &out)
         } catch let error as ShardError {
@@ -127,11 +128,22 @@ final class Session {
                 context.logger.debug("\(request.op) refused: \(failure.code)\(shard)", metadata: ["session": "\(id)"])
             }
         }
-        context.stats.record(op: Request.isKnown(request.op) ? request.op : "unknown", error: failure?.code,
-                             microseconds: (ContinuousClock.now - start).wholeMicroseconds)
+        let elapsed = ContinuousClock.now - start
+        let op = Request.isKnown(request.op) ? request.op : "unknown"
+        context.stats.record(op: op, error: failure?.code, microseconds: elapsed.wholeMicroseconds)
+        context.metrics.request(op: op, code: failure?.code.rawValue ?? "ok", nanoseconds: Int64(elapsed.wholeNanoseconds))
+        if let failure, case .string(let shard)? = failure.details["shard"] {
+            context.metrics.count("shardd_shard_errors_total", [("shard", shard), ("code", failure.code.rawValue)])
+        }
         if transaction == nil { record.transactionWrote(nil) }
         record.finished(request: transaction != nil)
         return true
+    }
+
+    /// Counts a line that was not a request (no op to run).
+    private func recordInvalid(_ code: ErrorCode) {
+        context.stats.record(op: "invalid", error: code, microseconds: 0)
+        context.metrics.request(op: "invalid", code: code.rawValue, nanoseconds: 0)
     }
 
     /// Runs a decoded request (`op` is its name, for messages).
@@ -156,7 +168,10 @@ final class Session {
             let committed = try await context.commits.status(of: label, now: ServerContext.now())
             return JSONObject([("outcome", .string(committed ? "committed" : "not_committed"))])
         case .transactions: return JSONObject([("transactions", .array(context.commits.transactions()))])
-        case .placement(let model): return context.placement.json(model: model)
+        case .placement(let model):
+            var answer = context.placement.json(model: model)
+            answer.append("config_version", .int(Int64(context.configVersion)))
+            return answer
         case .verify(let model): return try await verify(model: model)
         case .rebalance(let plan): return try await rebalance(plan: plan)
         case .move(let request): return try await move(request)
@@ -169,10 +184,13 @@ final class Session {
         case .deleteWhere(let request): return try await deleteWhere(request)
         case .sql(let request): return try await rawSQL(request)
         case .aggregate(let request): return try await aggregate(request)
-        case .shards: return JSONObject([("shards", .array(await shardReports()))])
+        case .shards: return JSONObject([("shards", .array(await shardReports())), ("config_version", .int(Int64(routed.version)))])
         case .sessions: return sessionReports()
         case .keys(let request): return keys(request)
         case .stats: return stats()
+        case .reload: return try await reload()
+        case .metrics: return JSONObject([("text", .string(context.metricsText()))])
+        case .config: return runningConfiguration()
         }
     }
 
@@ -184,6 +202,7 @@ final class Session {
             ("session", .int(Int64(id))),
             ("shards", .array(configuration.shards.map { .string($0.name) })),
             ("models", .array(configuration.models.map { .string($0.name) })),
+            ("config_version", .int(Int64(routed.version))),
         ])
     }
 

@@ -41,6 +41,7 @@ final class SessionHandler: ChannelInboundHandler {
             let answer = channel.allocator.buffer(bytes: out)
             Task { await SessionHandler.answerThenClose(channel, answer) }
             serverContext.logger.warning("refused a connection: max_connections (\(limit)) reached")
+            serverContext.metrics.count("shardd_connections_refused_total", [("reason", "max_connections")])
             return
         }
         admitted = true
@@ -53,6 +54,7 @@ final class SessionHandler: ChannelInboundHandler {
             let peer = try? await credentials.get()
             guard let peer, serverContext.allowedUIDs.contains(peer.uid) else {
                 serverContext.logger.warning("refused a connection from uid \(peer.map { String($0.uid) } ?? "unknown") (allowed_uids)")
+                serverContext.metrics.count("shardd_connections_refused_total", [("reason", "allowed_uids")])
                 var out: [UInt8] = []
                 ResponseLine.failure(id: .null, ShardError(.forbidden, "uid \(peer.map { String($0.uid) } ?? "unknown") may not use this shardd (allowed_uids); the connection is closed"), into: &out)
                 await SessionHandler.answerThenClose(channel, channel.allocator.buffer(bytes: out))
@@ -106,6 +108,7 @@ final class SessionHandler: ChannelInboundHandler {
                     // request_timeout_ms rather than hold its answers without bound.
                     if !channel.isWritable, !(await SessionHandler.waitUntilWritable(channel, for: stallLimit)) {
                         serverContext.logger.warning("session \(session.id): the client read no answers for \(stallLimit); disconnected")
+                        serverContext.metrics.count("shardd_slow_clients_disconnected_total")
                         break
                     }
                 } else {

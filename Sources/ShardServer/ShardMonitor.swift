@@ -11,7 +11,6 @@ import ShardStore
 /// a shard added while it was unreachable does not answer every query with a missing table.
 package struct ShardMonitor: Service {
     private let set: ShardSet
-    private let shards: [Shard]
     /// Shards the start could not prepare.
     private let late: [Shard]
     private let logger: Logger?
@@ -27,7 +26,6 @@ package struct ShardMonitor: Service {
     /// - Parameter late: shards the start could not prepare (down then).
     package init(shards: ShardSet, late: [Shard] = [], logger: Logger? = nil) {
         self.set = shards
-        self.shards = shards.shards
         self.late = late
         self.logger = logger
     }
@@ -67,9 +65,11 @@ package struct ShardMonitor: Service {
     package func run() async throws {
         var waiting = Dictionary(late.map { ($0.name, ContinuousClock.now) }, uniquingKeysWith: { first, _ in first })
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            for name in set.takeLate() where waiting[name] == nil { waiting[name] = ContinuousClock.now }
             if !waiting.isEmpty { await prepareLateShards(&waiting) }
             var released = false
-            for shard in shards {
+            // Read each time: a reload adds shards.
+            for shard in set.shards {
                 await shard.probeIfDue()
                 if await shard.releaseMemoryIfIdle(for: ShardMonitor.restAfter) { released = true }
             }

@@ -18,6 +18,11 @@ package enum FaultPoint {
     package static let migrateAfterFirstShard = "migrate.after_first_shard"
     package static let moveAfterCopy = "move.after_copy"
     package static let moveAfterSwitch = "move.after_switch"
+    /// Hold points for `/health` tests (docs/protocol.md): the daemon has started everything
+    /// but the socket (health says "starting"), and it is stopping with its sessions not yet
+    /// finished (health says "stopping").
+    package static let startBeforeServing = "start.before_serving"
+    package static let stopBeforeSessionsEnd = "stop.before_sessions_end"
 
     #if SHARDD_FAULTS
     private static let environment: [String: String] = {

@@ -8,7 +8,7 @@ package struct PoolStateMachine<Connection> {
     /// A borrower that waits for a connection, by the number the pool gave it.
     package typealias WaiterID = Int
 
-    package let size: Int
+    package private(set) var size: Int
     /// Connections at rest, the most recently returned last (lent first: warm caches).
     private(set) var idle: [Connection] = []
     /// Connections open, lent, or being opened.
@@ -83,6 +83,11 @@ package struct PoolStateMachine<Connection> {
             }
             return .close(gone, retry: waiters.isEmpty ? nil : waiters.removeFirst())
         }
+        if open > size {
+            // The pool was made smaller (a reload): shrink as connections come back.
+            open -= 1
+            return .close([connection], retry: nil)
+        }
         if !waiters.isEmpty { return .hand(connection, to: waiters.removeFirst()) }
         idle.append(connection)
         return .keep
@@ -114,6 +119,32 @@ package struct PoolStateMachine<Connection> {
         guard let index = waiters.firstIndex(of: waiter) else { return false }
         waiters.remove(at: index)
         return true
+    }
+
+    /// The pool's size changes (`pool_size` reloaded). Returns the waiters that may now open a
+    /// connection (each asks again) and the idle connections beyond the new size (to close);
+    /// lent connections beyond it close as they come back.
+    package mutating func resize(to newSize: Int) -> (retry: [WaiterID], close: [Connection]) {
+        precondition(newSize >= 1)
+        size = newSize
+        var close: [Connection] = []
+        while open > size, !idle.isEmpty {
+            close.append(idle.removeFirst())
+            open -= 1
+        }
+        var retry: [WaiterID] = []
+        while open + retry.count < size, !waiters.isEmpty { retry.append(waiters.removeFirst()) }
+        return (retry, close)
+    }
+
+    /// Takes the idle connections out of the pool, to close (their settings are stale: a
+    /// reloaded `request_timeout_ms`); new ones open as borrowers ask.
+    package mutating func dropIdle() -> [Connection] {
+        defer {
+            open -= idle.count
+            idle = []
+        }
+        return idle
     }
 
     /// The idle connections, lent to the pool itself while it rests (to free their caches):

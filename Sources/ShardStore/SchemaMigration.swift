@@ -66,12 +66,19 @@ package struct SchemaMigration: Sendable {
 
     /// Makes `drift`'s additive changes on its shard in one transaction; `onStatement` sees
     /// each statement before it runs. Nothing is made when the drift has refused differences.
-    package func apply(_ drift: SchemaDrift, on shard: Shard, onStatement: @escaping @Sendable (String) -> Void = { _ in }) async throws {
+    /// - Parameter lockTimeoutMs: on PostgreSQL, how long a statement waits for a table's
+    ///   lock (a reload's, while sessions serve: an `ALTER TABLE` waiting behind an open
+    ///   transaction would hold up every later reader of the table); nil: as long as the
+    ///   statement timeout. SQLite waits its busy timeout for the write lock either way.
+    package func apply(_ drift: SchemaDrift, on shard: Shard, lockTimeoutMs: Int? = nil,
+                       onStatement: @escaping @Sendable (String) -> Void = { _ in }) async throws {
         precondition(drift.refused.isEmpty, "refused differences are never applied")
         let statements = drift.statements
         guard !statements.isEmpty else { return }
+        let lockTimeout = shard.dialect.backend == .postgres ? lockTimeoutMs : nil
         try await shard.withConnection { connection in
             _ = try connection.inTransaction {
+                if let lockTimeout { try connection.execute("SET LOCAL lock_timeout = \(lockTimeout)") }
                 for sql in statements {
                     onStatement(sql)
                     try connection.execute(sql)

@@ -10,14 +10,15 @@ extension Shard {
     ///   transactions: a connection to a server without them fails, saying what to do.
     package static func open(_ spec: ShardSpec, statementTimeoutMs: Int? = nil, requirePreparedTransactions: Bool = false) -> Shard {
         let name = spec.name
+        let timeout = StatementTimeout(statementTimeoutMs)
         switch spec.location {
         case .sqlite(let path):
-            return Shard(spec: spec, dialect: .sqlite, acquireTimeoutMs: statementTimeoutMs) { () throws(BackendError) in
-                try SQLiteConnection.open(path: path, shard: name, statementTimeoutMs: statementTimeoutMs)
+            return Shard(spec: spec, dialect: .sqlite, timeout: timeout) { () throws(BackendError) in
+                try SQLiteConnection.open(path: path, shard: name, statementTimeoutMs: timeout.milliseconds)
             }
         case .postgres(let uri):
-            return Shard(spec: spec, dialect: .postgres, acquireTimeoutMs: statementTimeoutMs) { () throws(BackendError) in
-                try PostgresConnection.connect(uri: uri, shard: name, statementTimeoutMs: statementTimeoutMs,
+            return Shard(spec: spec, dialect: .postgres, timeout: timeout) { () throws(BackendError) in
+                try PostgresConnection.connect(uri: uri, shard: name, statementTimeoutMs: timeout.milliseconds,
                                                requirePreparedTransactions: requirePreparedTransactions)
             }
         }

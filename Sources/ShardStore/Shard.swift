@@ -29,8 +29,10 @@ package final class Shard: Sendable {
     /// Whether reads may run on the caller's thread (`readInline`), a property of the backend.
     package var readsInline: Bool { dialect.readsInline }
 
-    /// How long a caller waits for a connection when all are lent; nil: as long as it takes.
-    private let acquireTimeout: Duration?
+    /// `request_timeout_ms`: how long a statement may run on a connection opened now, and
+    /// how long a caller waits for a connection when all are lent; nil: as long as it takes.
+    package let timeout: StatementTimeout
+    private var acquireTimeout: Duration? { timeout.milliseconds.map { .milliseconds($0) } }
     /// When a connection was last asked for (uptime nanoseconds), and the value it had when
     /// the idle connections last released their memory.
     private let lastUse = Atomic<UInt64>(0)
@@ -38,12 +40,13 @@ package final class Shard: Sendable {
     /// Waiters' timers still running (for tests: a served waiter's timer stops at once).
     private let runningTimers = Atomic<Int>(0)
 
-    package init(spec: ShardSpec, dialect: SQLDialect, acquireTimeoutMs: Int? = nil, factory: @escaping ConnectionFactory) {
+    /// - Parameter timeout: read by `factory` as it opens each connection.
+    package init(spec: ShardSpec, dialect: SQLDialect, timeout: StatementTimeout = StatementTimeout(nil), factory: @escaping ConnectionFactory) {
         self.spec = spec
         self.dialect = dialect
         self.pointSelects = PointSelectCache(dialect: dialect)
         self.factory = factory
-        self.acquireTimeout = acquireTimeoutMs.map { .milliseconds($0) }
+        self.timeout = timeout
         self.pool = Mutex(PoolState(machine: PoolStateMachine(size: spec.poolSize)))
     }
 
@@ -95,6 +98,29 @@ package final class Shard: Sendable {
     /// Borrowers waiting for a connection, and their timers still running.
     package var waiting: (borrowers: Int, timers: Int) {
         (pool.withLock { $0.machine.waiting.count }, runningTimers.load(ordering: .relaxed))
+    }
+
+    /// The most connections the pool opens (`pool_size`, changed by a reload).
+    package var poolSize: Int { pool.withLock { $0.machine.size } }
+
+    /// Applies a reloaded `pool_size`: waiters that may now open a connection do, idle
+    /// connections beyond the new size close, lent ones as they come back.
+    package func resize(to size: Int) {
+        let (retry, close) = pool.withLock { state -> ([Parked], [PooledConnection]) in
+            let (retry, close) = state.machine.resize(to: size)
+            return (retry.compactMap { state.parked.removeValue(forKey: $0) }, close)
+        }
+        for slot in close { slot.close() }
+        for waiter in retry { waiter.resume(.retry) }
+    }
+
+    /// Applies a reloaded `request_timeout_ms`: connections opened from now on take it; the
+    /// idle ones close now, the lent ones when they come back.
+    package func retime(_ milliseconds: Int?) {
+        guard timeout.milliseconds != milliseconds else { return }
+        timeout.set(milliseconds)
+        let stale = pool.withLock { $0.machine.dropIdle() }
+        for slot in stale { slot.close() }
     }
 
     /// How many connections are open and how many of them are lent out.
@@ -255,7 +281,7 @@ package final class Shard: Sendable {
             guard !Task.isCancelled else { return }
             stopWaiting(waiter, failing: BackendError(
                 .timedOut, shard: name,
-                "every connection to the shard stayed busy for \(timeout) (pool_size \(spec.poolSize), request_timeout_ms)"))
+                "every connection to the shard stayed busy for \(timeout) (pool_size \(poolSize), request_timeout_ms)"))
         }
     }
 
@@ -281,11 +307,12 @@ package final class Shard: Sendable {
         let factory = self.factory
         let counter = self.statements
         let hidden = self.hidden
+        let generation = timeout.generation
         return try await withCheckedThrowingContinuation { continuation in
             queue.async {
                 do {
                     let connection = CountingConnection(try factory(), counter: counter, hidden: hidden)
-                    continuation.resume(returning: PooledConnection(connection: connection, queue: queue))
+                    continuation.resume(returning: PooledConnection(connection: connection, queue: queue, generation: generation))
                 } catch {
                     continuation.resume(throwing: error)
                 }
@@ -295,6 +322,8 @@ package final class Shard: Sendable {
 
     /// Puts a connection back, or closes it when it is not `reusable`, and serves a waiter.
     fileprivate func giveBack(_ slot: PooledConnection, reusable: Bool) {
+        // A connection opened under an older request_timeout_ms closes rather than serve again.
+        let reusable = reusable && slot.generation == timeout.generation
         let (action, waiter) = pool.withLock { state -> (PoolStateMachine<PooledConnection>.ReleaseAction, Parked?) in
             let action = state.machine.release(slot, reusable: reusable)
             switch action {
@@ -321,10 +350,13 @@ package final class Shard: Sendable {
 final class PooledConnection: @unchecked Sendable {
     let connection: any ShardConnection
     let queue: DispatchQueue
+    /// The shard's `StatementTimeout.generation` when it opened.
+    let generation: Int
 
-    init(connection: any ShardConnection, queue: DispatchQueue) {
+    init(connection: any ShardConnection, queue: DispatchQueue, generation: Int) {
         self.connection = connection
         self.queue = queue
+        self.generation = generation
     }
 
     func run<T: Sendable>(_ body: @escaping @Sendable (any ShardConnection) throws -> T) async throws -> T {
@@ -423,6 +455,30 @@ package final class ConnectionLease: Sendable {
 }
 
 /// A count of statements and of the ones that failed, shared by a shard and its connections.
+/// A shard's `request_timeout_ms`, which a reload may change: read by each connection as it
+/// opens; `generation` counts the changes, so that older connections can be told apart.
+package final class StatementTimeout: Sendable {
+    private let value: Atomic<Int>
+    private let changes = Atomic<Int>(0)
+
+    /// - Parameter milliseconds: nil: unbounded.
+    package init(_ milliseconds: Int?) {
+        value = Atomic(milliseconds ?? 0)
+    }
+
+    package var milliseconds: Int? {
+        let ms = value.load(ordering: .relaxed)
+        return ms > 0 ? ms : nil
+    }
+
+    package var generation: Int { changes.load(ordering: .acquiring) }
+
+    func set(_ milliseconds: Int?) {
+        value.store(milliseconds ?? 0, ordering: .relaxed)
+        changes.add(1, ordering: .releasing)
+    }
+}
+
 package final class StatementCounter: Sendable {
     private let count = Atomic<Int>(0)
     private let failures = Atomic<Int>(0)

@@ -1,36 +1,87 @@
 import ShardCore
 import ShardProtocol
+import Synchronization
 
 /// The daemon's shards in file order, the counter store of `sequence` ids, and the start-up
 /// work on them: creating tables and making sure sequences stay above existing ids.
 package final class ShardSet: Sendable {
-    package let configuration: Configuration
+    /// What a reload replaces as one: the configuration, the shards and the sequences.
+    private struct Members: Sendable {
+        var configuration: Configuration
+        var shards: [Shard]
+        var sequences: [String: IDSequence]
+    }
+
+    private let members: Mutex<Members>
+    private let late = Mutex<Set<String>>([])
+    package var configuration: Configuration { members.withLock { $0.configuration } }
     /// In shards.conf order.
-    package let shards: [Shard]
+    package var shards: [Shard] { members.withLock { $0.shards } }
     /// The `sequences.db` file under `state_dir`.
     package let stateStore: Shard
     /// One per model whose `id` is `sequence`.
-    package let sequences: [String: IDSequence]
+    package var sequences: [String: IDSequence] { members.withLock { $0.sequences } }
 
     /// Opens no connection yet; see `prepare()`.
     package init(configuration: Configuration) {
-        self.configuration = configuration
-        let timeout = configuration.server.requestTimeoutMs
-        let atomic = configuration.server.commit == .twoPhase
-        let shards = configuration.shards.map { Shard.open($0, statementTimeoutMs: timeout, requirePreparedTransactions: atomic) }
-        self.shards = shards
         let stateStore = Shard.open(ShardSpec(
             name: "state",
             location: .sqlite(path: configuration.server.stateDir + "/sequences.db"),
             poolSize: 1
         ))
         self.stateStore = stateStore
+        let shards = configuration.shards.map { Self.open($0, configuration) }
+        members = Mutex(Members(configuration: configuration, shards: shards,
+                                sequences: Self.sequences(configuration, shards: shards, stateStore: stateStore, keeping: [:])))
+    }
+
+    private static func open(_ spec: ShardSpec, _ configuration: Configuration) -> Shard {
+        Shard.open(spec, statementTimeoutMs: configuration.server.requestTimeoutMs,
+                   requirePreparedTransactions: configuration.server.commit == .twoPhase)
+    }
+
+    private static func sequences(_ configuration: Configuration, shards: [Shard], stateStore: Shard,
+                                  keeping kept: [String: IDSequence]) -> [String: IDSequence] {
         var sequences: [String: IDSequence] = [:]
         for model in configuration.models where model.id == .sequence {
+            if let sequence = kept[model.name] { sequences[model.name] = sequence; continue }
             let counter = model.sequenceShard.flatMap { name in shards.first { $0.name == name } } ?? stateStore
             sequences[model.name] = IDSequence(model: model.name, counter: counter)
         }
-        self.sequences = sequences
+        return sequences
+    }
+
+    /// The set a reload would make of this one for `configuration`: the shards it keeps
+    /// (same objects, so pools and health carry on), new ones opened (not connected), the
+    /// sequences of the models it keeps and new ones. This set is unchanged until `adopt`.
+    package func reloaded(_ configuration: Configuration) -> ShardSet {
+        let current = members.withLock { $0 }
+        let shards = configuration.shards.map { spec in current.shards.first { $0.name == spec.name } ?? Self.open(spec, configuration) }
+        return ShardSet(stateStore: stateStore, members: Members(
+            configuration: configuration, shards: shards,
+            sequences: Self.sequences(configuration, shards: shards, stateStore: stateStore, keeping: current.sequences)))
+    }
+
+    private init(stateStore: Shard, members: Members) {
+        self.stateStore = stateStore
+        self.members = Mutex(members)
+    }
+
+    /// Takes `next`'s configuration, shards and sequences (made by `reloaded`), applying
+    /// the pools' sizes and timeouts to the shards it keeps; shards `next` no longer has
+    /// are closed.
+    package func adopt(_ next: ShardSet) {
+        let taken = next.members.withLock { $0 }
+        let dropped = members.withLock { members in
+            defer { members = taken }
+            return members.shards.filter { shard in !taken.shards.contains { $0 === shard } }
+        }
+        for spec in taken.configuration.shards {
+            guard let shard = taken.shards.first(where: { $0.name == spec.name }) else { continue }
+            shard.resize(to: spec.poolSize)
+            shard.retime(taken.configuration.server.requestTimeoutMs)
+        }
+        for shard in dropped { shard.close() }
     }
 
     package func shard(named name: String) -> Shard? {
@@ -54,10 +105,11 @@ package final class ShardSet: Sendable {
     /// are `SchemaMigration`'s, and the id sequences `seedSequences`'s, after it. Returns one
     /// status per shard, in file order; never throws for a shard that is down, so the caller
     /// can report all of them.
-    package func prepare(beforeTables: (@Sendable () async -> Void)? = nil) async -> [ShardStatus] {
+    /// - Parameter some: these shards only (a reload's new shards); all by default.
+    package func prepare(_ some: [Shard]? = nil, beforeTables: (@Sendable () async -> Void)? = nil) async -> [ShardStatus] {
         let atomic = configuration.server.commit == .twoPhase
         let start = ContinuousClock.now
-        var statuses = await eachShard { shard in
+        var statuses = await eachShard(some) { shard in
             try await shard.withConnection { connection -> Int64? in
                 _ = try connection.run(SQLDialect.probe)
                 // The daemon's own tables (markers of atomic commits, labels).
@@ -122,6 +174,33 @@ package final class ShardSet: Sendable {
                 if case .int(let max) = result.rows.first?.first { highest = Swift.max(highest, max) }
             }
             try await sequence.ensureAbove(highest)
+        }
+    }
+
+    /// Shards that a reload could not bring up to the models (down then): the monitor
+    /// prepares them as it does shards down at start, once they answer.
+    package func markLate(_ names: [String]) {
+        late.withLock { $0.formUnion(names) }
+    }
+
+    /// The shards marked late since the last call.
+    package func takeLate() -> Set<String> {
+        late.withLock { late in
+            defer { late = [] }
+            return late
+        }
+    }
+
+    /// Rows of each of `models` on `shard` (a table the shard lacks holds none), not
+    /// counted as client statements.
+    package func rowCounts(on shard: Shard, models: [Model]) async throws -> [String: Int64] {
+        try await shard.withConnection { connection in
+            var counts: [String: Int64] = [:]
+            for model in models {
+                guard try !connection.uncounted.run(Statement(shard.dialect.tableExists, [.text(model.table)], resultTypes: [.int])).rows.isEmpty else { continue }
+                counts[model.name] = try connection.uncounted.run(shard.dialect.count(model, where: nil)).rows.first?.first?.intValue ?? 0
+            }
+            return counts
         }
     }
 

@@ -48,6 +48,8 @@ struct Shardd: AsyncParsableCommand {
     mutating func run() async throws {
         Self.bootstrapLogging(logLevel, format: logFormat)
         let logger = Logger(label: "shardd")
+        // Trapped first: SIGHUP's default action would end a daemon still starting.
+        let hangups = await HangupListener.trap()
 
         switch (command, check) {
         case (nil, _): break
@@ -56,7 +58,7 @@ struct Shardd: AsyncParsableCommand {
         case (let other?, _): throw ValidationError("unknown command \"\(other)\" (commands: migrate)")
         }
         if dryRun && command == nil { throw ValidationError("--dry-run goes with migrate: shardd migrate --dry-run") }
-        let fileConfiguration = try Self.loadConfiguration(config, logger: logger)
+        let (fileConfiguration, source) = try Self.loadConfiguration(config, logger: logger)
         if command == "migrate" {
             try await Migrate(configuration: fileConfiguration, dryRun: dryRun).run()
             return
@@ -72,9 +74,15 @@ struct Shardd: AsyncParsableCommand {
         }
         let configuration = placed.routing
 
+        let phase = ServingPhase()
+        var endpoint: MetricsEndpoint?
         if !check {
             do {
                 try Server.claimSocket(configuration.server.socket)
+                // Bound before the slow part of the start, so that /health says "starting".
+                if let address = configuration.server.metricsListen {
+                    endpoint = try await MetricsEndpoint(address: address, phase: phase, logger: logger)
+                }
             } catch {
                 logger.error("\(error)")
                 throw ExitCode(1)
@@ -151,7 +159,9 @@ struct Shardd: AsyncParsableCommand {
             throw ExitCode(1)
         }
         let context = try ServerContext(configuration: configuration, shards: shards, logger: logger, commits: commits,
-                                        placement: PlacementReport(placement: placed.placement, configured: fileConfiguration))
+                                        placement: PlacementReport(placement: placed.placement, configured: fileConfiguration),
+                                        source: source, phase: phase)
+        endpoint?.attach(context)
         // A move cut short: a switch that committed gets its placement before the first request.
         await context.jobs.resume(context: context)
         let server = Server(context: context)
@@ -159,7 +169,10 @@ struct Shardd: AsyncParsableCommand {
         // Shards down at start, or whose tables could not be read then: prepared once they answer.
         let late = statuses.filter { $0.error != nil }.map(\.shard)
             + startup.inspections.filter { if case .failure = $0.drift { return true } else { return false } }.map(\.shard)
-        let services: [any Service] = [ShardMonitor(shards: shards, late: late, logger: logger), CommitRecovery(commits: context.commits), await HangupListener(logger: logger), server]
+        // The endpoint stops after the server: /health says "stopping" while sessions finish.
+        let services: [any Service] = [ShardMonitor(shards: shards, late: late, logger: logger), CommitRecovery(commits: context.commits)]
+            + (endpoint.map { [$0] } ?? []) + [hangups.serving(context), server]
+        await FaultPoint.reach(FaultPoint.startBeforeServing)
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         do {
             try await group.run()
@@ -173,20 +186,18 @@ struct Shardd: AsyncParsableCommand {
 
     /// `--config`, else `./shards.conf`, else the built-in default resolved against the
     /// working directory. A mistake is printed and exits with status 2.
-    static func loadConfiguration(_ config: String?, logger: Logger) throws -> Configuration {
-        do {
-            if let config {
-                return try ConfigLoader.load(path: config)
-            }
-            if FileManager.default.fileExists(atPath: "shards.conf") {
-                return try ConfigLoader.load(path: "shards.conf")
-            }
+    static func loadConfiguration(_ config: String?, logger: Logger) throws -> (Configuration, ConfigSource) {
+        let source: ConfigSource
+        if let config {
+            source = .file(config)
+        } else if FileManager.default.fileExists(atPath: "shards.conf") {
+            source = .file("shards.conf")
+        } else {
             logger.notice("no ./shards.conf: using the built-in default (four SQLite shards under ./data)")
-            return try ConfigLoader.parse(
-                DefaultConfiguration.text, file: "(built-in shards.conf)",
-                baseDirectory: FileManager.default.currentDirectoryPath,
-                environment: ProcessInfo.processInfo.environment
-            )
+            source = .builtIn(baseDirectory: FileManager.default.currentDirectoryPath)
+        }
+        do {
+            return (try source.load(), source)
         } catch {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             throw ExitCode(2)

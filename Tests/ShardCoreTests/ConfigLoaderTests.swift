@@ -383,7 +383,7 @@ private func problems(_ text: String, environment: [String: String] = [:]) -> [S
             kind = "one"
             """) == [
             "version: unknown top-level key (valid keys: server, shards, models)",
-            "server.sockets: unknown key (valid keys in [server]: socket, socket_mode, allowed_uids, admin_uids, state_dir, create_tables, commit, allow_raw_sql, max_line_bytes, max_connections, max_result_rows, identity_map_limit, request_timeout_ms, idle_transaction_timeout_ms, move_pause_ms, move_switch_timeout_ms)",
+            "server.sockets: unknown key (valid keys in [server]: socket, socket_mode, allowed_uids, admin_uids, state_dir, create_tables, commit, allow_raw_sql, max_line_bytes, max_connections, max_result_rows, identity_map_limit, request_timeout_ms, idle_transaction_timeout_ms, move_pause_ms, move_switch_timeout_ms, metrics_listen, metrics_public)",
             "shards.a.weight: unknown key (valid keys in [shards.a]: url, url_env, pool_size, drain)",
             "models.Item.tabel: unknown key (valid keys in [models.Item]: table, primary_key, id, sequence_shard, shard_by, columns, relationships)",
             "models.Item.columns.name.nulable: unknown key (valid keys in a column: type, nullable, unique, index, default, server_default, on_update)",

@@ -21,7 +21,7 @@ import Testing
         _ = await shards.start()
         let logger = Logger(label: "test")
         let context = try ServerContext(configuration: configuration, shards: shards, logger: logger)
-        let services: [any Service] = [ShardMonitor(shards: shards), await HangupListener(logger: logger), Server(context: context)]
+        let services: [any Service] = [ShardMonitor(shards: shards), (await HangupListener.trap()).serving(context), Server(context: context)]
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [], logger: logger)
         let running = Task { try await group.run() }
 

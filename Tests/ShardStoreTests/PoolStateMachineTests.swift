@@ -109,4 +109,35 @@ extension PoolStateMachineTests {
         _ = pool.close()
         guard case .fail? = pool.leaseWithoutWaiting() else { Issue.record("expected fail"); return }
     }
+
+    @Test func aLargerPoolLetsWaitersOpenAndASmallerOneShrinksAsConnectionsReturn() {
+        var pool = Pool(size: 1)
+        _ = pool.lease(1)
+        for id in 2...4 { guard case .wait = pool.lease(id) else { Issue.record("expected wait"); return } }
+        // Two more connections allowed: the two oldest waiters ask again (and open).
+        let grown = pool.resize(to: 3)
+        #expect(grown.retry == [2, 3] && grown.close.isEmpty && pool.waiting == [4])
+        guard case .open = pool.lease(2), case .open = pool.lease(3) else { Issue.record("the retrying waiters open"); return }
+        #expect(pool.openCount == 3)
+        // Back to 1: one idle connection closes at once, lent ones as they come back (the
+        // waiter still gets one, since the pool stays at its size).
+        guard case .hand(2, to: 4) = pool.release(2, reusable: true) else { Issue.record("a waiter is served first"); return }
+        let shrunk = pool.resize(to: 1)
+        #expect(shrunk.retry.isEmpty && shrunk.close.isEmpty, "nothing idle to close")
+        guard case .close([1], retry: nil) = pool.release(1, reusable: true),
+              case .close([3], retry: nil) = pool.release(3, reusable: true) else { Issue.record("over the size: closed on return"); return }
+        guard case .keep = pool.release(2, reusable: true) else { Issue.record("at the size: kept"); return }
+        #expect(pool.openCount == 1 && pool.idleCount == 1)
+        #expect(pool.resize(to: 1).close.isEmpty)
+    }
+
+    @Test func droppedIdleConnectionsAreNoLongerCountedOpen() {
+        var pool = Pool(size: 2)
+        _ = pool.lease(1)
+        _ = pool.lease(2)
+        _ = pool.release(1, reusable: true)
+        #expect(pool.dropIdle() == [1])
+        #expect(pool.openCount == 1 && pool.idleCount == 0)
+        guard case .open = pool.lease(3) else { Issue.record("room for a new one"); return }
+    }
 }
