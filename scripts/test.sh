@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds and runs every test, PostgreSQL included, on a fresh machine:
-#   1. installs what is missing (libsqlite3-dev, libpq-dev, postgresql) with apt-get;
+#   1. installs what is missing (libsqlite3-dev, libpq-dev, postgresql) with apt-get, and
+#      the prometheus_client parser with pip;
 #   2. starts a throwaway PostgreSQL cluster (scripts/postgres.sh) on a free port;
 #   3. swift build (and the daemon again with -DSHARDD_FAULTS, in .build-faults), swift test;
 #   4. stops the cluster on every exit path.
@@ -21,6 +22,12 @@ if ((${#missing[@]})); then
     [[ "$(id -u)" -eq 0 ]] || sudo=(sudo)
     "${sudo[@]}" apt-get update -qq
     DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# The metrics tests read /metrics with prometheus_client's parser, as a Prometheus server would.
+if ! python3 -c 'import prometheus_client' 2>/dev/null; then
+    log "installing prometheus_client (pip)"
+    python3 -m pip install --quiet --disable-pip-version-check prometheus_client
 fi
 
 # A cluster of our own on a free port, so a developer's running one is left alone.

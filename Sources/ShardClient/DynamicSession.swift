@@ -265,4 +265,21 @@ public struct DynamicSession: Sendable {
     public func stats() async throws -> JSONValue {
         try await send("stats")
     }
+
+    /// `reload`: shards.conf read again and applied; `version` and `changed` (key paths), or
+    /// `ShardError` `bad_config` with `errors` (the running configuration is kept).
+    public func reload() async throws -> JSONValue {
+        try await send("reload")
+    }
+
+    /// `config`: the running configuration (`version`, `file`, `settings`: key, value, and
+    /// `reload`: `live`, `restart` or `fixed`), passwords redacted.
+    public func config() async throws -> JSONValue {
+        try await send("config")
+    }
+
+    /// `metrics`: the Prometheus text exposition in `text`.
+    public func metrics() async throws -> JSONValue {
+        try await send("metrics")
+    }
 }

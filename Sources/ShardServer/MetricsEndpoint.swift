@@ -10,7 +10,7 @@ import Synchronization
 /// `GET /metrics` and `GET /health` over HTTP/1 on `metrics_listen` (protocol.md 15).
 ///
 /// Bound before the daemon recovers and migrates, so that `/health` answers 503 "starting"
-/// from the first moment; the metrics come once the daemon serves (`attach`). As a service
+/// from the first moment; the metrics come once the shards are prepared (`attach`). As a service
 /// listed before the socket server, it stops after it: `/health` answers 503 "stopping"
 /// while the sessions finish.
 package final class MetricsEndpoint: Service, Sendable {
@@ -111,7 +111,7 @@ private final class MetricsHTTPHandler: ChannelInboundHandler {
             return (now == .serving ? .ok : .serviceUnavailable, "application/json", body + "\n")
         }
         guard let server else {
-            return (.serviceUnavailable, "text/plain; charset=utf-8", "shardd is \(now.name): metrics come once it serves\n")
+            return (.serviceUnavailable, "text/plain; charset=utf-8", "shardd is \(now.name): metrics come once its shards are prepared\n")
         }
         return (.ok, "text/plain; version=0.0.4; charset=utf-8", server.metricsText())
     }

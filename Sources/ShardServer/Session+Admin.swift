@@ -61,17 +61,44 @@ extension Session {
         return answer
     }
 
-    /// `stats`: uptime, connections, requests and errors by kind, latencies, per-shard statements.
+    /// `stats`: uptime, connections, requests and errors by kind, latencies, per-shard
+    /// statements; and the saturation `/metrics` shows (an extension, docs/protocol.md): the
+    /// configuration's version, sessions, pools, commits, refused and slow clients.
     func stats() -> JSONObject {
         let (requests, errors, latency) = context.stats.snapshot()
         let uptime = ContinuousClock.now - context.stats.started
-        let perShard = JSONObject(context.shards.shards.map { shard in
+        let shards = context.shards.shards
+        let perShard = JSONObject(shards.map { shard in
             (shard.name, .object(JSONObject([("statements", .int(Int64(shard.statements.value))), ("errors", .int(Int64(shard.statements.errors)))])))
         })
+        let pools = JSONObject(shards.map { shard in
+            let use = shard.poolUse
+            return (shard.name, .object(JSONObject([
+                ("up", .bool(!shard.health.isDown)), ("size", .int(Int64(shard.poolSize))), ("open", .int(Int64(use.open))),
+                ("in_use", .int(Int64(use.inUse))), ("waiting", .int(Int64(shard.waiting.borrowers))),
+            ])))
+        })
+        var commits: [String: [(String, JSONValue)]] = [:]
+        for tally in context.metrics.tallies(of: "shardd_commits_total") {
+            let labels = Dictionary(tally.labels, uniquingKeysWith: { first, _ in first })
+            commits[labels["kind"] ?? "?", default: []].append((labels["outcome"] ?? "?", .int(Int64(tally.value))))
+        }
+        let refused = context.metrics.tallies(of: "shardd_connections_refused_total").map { tally in
+            (tally.labels.first { $0.0 == "reason" }?.1 ?? "?", JSONValue.int(Int64(tally.value)))
+        }
+        let sessions = context.sessions
         return JSONObject([
-            ("uptime_s", .int(uptime.components.seconds)), ("connections", .int(Int64(context.sessions.count))),
+            ("uptime_s", .int(uptime.components.seconds)), ("connections", .int(Int64(sessions.count))),
             ("requests", .object(requests)), ("errors", .object(errors)), ("latency_us", .object(latency)),
             ("per_shard", .object(perShard)),
+            ("config_version", .int(Int64(context.configVersion))),
+            ("transactions_open", .int(Int64(sessions.filter(\.inTransaction).count))),
+            ("identity_map_keys", .int(Int64(sessions.reduce(0) { $0 + $1.identityMap.count }))),
+            ("pools", .object(pools)),
+            ("commits", .object(JSONObject(commits.sorted { $0.key < $1.key }.map { ($0.key, .object(JSONObject($0.value.sorted { $0.0 < $1.0 }))) }))),
+            ("commits_pending", .int(Int64(context.commits.transactions().count))),
+            ("connections_refused", .object(JSONObject(refused.sorted { $0.0 < $1.0 }))),
+            ("slow_clients_disconnected", .int(Int64(context.metrics.tallies(of: "shardd_slow_clients_disconnected_total").reduce(0) { $0 + $1.value }))),
         ])
     }
 

@@ -51,6 +51,15 @@ package final class ShardMetrics: Sendable {
         var durations: [String: CoreMetrics.Timer] = [:]
         var fanout: [String: CoreMetrics.Recorder] = [:]
         var counters: [String: CoreMetrics.Counter] = [:]
+        /// What `count` added, by series: `stats` reads the same numbers as `/metrics`.
+        var tallies: [String: Tally] = [:]
+    }
+
+    /// One counter series' value so far.
+    struct Tally {
+        var name: String
+        var labels: [(String, String)]
+        var value: Int
     }
 
     private let cache = Mutex(Cache())
@@ -106,7 +115,8 @@ package final class ShardMetrics: Sendable {
         guard amount > 0 else { return }
         let key = Self.key(name, labels)
         let counter = cache.withLock { cache in
-            cache.counters[key] ?? {
+            cache.tallies[key, default: Tally(name: name, labels: labels, value: 0)].value += amount
+            return cache.counters[key] ?? {
                 let made = CoreMetrics.Counter(label: name, dimensions: labels, factory: factory)
                 cache.counters[key] = made
                 return made
@@ -127,12 +137,20 @@ package final class ShardMetrics: Sendable {
         if delta > 0 { count(name, labels, by: delta) } else { declare(name, labels) }
     }
 
+    /// The series of the counter `name` that `count` has added to, with their values.
+    func tallies(of name: String) -> [Tally] {
+        cache.withLock { cache in cache.tallies.values.filter { $0.name == name } }
+    }
+
     /// Makes the counter `name` with `labels` exist at zero (a series a dashboard expects
     /// before its first event).
     func declare(_ name: String, _ labels: [(String, String)] = []) {
         let key = Self.key(name, labels)
         cache.withLock { cache in
-            if cache.counters[key] == nil { cache.counters[key] = CoreMetrics.Counter(label: name, dimensions: labels, factory: factory) }
+            if cache.counters[key] == nil {
+                cache.counters[key] = CoreMetrics.Counter(label: name, dimensions: labels, factory: factory)
+                cache.tallies[key] = Tally(name: name, labels: labels, value: 0)
+            }
         }
     }
 

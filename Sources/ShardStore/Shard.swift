@@ -322,6 +322,9 @@ package final class Shard: Sendable {
 
     /// Puts a connection back, or closes it when it is not `reusable`, and serves a waiter.
     fileprivate func giveBack(_ slot: PooledConnection, reusable: Bool) {
+        if !reusable && slot.connection.isBroken {
+            health.connectionLost(BackendError(.unreachable, shard: name, "a connection to the shard broke"))
+        }
         // A connection opened under an older request_timeout_ms closes rather than serve again.
         let reusable = reusable && slot.generation == timeout.generation
         let (action, waiter) = pool.withLock { state -> (PoolStateMachine<PooledConnection>.ReleaseAction, Parked?) in

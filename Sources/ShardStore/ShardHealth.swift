@@ -53,6 +53,20 @@ package final class ShardHealth: Sendable {
         if changed { onChange.withLock { $0 }?(true, error) }
     }
 
+    /// A connection that was open broke (its server went away, or restarted): the shard
+    /// counts as down until the monitor's next probe, due at once, says otherwise. Callers
+    /// still try to connect meanwhile (the probe is due), so a restart costs them nothing.
+    func connectionLost(_ error: BackendError) {
+        let changed = state.withLock { state -> Bool in
+            guard !state.down else { return false }
+            state.down = true
+            state.reason = error
+            state.nextProbe = ContinuousClock.now
+            return true
+        }
+        if changed { onChange.withLock { $0 }?(true, error) }
+    }
+
     func connected() {
         let changed = state.withLock { state -> Bool in
             let was = state.down

@@ -11,6 +11,12 @@ enum Output {
     /// `error[code]: message` on stderr, then a hint where shardctl knows a next step.
     static func error(_ error: ShardError) {
         var text = "error[\(error.code.rawValue)]: \(error.message)\n"
+        if error.code == .badConfig, let errors = error.details["errors"]?.arrayValue {
+            // One line per refused key path, rather than the message's one long line.
+            let version = error.details["version"].map { " (configuration version \(Output.cell($0)) kept)" } ?? ""
+            text = "error[bad_config]: shards.conf was not applied\(version):\n"
+                + errors.map { "  \($0.stringValue ?? $0.description)\n" }.joined()
+        }
         if error.code == .ambiguousIdentity, let keys = error.keys, !keys.isEmpty {
             text += "hint: name one shard with --shard (\(keys.map(\.token).joined(separator: ", ")))\n"
         }

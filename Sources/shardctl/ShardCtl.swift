@@ -18,7 +18,7 @@ struct ShardCtl: AsyncParsableCommand {
             64 the command line is wrong (e.g. a --where that is not JSON).
             """,
         subcommands: [
-            ShardsCommand.self, SessionsCommand.self, KeysCommand.self, StatsCommand.self, TransactionsCommand.self, PlacementCommand.self, RebalanceCommand.self, MoveCommand.self, JobsCommand.self, VerifyCommand.self, PingCommand.self,
+            ShardsCommand.self, SessionsCommand.self, KeysCommand.self, StatsCommand.self, TransactionsCommand.self, ReloadCommand.self, ConfigCommand.self, PlacementCommand.self, RebalanceCommand.self, MoveCommand.self, JobsCommand.self, VerifyCommand.self, PingCommand.self,
             GetCommand.self, QueryCommand.self, CountCommand.self,
         ]
     )

@@ -5,10 +5,12 @@ import ShardClient
 struct StatsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stats",
-        abstract: "Show uptime, requests, latencies, errors, statements.",
+        abstract: "Show uptime, requests, latencies, errors, statements, pools and commits.",
         discussion: """
             p50 and p99 are request latencies in microseconds, per op. Errors are counted by code. \
-            Statements per shard are those run for clients' requests, not health probes.
+            Statements per shard are those run for clients' requests, not health probes. Pools: \
+            connections open, lent, and borrowers waiting (a pool that keeps borrowers waiting is \
+            too small). The same numbers as GET /metrics (docs/operating.md).
             """
     )
 
@@ -20,7 +22,11 @@ struct StatsCommand: AsyncParsableCommand {
 
     static func render(_ answer: JSONValue) -> String {
         let uptime = answer["uptime_s"]?.intValue.map(Output.duration(seconds:)) ?? Output.cell(answer["uptime_s"])
-        var sections = [Table.pairs([("uptime", uptime), ("connections", Output.cell(answer["connections"]))])]
+        var sections = [Table.pairs([
+            ("uptime", uptime), ("connections", Output.cell(answer["connections"])),
+            ("config_version", Output.cell(answer["config_version"])), ("transactions_open", Output.cell(answer["transactions_open"])),
+            ("commits_pending", Output.cell(answer["commits_pending"])), ("slow_clients_disconnected", Output.cell(answer["slow_clients_disconnected"])),
+        ])]
 
         let requests = answer["requests"]?.objectValue ?? [:]
         let latency = answer["latency_us"]?.objectValue ?? [:]
@@ -42,11 +48,22 @@ struct StatsCommand: AsyncParsableCommand {
             sections.append(byCode.rendered)
         }
 
-        var perShard = Table([.init("shard"), .init("statements", .right), .init("errors", .right)])
+        var perShard = Table([.init("shard"), .init("statements", .right), .init("errors", .right), .init("up"),
+                              .init("pool", .right), .init("open", .right), .init("in use", .right), .init("waiting", .right)])
+        let pools = answer["pools"]?.objectValue ?? [:]
         for member in answer["per_shard"]?.objectValue ?? [:] {
-            perShard.append([member.key, Output.cell(member.value["statements"]), Output.cell(member.value["errors"])])
+            let pool = pools[member.key]
+            perShard.append([member.key, Output.cell(member.value["statements"]), Output.cell(member.value["errors"]),
+                             pool?["up"] == .bool(false) ? "down" : "up", Output.cell(pool?["size"]), Output.cell(pool?["open"]),
+                             Output.cell(pool?["in_use"]), Output.cell(pool?["waiting"])])
         }
         sections.append(perShard.rendered)
+
+        var commits = Table([.init("commits"), .init("outcome"), .init("count", .right)])
+        for kind in answer["commits"]?.objectValue ?? [:] {
+            for outcome in kind.value.objectValue ?? [:] { commits.append([kind.key, outcome.key, Output.cell(outcome.value)]) }
+        }
+        sections.append(commits.rendered)
         return sections.joined(separator: "\n\n")
     }
 }

@@ -165,18 +165,24 @@ import Testing
         let human = try Self.shardctl(daemon, "stats")
         #expect(human.status == 0, "\(human.output)")
         let sections = human.stdout.components(separatedBy: "\n\n")
-        #expect(sections.count == 4, "\(human.stdout)")
+        #expect(sections.count == 5, "\(human.stdout)")
         let summary = sections[0].split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
-        #expect(summary.map(\.first) == ["uptime", "connections"])
-        #expect(summary.last?.first == "connections" && (summary.last.flatMap { Int($0[1]) } ?? 0) >= 1, "\(summary)")
+        #expect(summary.map(\.first) == ["uptime", "connections", "config_version", "transactions_open", "commits_pending", "slow_clients_disconnected"])
+        #expect(summary[1].first == "connections" && Int(summary[1][1]) ?? 0 >= 1, "\(summary)")
+        #expect(summary[2] == ["config_version", "1"] && summary[3] == ["transactions_open", "0"], "\(summary)")
         let ops = sections[1].split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
         #expect(ops.first == ["op", "requests", "p50", "µs", "p99", "µs"])
         let add = try #require(ops.first { $0.first == "add" })
         #expect(add.count == 4 && add[1] == "2" && Int(add[2])! > 0 && Int(add[3])! >= Int(add[2])!, "\(add)")
         #expect(sections[2].split(separator: "\n").map { $0.split(separator: " ").map(String.init) } == [["error", "count"], ["unknown_op", "1"]])
         let shards = sections[3].split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
-        #expect(shards.first == ["shard", "statements", "errors"])
+        #expect(shards.first == ["shard", "statements", "errors", "up", "pool", "open", "in", "use", "waiting"])
         #expect(shards.dropFirst().map(\.first) == Self.shardNames)
+        #expect(shards.dropFirst().allSatisfy { $0[3] == "up" && $0[4] == "4" && $0[7] == "0" }, "\(shards)")
+        let commits = sections[4].split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        #expect(commits.first == ["commits", "outcome", "count"])
+        // The seed's one commit, across three shards; every other kind and outcome listed at 0.
+        #expect(commits.contains(["two_phase", "committed", "1"]) && commits.contains(["single", "committed", "0"]), "\(commits)")
 
         let json = try Self.shardctl(daemon, "stats", "--json")
         #expect(json.status == 0, "\(json.output)")
@@ -187,6 +193,8 @@ import Testing
         if case .int(let uptime)? = stats["uptime_s"] { #expect(uptime >= 0) } else { Issue.record("\(stats)") }
         #expect(stats["latency_us"]?["add"]?["p50"] != nil)
         #expect(stats["per_shard"]?["asia"]?["statements"] != nil)
+        #expect(stats["pools"]?["asia"]?["size"] == .int(4) && stats["pools"]?["asia"]?["waiting"] == .int(0))
+        #expect(stats["config_version"] == .int(1))
         #expect(daemon.stop() == 0)
     }
 
