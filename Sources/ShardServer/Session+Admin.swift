@@ -55,7 +55,7 @@ extension Session {
                 answer.append("job", .null)
                 return answer
             }
-            let job = try context.jobs.start(.rebalance, steps: MoveJob.steps(of: Array(zip(moves, rows))), context: context)
+            let job = try await context.reloading.run { [context] in try context.jobs.start(.rebalance, steps: MoveJob.steps(of: Array(zip(moves, rows))), context: context) }
             answer.append("job", .int(Int64(job.id)))
         }
         return answer

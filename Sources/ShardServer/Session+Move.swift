@@ -41,7 +41,7 @@ extension Session {
         }
         let move = RebalancePlan.Move(group: group.name, unit: unit, from: from, to: request.to)
         let rows = try await UnitRowCounter(shards: context.shards, configuration: configuration).rows(of: [move])
-        let job = try context.jobs.start(.move, steps: MoveJob.steps(of: [(move, rows[0])]), context: context)
+        let job = try await context.reloading.run { [context] in try context.jobs.start(.move, steps: MoveJob.steps(of: [(move, rows[0])]), context: context) }
         return JSONObject([("job", .int(Int64(job.id)))])
     }
 

@@ -197,3 +197,34 @@ import Testing
         #expect(daemon.stop() == 0)
     }
 }
+
+extension ReloadTests {
+    /// A move's switch replaces the placement it started from, and a reload extends the
+    /// placement: a reload while a job runs is refused, and applied once the job is done.
+    @Test func aReloadIsRefusedWhileAMoveRunsAndAppliedAfterIt() async throws {
+        let directory = TemporaryDirectory()
+        let hold = directory.path + "/hold"
+        FileManager.default.createFile(atPath: hold, contents: nil)
+        let config = MoveTests.config(.sqlite)
+        let daemon = try Daemon(config: config, environment: ["SHARDD_FAULT_HOLD": "move.after_copy:\(hold)"], in: directory,
+                                binary: try Daemon.faultsBinary())
+        let client = try daemon.client()
+        try MoveTests.seed(client)
+        #expect(try client.request(#"{"op":"move","model":"Report","value":"Asia","to":"europe"}"#)["job"] == .int(1))
+        #expect(MoveCrashTests.holds(daemon), "\(daemon.log())")
+        try (config + Self.note.replacingOccurrences(of: "\"South America\" = \"europe\"", with: "\"South America\" = \"south_america\""))
+            .write(toFile: directory.path + "/shards.conf", atomically: true, encoding: .utf8)
+        let refused = try reload(client)
+        #expect(refused["error"]?["code"] == .string("bad_config"), "\(refused)")
+        #expect(refused["error"]?["message"]?.stringValue?.contains("job 1 is moving rows") == true, "\(refused)")
+        try FileManager.default.removeItem(atPath: hold)
+        #expect(try MoveTests.finished(client, job: 1)["state"] == .string("done"), "\(daemon.log())")
+        let applied = try reload(client)
+        #expect(applied["changed"] == .array([.string("models.Note")]), "\(applied)")
+        // The move's placement stands after the reload: Asia's rows are on europe.
+        let placement = try client.request(#"{"op":"placement","model":"Report"}"#)
+        #expect(placement["groups"]?[0]?["owners"]?["Asia"] == .string("europe"), "\(placement)")
+        #expect(try client.request(#"{"op":"query","model":"Report","where":{"location_id":1}}"#)["ok"] == .bool(true))
+        #expect(daemon.stop() == 0)
+    }
+}
