@@ -16,8 +16,6 @@ package struct ConfigListing: Sendable {
         package var key: String
         package var value: String
         package var reload: Reload
-
-        package var live: Bool { reload == .live }
     }
 
     package private(set) var settings: [Setting] = []

@@ -21,7 +21,7 @@ extension Session {
             ("version", .int(Int64(running.version))), ("file", .string(context.source.description)),
             ("settings", .array(ConfigListing(running.configured).settings.map { setting in
                 .object(JSONObject([("key", .string(setting.key)), ("value", .string(setting.value)),
-                                    ("reload", .string(setting.live ? "live" : "restart"))]))
+                                    ("reload", .string(setting.reload.rawValue))]))
             })),
         ])
     }

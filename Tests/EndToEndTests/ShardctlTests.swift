@@ -431,3 +431,38 @@ import Testing
         }
     }
 }
+
+extension ShardctlTests {
+    @Test func reloadPrintsWhatChangedOrEachRefusedKeyAndConfigMarksEachSetting() throws {
+        let daemon = try Daemon(config: TestConfig.weather(server: "request_timeout_ms = 20000"))
+        let file = daemon.directory.path + "/shards.conf"
+        let same = try Self.shardctl(daemon, "reload")
+        #expect(same.status == 0 && same.stdout == "shards.conf is unchanged: configuration version 1\n", "\(same.output)")
+
+        try TestConfig.weather(server: "request_timeout_ms = 20000\nmax_result_rows = 50\npool_size_is_not_a_server_key = 1")
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        let broken = try Self.shardctl(daemon, "reload")
+        #expect(broken.status == 1, "\(broken.output)")
+        #expect(broken.stderr.hasPrefix("error[bad_config]: shards.conf was not applied (configuration version 1 kept):\n  server.pool_size_is_not_a_server_key: unknown key"), "\(broken.stderr)")
+
+        try TestConfig.weather(server: "request_timeout_ms = 20000\nmax_result_rows = 50\nsocket = \"elsewhere.sock\"")
+            .replacingOccurrences(of: "socket = \"shardd.sock\"\n", with: "").write(toFile: file, atomically: true, encoding: .utf8)
+        let restart = try Self.shardctl(daemon, "reload")
+        #expect(restart.status == 1 && restart.stderr.contains("\n  server.socket: restart-only: "), "\(restart.output)")
+
+        try TestConfig.weather(server: "request_timeout_ms = 20000\nmax_result_rows = 50").write(toFile: file, atomically: true, encoding: .utf8)
+        let applied = try Self.shardctl(daemon, "reload")
+        #expect(applied.status == 0 && applied.stdout == "configuration version 2 applied:\n  server.max_result_rows\n", "\(applied.output)")
+
+        let config = try Self.shardctl(daemon, "config")
+        #expect(config.status == 0, "\(config.output)")
+        let lines = config.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
+        #expect(lines.first == ["configuration", "version", "2", "from", file], "\(config.stdout)")
+        #expect(lines.contains(["server.max_result_rows", "50", "live"]) && lines.contains(["server.request_timeout_ms", "20000", "live"]))
+        #expect(lines.contains(["server.socket", "\"\(daemon.socketPath)\"", "restart"]), "\(config.stdout)")
+        #expect(lines.contains(["models.Report.table", "\"weather_reports\"", "fixed"]) && lines.contains(["shards.asia.pool_size", "4", "live"]))
+        let json = try Self.document(try Self.shardctl(daemon, "config", "--json"))
+        #expect(json["version"] == .int(2))
+        #expect(daemon.stop() == 0)
+    }
+}
