@@ -83,9 +83,10 @@ package final class ServerContext: Sendable {
     ///   - configuration: routed by the durable placement (`PlacementMap.routing`).
     ///   - commits: the commit coordinator; by default one on `state_dir`'s log.
     ///   - placement: the placement and shards.conf as loaded; by default shards.conf's own.
-    /// - Throws: when the commit log cannot be opened or is damaged.
     ///   - source: the file `reload` reads again.
     ///   - metrics: where the daemon counts; by default a registry of its own.
+    ///   - phase: starting, serving or stopping, shared with the metrics endpoint.
+    /// - Throws: when the commit log cannot be opened or is damaged.
     package init(configuration: Configuration, shards: ShardSet, logger: Logger, commits: CommitCoordinator? = nil,
                  placement: PlacementReport? = nil, inlineReadBudget: Duration = .microseconds(500),
                  source: ConfigSource = .none, metrics: ShardMetrics = ShardMetrics(), phase: ServingPhase = ServingPhase()) throws {

@@ -22,6 +22,8 @@ final class Session {
     /// The routed configuration of the request being handled (taken as it starts).
     var routed: RoutedConfiguration
     var configuration: Configuration { routed.configuration }
+    /// The metrics of the last request's op and outcome (`ShardMetrics.series`).
+    private var lastSeries: ShardMetrics.RequestSeries?
 
     init(context: ServerContext, peer: PeerCredentials? = nil, stop: @escaping @Sendable () -> Void = {},
          abort: @escaping @Sendable (ShardError) -> Void = { _ in }) {
@@ -131,7 +133,11 @@ final class Session {
         let elapsed = ContinuousClock.now - start
         let op = Request.isKnown(request.op) ? request.op : "unknown"
         context.stats.record(op: op, error: failure?.code, microseconds: elapsed.wholeMicroseconds)
-        context.metrics.request(op: op, code: failure?.code.rawValue ?? "ok", nanoseconds: Int64(elapsed.wholeNanoseconds))
+        let code = failure?.code.rawValue ?? "ok"
+        // The shared lookup (a lock and a hash of the labels) only when the op or outcome changes.
+        let series = lastSeries.flatMap { $0.op == op && $0.code == code ? $0 : nil } ?? context.metrics.series(op: op, code: code)
+        lastSeries = series
+        series.record(nanoseconds: Int64(elapsed.wholeNanoseconds))
         if let failure, case .string(let shard)? = failure.details["shard"] {
             context.metrics.count("shardd_shard_errors_total", [("shard", shard), ("code", failure.code.rawValue)])
         }

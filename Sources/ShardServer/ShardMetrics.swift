@@ -78,9 +78,24 @@ package final class ShardMetrics: Sendable {
 
     // MARK: - Events
 
-    /// One request answered: its op, its outcome (`ok` or the error code) and how long it took.
-    func request(op: String, code: String, nanoseconds: Int64) {
-        let (counter, timer) = cache.withLock { cache -> (CoreMetrics.Counter, CoreMetrics.Timer) in
+    /// The counter and histogram of one op and outcome, looked up once and kept by a
+    /// session for its next requests (most repeat the op before).
+    struct RequestSeries {
+        let op: String
+        let code: String
+        fileprivate let counter: CoreMetrics.Counter
+        fileprivate let timer: CoreMetrics.Timer
+
+        /// One request answered, taking `nanoseconds`.
+        func record(nanoseconds: Int64) {
+            counter.increment()
+            timer.recordNanoseconds(nanoseconds)
+        }
+    }
+
+    /// The series of requests of `op` answered with `code` (`ok` or the error code).
+    func series(op: String, code: String) -> RequestSeries {
+        cache.withLock { cache in
             let key = RequestKey(op: op, code: code)
             let counter = cache.requests[key] ?? {
                 let made = CoreMetrics.Counter(label: "shardd_requests_total", dimensions: [("op", op), ("code", code)], factory: factory)
@@ -92,10 +107,13 @@ package final class ShardMetrics: Sendable {
                 cache.durations[op] = made
                 return made
             }()
-            return (counter, timer)
+            return RequestSeries(op: op, code: code, counter: counter, timer: timer)
         }
-        counter.increment()
-        timer.recordNanoseconds(nanoseconds)
+    }
+
+    /// One request answered: its op, its outcome (`ok` or the error code) and how long it took.
+    func request(op: String, code: String, nanoseconds: Int64) {
+        series(op: op, code: code).record(nanoseconds: nanoseconds)
     }
 
     /// How many shards a request asked.
