@@ -99,6 +99,9 @@ final class SessionHandler: ChannelInboundHandler {
                     channel.write(buffer, promise: nil)
                     unflushed += 1
                     if queued.count == 0 || unflushed >= SessionHandler.answersPerWrite {
+                        // Counted before the answers leave: a client that reads them and then
+                        // scrapes sees its requests.
+                        if queued.count == 0 { session.flushMetrics() }
                         channel.flush()
                         unflushed = 0
                     } else {
@@ -122,6 +125,7 @@ final class SessionHandler: ChannelInboundHandler {
                 }
             }
             channel.flush()
+            session.flushMetrics()
             await session.close()
             try? await channel.close().get()
             serverContext.logger.debug("session \(session.id) closed")

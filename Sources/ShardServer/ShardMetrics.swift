@@ -86,10 +86,10 @@ package final class ShardMetrics: Sendable {
         fileprivate let counter: CoreMetrics.Counter
         fileprivate let timer: CoreMetrics.Timer
 
-        /// One request answered, taking `nanoseconds`.
-        func record(nanoseconds: Int64) {
-            counter.increment()
-            timer.recordNanoseconds(nanoseconds)
+        /// Requests answered, each taking its `nanoseconds`.
+        func record<Durations: Collection<Int64>>(_ durations: Durations) {
+            counter.increment(by: Int64(durations.count))
+            for nanoseconds in durations { timer.recordNanoseconds(nanoseconds) }
         }
     }
 
@@ -113,7 +113,7 @@ package final class ShardMetrics: Sendable {
 
     /// One request answered: its op, its outcome (`ok` or the error code) and how long it took.
     func request(op: String, code: String, nanoseconds: Int64) {
-        series(op: op, code: code).record(nanoseconds: nanoseconds)
+        series(op: op, code: code).record(CollectionOfOne(nanoseconds))
     }
 
     /// How many shards a request asked.
