@@ -5,7 +5,7 @@ import ShardClient
 struct ConfigCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "config",
-        abstract: "Show the running configuration, its version, and what a change to each setting takes.",
+        abstract: "Show the running configuration and its version.",
         discussion: """
             One line per setting: its key path, its value (passwords redacted), and live (a \
             reload applies a change: shardctl reload or SIGHUP), restart (only a restart does), \

@@ -5,7 +5,7 @@ import ShardClient
 struct ReloadCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reload",
-        abstract: "Make the daemon read shards.conf again and apply what changed.",
+        abstract: "Read shards.conf again and apply what changed.",
         discussion: """
             Prints the configuration's new version and each key path applied, or, when the file \
             has a mistake or a change that needs a restart, each refused key path and why (exit \

@@ -5,7 +5,7 @@ import ShardClient
 struct StatsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stats",
-        abstract: "Show uptime, requests, latencies, errors, statements, pools and commits.",
+        abstract: "Show requests, latencies, errors, pools and commits.",
         discussion: """
             p50 and p99 are request latencies in microseconds, per op. Errors are counted by code. \
             Statements per shard are those run for clients' requests, not health probes. Pools: \
