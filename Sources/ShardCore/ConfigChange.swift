@@ -58,23 +58,11 @@ package struct ConfigChange: Sendable, Equatable {
     // MARK: - [server]
 
     private mutating func compareServer(_ old: ServerSettings, _ new: ServerSettings) {
-        let keys: [(String, Bool)] = [
-            ("socket", old.socket == new.socket), ("socket_mode", old.socketMode == new.socketMode),
-            ("allowed_uids", old.allowedUIDs == new.allowedUIDs), ("admin_uids", old.adminUIDs == new.adminUIDs),
-            ("state_dir", old.stateDir == new.stateDir), ("create_tables", old.createTables == new.createTables),
-            ("commit", old.commit == new.commit), ("allow_raw_sql", old.allowRawSQL == new.allowRawSQL),
-            ("max_line_bytes", old.maxLineBytes == new.maxLineBytes), ("max_connections", old.maxConnections == new.maxConnections),
-            ("max_result_rows", old.maxResultRows == new.maxResultRows), ("identity_map_limit", old.identityMapLimit == new.identityMapLimit),
-            ("request_timeout_ms", old.requestTimeoutMs == new.requestTimeoutMs),
-            ("idle_transaction_timeout_ms", old.idleTransactionTimeoutMs == new.idleTransactionTimeoutMs),
-            ("metrics_listen", old.metricsListen == new.metricsListen), ("metrics_public", old.metricsPublic == new.metricsPublic),
-            ("move_pause_ms", old.movePauseMs == new.movePauseMs), ("move_switch_timeout_ms", old.moveSwitchTimeoutMs == new.moveSwitchTimeoutMs),
-        ]
-        for (key, same) in keys where !same {
-            if let why = Self.restartOnly[key] {
-                refuse("server.\(key)", "restart-only: \(why)")
+        for (before, after) in zip(ConfigListing.serverValues(old), ConfigListing.serverValues(new)) where before.value != after.value {
+            if let why = Self.restartOnly[after.key] {
+                refuse("server.\(after.key)", "restart-only: \(why)")
             } else {
-                apply("server.\(key)")
+                apply("server.\(after.key)")
             }
         }
     }

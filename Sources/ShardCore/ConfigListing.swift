@@ -21,21 +21,7 @@ package struct ConfigListing: Sendable {
     package private(set) var settings: [Setting] = []
 
     package init(_ configuration: Configuration) {
-        let server = configuration.server
-        let uids: ([UInt32]?) -> String = { $0.map { "[" + $0.map(String.init).joined(separator: ", ") + "]" } ?? "(the daemon's uid)" }
-        let serverValues: [(String, String)] = [
-            ("socket", ConfigLoader.quoted(server.socket)), ("socket_mode", ConfigLoader.quoted("0" + String(server.socketMode, radix: 8))),
-            ("allowed_uids", uids(server.allowedUIDs)), ("admin_uids", uids(server.adminUIDs)),
-            ("state_dir", ConfigLoader.quoted(server.stateDir)), ("create_tables", String(server.createTables)),
-            ("commit", ConfigLoader.quoted(server.commit.rawValue)), ("allow_raw_sql", String(server.allowRawSQL)),
-            ("max_line_bytes", String(server.maxLineBytes)), ("max_connections", String(server.maxConnections)),
-            ("max_result_rows", String(server.maxResultRows)), ("identity_map_limit", String(server.identityMapLimit)),
-            ("request_timeout_ms", String(server.requestTimeoutMs)), ("idle_transaction_timeout_ms", String(server.idleTransactionTimeoutMs)),
-            ("metrics_listen", server.metricsListen.map { ConfigLoader.quoted($0.description) } ?? "(none)"),
-            ("metrics_public", String(server.metricsPublic)),
-            ("move_pause_ms", String(server.movePauseMs)), ("move_switch_timeout_ms", String(server.moveSwitchTimeoutMs)),
-        ]
-        for (key, value) in serverValues {
+        for (key, value) in Self.serverValues(configuration.server) {
             add("server.\(key)", value, ConfigChange.isLive(key) ? .live : .restart)
         }
         for shard in configuration.shards {
@@ -67,6 +53,24 @@ package struct ConfigListing: Sendable {
                 add("\(path).relationships.\(relationship.name)", "\(relationship.model) by \(relationship.foreignKey)", .live)
             }
         }
+    }
+
+    /// Every `[server]` key with its value as shards.conf spells it, in config.md's order:
+    /// also what `ConfigChange` compares, so that a key listed is a key a reload sees change.
+    static func serverValues(_ server: ServerSettings) -> [(key: String, value: String)] {
+        let uids: ([UInt32]?) -> String = { $0.map { "[" + $0.map(String.init).joined(separator: ", ") + "]" } ?? "(the daemon's uid)" }
+        return [
+            ("socket", ConfigLoader.quoted(server.socket)), ("socket_mode", ConfigLoader.quoted("0" + String(server.socketMode, radix: 8))),
+            ("allowed_uids", uids(server.allowedUIDs)), ("admin_uids", uids(server.adminUIDs)),
+            ("state_dir", ConfigLoader.quoted(server.stateDir)), ("create_tables", String(server.createTables)),
+            ("commit", ConfigLoader.quoted(server.commit.rawValue)), ("allow_raw_sql", String(server.allowRawSQL)),
+            ("max_line_bytes", String(server.maxLineBytes)), ("max_connections", String(server.maxConnections)),
+            ("max_result_rows", String(server.maxResultRows)), ("identity_map_limit", String(server.identityMapLimit)),
+            ("request_timeout_ms", String(server.requestTimeoutMs)), ("idle_transaction_timeout_ms", String(server.idleTransactionTimeoutMs)),
+            ("metrics_listen", server.metricsListen.map { ConfigLoader.quoted($0.description) } ?? "(none)"),
+            ("metrics_public", String(server.metricsPublic)),
+            ("move_pause_ms", String(server.movePauseMs)), ("move_switch_timeout_ms", String(server.moveSwitchTimeoutMs)),
+        ]
     }
 
     private mutating func add(_ key: String, _ value: String, _ reload: Reload) {

@@ -51,7 +51,8 @@ package final class ShardMetrics: Sendable {
         var durations: [String: CoreMetrics.Timer] = [:]
         var fanout: [String: CoreMetrics.Recorder] = [:]
         var counters: [String: CoreMetrics.Counter] = [:]
-        /// What `count` added, by series: `stats` reads the same numbers as `/metrics`.
+        /// What `count` and `catchUp` added, by series: `stats` reads the same numbers as
+        /// `/metrics`.
         var tallies: [String: Tally] = [:]
     }
 
@@ -63,8 +64,6 @@ package final class ShardMetrics: Sendable {
     }
 
     private let cache = Mutex(Cache())
-    /// What `catchUp` has added so far, by series.
-    private let exported = Mutex<[String: Int]>([:])
     /// The process's start, seconds since the epoch.
     let startTime: Double
 
@@ -131,28 +130,24 @@ package final class ShardMetrics: Sendable {
     /// Adds `by` to the counter `name` with `labels` (made on first use).
     func count(_ name: String, _ labels: [(String, String)] = [], by amount: Int = 1) {
         guard amount > 0 else { return }
-        let key = Self.key(name, labels)
         let counter = cache.withLock { cache in
-            cache.tallies[key, default: Tally(name: name, labels: labels, value: 0)].value += amount
-            return cache.counters[key] ?? {
-                let made = CoreMetrics.Counter(label: name, dimensions: labels, factory: factory)
-                cache.counters[key] = made
-                return made
-            }()
+            let (key, counter) = Self.counter(name, labels, in: &cache, factory: factory)
+            cache.tallies[key]!.value += amount
+            return counter
         }
         counter.increment(by: amount)
     }
 
     /// Brings the counter `name` with `labels` up to `total`, a count kept elsewhere (a
-    /// shard's statements): the difference since the last call is added.
+    /// shard's statements): what it lacks of it is added.
     func catchUp(_ name: String, _ labels: [(String, String)], to total: Int) {
-        let key = Self.key(name, labels)
-        let delta = exported.withLock { exported in
-            let delta = total - (exported[key] ?? 0)
-            if delta > 0 { exported[key] = total }
-            return delta
+        let (counter, delta) = cache.withLock { cache in
+            let (key, counter) = Self.counter(name, labels, in: &cache, factory: factory)
+            let delta = total - cache.tallies[key]!.value
+            if delta > 0 { cache.tallies[key]!.value = total }
+            return (counter, delta)
         }
-        if delta > 0 { count(name, labels, by: delta) } else { declare(name, labels) }
+        if delta > 0 { counter.increment(by: delta) }
     }
 
     /// The series of the counter `name` that `count` has added to, with their values.
@@ -163,17 +158,18 @@ package final class ShardMetrics: Sendable {
     /// Makes the counter `name` with `labels` exist at zero (a series a dashboard expects
     /// before its first event).
     func declare(_ name: String, _ labels: [(String, String)] = []) {
-        let key = Self.key(name, labels)
-        cache.withLock { cache in
-            if cache.counters[key] == nil {
-                cache.counters[key] = CoreMetrics.Counter(label: name, dimensions: labels, factory: factory)
-                cache.tallies[key] = Tally(name: name, labels: labels, value: 0)
-            }
-        }
+        cache.withLock { cache in _ = Self.counter(name, labels, in: &cache, factory: factory) }
     }
 
-    private static func key(_ name: String, _ labels: [(String, String)]) -> String {
-        labels.isEmpty ? name : name + "{" + labels.map { "\($0)=\($1)" }.joined(separator: ",") + "}"
+    /// The counter `name` with `labels` and its tally, made at zero if new; its cache key.
+    private static func counter(_ name: String, _ labels: [(String, String)], in cache: inout Cache,
+                                factory: PrometheusMetricsFactory) -> (String, CoreMetrics.Counter) {
+        let key = labels.isEmpty ? name : name + "{" + labels.map { "\($0)=\($1)" }.joined(separator: ",") + "}"
+        if let counter = cache.counters[key] { return (key, counter) }
+        let made = CoreMetrics.Counter(label: name, dimensions: labels, factory: factory)
+        cache.counters[key] = made
+        cache.tallies[key] = Tally(name: name, labels: labels, value: 0)
+        return (key, made)
     }
 
     /// Sets the gauge `name` with `labels` (a Prometheus gauge through swift-metrics' meter).

@@ -20,6 +20,11 @@ import ShardProtocol
         { $0.replacing("state_dir = \"data\"", with: "state_dir = \"data\"\n\(line)") }
     }
 
+    @Test func everyServerKeyTheLoaderTakesIsComparedAndListed() {
+        let keys = ConfigListing.serverValues(ServerSettings(socket: "s", stateDir: "d")).map(\.key)
+        #expect(Set(keys) == Set(ConfigLoader.Validator.serverKeys) && keys.count == Set(keys).count, "a [server] key a reload would not see change")
+    }
+
     @Test func theSameFileChangesNothing() throws {
         let none = try change { $0 }
         #expect(none.isEmpty && none.applied.isEmpty && none.refused.isEmpty)
