@@ -19,7 +19,7 @@ extension ArgumentReader {
 
     /// `where` over `model`, when given.
     package mutating func filter(of model: Model) throws(ShardError) -> Expression? {
-        try optional("where").map { json throws(ShardError) in try Expression(where: json, model: model) }
+        try optional("where").map { json throws(ShardError) in try Expression(where: json, model: model, configuration: configuration) }
     }
 
     /// `order_by` over `model` (empty when not given).
@@ -107,26 +107,38 @@ extension ArgumentReader {
         return out
     }
 
-    /// The column changes of an `update`/`update_where`: at least one, none of the primary
-    /// key, each value checked against its column's nullability.
-    /// The checked changes of `update`/`update_where`, then every `on_update = "now"` column
-    /// the request does not set, at `now`.
-    package static func changes(_ values: [(column: Column, value: ShardValue)], of model: Model, op: String,
-                                now: Timestamp) throws(ShardError) -> [(column: String, value: ShardValue)] {
-        guard !values.isEmpty else { throw ShardError(.badRequest, "values must name at least one column to change") }
-        var changes: [(column: String, value: ShardValue)] = []
-        for (column, value) in values {
+    /// The changes of an `update`/`update_where` (`values`): at least one, none of the
+    /// primary key, each value checked against its column's nullability, or computed by the
+    /// shards (`Assignment`); then every `on_update = "now"` column the request does not set,
+    /// at `now`.
+    package static func changes(_ json: JSONValue, of model: Model, op: String,
+                                now: Timestamp) throws(ShardError) -> [(column: String, value: Assignment)] {
+        guard case .object(let object) = json else {
+            throw ShardError(.badRequest, "values must be an object of column values, e.g. {\"temperature\": 80.5} or {\"temperature\": [\"+\", \"temperature\", 1.5]}")
+        }
+        guard !object.members.isEmpty else { throw ShardError(.badRequest, "values must name at least one column to change") }
+        var changes: [(column: String, value: Assignment)] = []
+        for (name, item) in object.members {
+            guard let column = model.column(named: name) else {
+                throw ShardError(.unknownColumn, "\(model.name) has no column \"\(name)\" (columns: \(model.columns.map(\.name).joined(separator: ", ")))",
+                                 details: [("column", .string(name))])
+            }
             if model.primaryKey.contains(column.name) {
                 throw ShardError(.badRequest, "\(model.name).\(column.name) is part of the primary key, which \(op) cannot change")
             }
-            do {
-                changes.append((column.name, try value.checked(for: column.type, nullable: column.nullable, column: column.name)))
-            } catch {
-                throw ShardError(.invalidValue, "column \(column.name): \(error.reason)", details: [("column", .string(column.name))])
+            switch try Assignment(json: item, for: column, of: model, now: now) {
+            case .computed(let computed):
+                changes.append((column.name, .computed(computed)))
+            case .value(let value):
+                do {
+                    changes.append((column.name, .value(try value.checked(for: column.type, nullable: column.nullable, column: column.name))))
+                } catch {
+                    throw ShardError(.invalidValue, "column \(column.name): \(error.reason)", details: [("column", .string(column.name))])
+                }
             }
         }
         for column in model.columns where column.onUpdateNow && !changes.contains(where: { $0.column == column.name }) {
-            changes.append((column.name, .timestamp(now)))
+            changes.append((column.name, .value(.timestamp(now))))
         }
         return changes
     }

@@ -29,6 +29,10 @@ package struct Routing: Sendable, Equatable {
 ///   same default shard.
 /// - `or`: the union, unless some operand does not constrain, which makes it all shards
 ///   (an `or` of no operands matches nothing).
+/// - `any` / `has` over a relationship whose one side is the other's `shard_by.parent`:
+///   the shards the related model's rows matching the inner condition route to (so
+///   `["has", "location", ["=", "continent", "Asia"]]` on `Report` asks `Asia`'s shard).
+///   Without a condition, or between models placed independently, nothing.
 /// - anything else (`not`, `!=`, `<`, `between`, `like`, `starts_with`, `is_null`, `not_in`,
 ///   another column) constrains nothing.
 /// - no `where`, or a model without `shard_by`: all shards.
@@ -77,50 +81,107 @@ package struct ExecuteChooser: Sendable {
         if let explicitShards {
             return Routing(shards: try shards.checked(explicitShards), narrowed: true)
         }
-        guard let rule = model.shardBy, let expression,
-              let allowed = allowedValues(expression, column: rule.column)
-        else {
+        guard let expression, let found = narrowedShards(model, expression, parentShards) else {
             return Routing(shards: shards.names, narrowed: false)
         }
-        let values = allowed.values.filter { !$0.isNull }
-        switch rule {
-        case .parent(let parent, _):
-            guard !values.isEmpty else { return Routing(shards: [], narrowed: true) }
-            guard uniqueKeyModels.contains(parent), let found = parentShards(parent, values) else {
-                return Routing(shards: shards.names, narrowed: false)
-            }
-            return Routing(shards: shards.inFileOrder(found), narrowed: true)
-        case .map, .hash, .ranges:
-            return Routing(shards: shards.inFileOrder(values.compactMap { rule.shard(for: $0, shards: shards) }), narrowed: true)
+        return Routing(shards: shards.inFileOrder(found), narrowed: true)
+    }
+
+    /// The shards that can hold `model` rows matching `expression`, or nil when it does not
+    /// narrow them.
+    private func narrowedShards(_ model: Model, _ expression: Expression, _ parentShards: ParentShards) -> [String]? {
+        switch allowed(expression, model: model, parentShards) {
+        case nil: nil
+        case .shards(let names)?: names
+        case .values(let values)?: mapped(values, rule: model.shardBy!, parentShards)
         }
     }
 
-    /// The values of `column` that `expression` can match, or nil when it does not confine
-    /// the column to a finite set. Intersections and unions keep the first occurrence's order.
-    private func allowedValues(_ expression: Expression, column: String) -> ValueSet? {
+    /// The shards `rule` maps `values` of its column to, or nil when it cannot tell (a child
+    /// whose parents the session does not all know).
+    private func mapped(_ values: ValueSet, rule: ShardBy, _ parentShards: ParentShards) -> [String]? {
+        let values = values.values.filter { !$0.isNull }
+        switch rule {
+        case .parent(let parent, _):
+            guard !values.isEmpty else { return [] }
+            guard uniqueKeyModels.contains(parent) else { return nil }
+            return parentShards(parent, values)
+        case .map, .hash, .ranges:
+            return values.compactMap { rule.shard(for: $0, shards: shards) }
+        }
+    }
+
+    /// What `expression` allows of `model`'s rows: values of its shard key column, shards
+    /// (through `any` / `has`), or nil when it does not confine them. Intersections and
+    /// unions keep the first occurrence's order.
+    private func allowed(_ expression: Expression, model: Model, _ parentShards: ParentShards) -> Allowed? {
+        let column = model.shardBy?.column
         switch expression {
         case .compare(.equal, let c, let value) where c == column:
-            return ValueSet([value])
+            return .values(ValueSet([value]))
         case .isIn(let c, let values) where c == column:
-            return ValueSet(values)
+            return .values(ValueSet(values))
+        case .related(let related):
+            // The related rows live on this row's shard only when one is the other's parent
+            // by the placement rule; then the shards of the matching related rows are the
+            // shards of this row.
+            guard Self.colocated(model, related), let condition = related.condition,
+                  let found = narrowedShards(related.target, condition, parentShards)
+            else { return nil }
+            return .shards(found)
         case .and(let terms):
-            var result: ValueSet?
+            var values: ValueSet?
+            var names: [String]?
             for term in terms {
-                guard let allowed = allowedValues(term, column: column) else { continue }
-                result = result.map { $0.intersection(allowed) } ?? allowed
+                switch allowed(term, model: model, parentShards) {
+                case nil: continue
+                case .values(let allowed)?: values = values.map { $0.intersection(allowed) } ?? allowed
+                case .shards(let allowed)?: names = names.map { $0.filter(allowed.contains) } ?? allowed
+                }
             }
-            return result
+            guard let names else { return values.map(Allowed.values) }
+            guard let values, let fromValues = mapped(values, rule: model.shardBy!, parentShards) else { return .shards(names) }
+            return .shards(names.filter(fromValues.contains))
         case .or(let terms):
-            var result = ValueSet([])
+            var values = ValueSet([])
+            var names: [String]?
             for term in terms {
-                guard let allowed = allowedValues(term, column: column) else { return nil }
-                result.formUnion(allowed)
+                switch allowed(term, model: model, parentShards) {
+                case nil: return nil
+                case .values(let allowed)?: values.formUnion(allowed)
+                case .shards(let allowed)?: names = (names ?? []) + allowed
+                }
             }
-            return result
+            guard let names else { return .values(values) }
+            guard values.values.isEmpty else {
+                guard let fromValues = mapped(values, rule: model.shardBy!, parentShards) else { return nil }
+                return .shards(names + fromValues)
+            }
+            return .shards(names)
         default:
             return nil
         }
     }
+
+    /// Whether `model`'s rows and the rows `related` leads to share shards by the placement
+    /// rule: the child's `shard_by.parent` is the other model, through the relationship's column.
+    static func colocated(_ model: Model, _ related: RelatedCondition) -> Bool {
+        switch related.relationship.kind {
+        case .toOne: model.shardBy == .parent(model: related.target.name, via: related.relationship.foreignKey)
+        case .toMany: related.target.shardBy == .parent(model: model.name, via: related.relationship.foreignKey)
+        }
+    }
+}
+
+/// The session's lookup of parents' shards (see `ExecuteChooser.route`).
+private typealias ParentShards = (_ parentModel: String, _ keys: [ShardValue]) -> [String]?
+
+/// What a `where` allows of a model's rows.
+private enum Allowed {
+    /// These values of the shard key column.
+    case values(ValueSet)
+    /// Rows on these shards only (repeats possible).
+    case shards([String])
 }
 
 /// Values without repeats, in first-seen order (so that parent keys reach `parentShards` in

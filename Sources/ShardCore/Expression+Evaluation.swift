@@ -17,7 +17,10 @@ extension Expression {
     ///   `starts_with` is a prefix of the UTF-8 bytes. Both are unknown for null and for a
     ///   value that is not text (the parser only allows them on text columns);
     /// - `is_null` / `not_null` are never unknown;
-    /// - `and`, `or`, `not` follow Kleene's logic; `and []` is true and `or []` false.
+    /// - `and`, `or`, `not` follow Kleene's logic; `and []` is true and `or []` false;
+    /// - `any` / `has` need the related rows, which one row does not carry: unknown. The
+    ///   places that evaluate in memory refuse them first (`having` is over an aggregate's
+    ///   answer, which has no relationships; `subscribe` says so).
     package func evaluate(_ row: [String: ShardValue]) -> Bool? {
         switch self {
         case .compare(let comparison, let column, let operand):
@@ -73,6 +76,8 @@ extension Expression {
             return result
         case .not(let term):
             return term.evaluate(row).map { !$0 }
+        case .related:
+            return nil
         }
     }
 

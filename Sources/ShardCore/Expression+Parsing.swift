@@ -8,7 +8,7 @@ extension Expression {
     /// The operators of protocol.md 7, in the order messages list them.
     package static let operators = [
         "=", "!=", "<", "<=", ">", ">=", "in", "not_in", "between", "like", "starts_with",
-        "is_null", "not_null", "and", "or", "not",
+        "is_null", "not_null", "and", "or", "not", "any", "has",
     ]
 
     /// Parses a `where` (protocol.md 7) against `model`.
@@ -16,17 +16,31 @@ extension Expression {
     /// Either an object of equalities (`{"continent": "Asia"}`; `{}` means every row) or a
     /// prefix array (`["in", "continent", ["Asia", "Europe"]]`). Operands of `and`, `or` and
     /// `not` may themselves be either form. `= null` means `is_null`, `!= null` `not_null`.
+    /// `any` / `has` follow `model`'s relationships to the models of `configuration` (nil:
+    /// an expression over a model that has none, such as an aggregate's answer).
     /// - Throws: `unknown_column` for a name the model does not have, `invalid_value` for a
     ///   value that does not fit its column (or a null where no comparison can be true),
+    ///   `unknown_relationship` for `any`/`has` of a name the model does not have,
     ///   `bad_request` for anything not shaped like an expression.
-    package init(where json: JSONValue, model: Model) throws(ShardError) {
-        self = try ExpressionParser(model: model).parse(json, depth: 1)
+    package init(where json: JSONValue, model: Model, configuration: Configuration? = nil) throws(ShardError) {
+        self = try ExpressionParser(model: model, configuration: configuration).parse(json, depth: 1)
+    }
+
+    /// Whether an `any` / `has` appears anywhere in the expression.
+    package var followsRelationships: Bool {
+        switch self {
+        case .related: true
+        case .and(let terms), .or(let terms): terms.contains { $0.followsRelationships }
+        case .not(let term): term.followsRelationships
+        default: false
+        }
     }
 }
 
 /// The recursive descent over a `where`, with the model for column checks.
 private struct ExpressionParser {
     let model: Model
+    let configuration: Configuration?
 
     func parse(_ json: JSONValue, depth: Int) throws(ShardError) -> Expression {
         guard depth <= Expression.maximumDepth else {
@@ -125,9 +139,36 @@ private struct ExpressionParser {
         case "not":
             try arity(op, operands, 1, "[\"not\", expression]")
             return .not(try parse(operands[0], depth: depth + 1))
+        case "any", "has":
+            return try parseRelated(op, operands, depth: depth)
         default:
             throw badRequest("unknown operator \"\(op)\"; the operators are \(operatorList)")
         }
+    }
+
+    /// `["any", rel, e?]` over a to-many relationship, `["has", rel, e?]` over a to-one; `e`
+    /// is parsed against the related model.
+    private func parseRelated(_ op: String, _ operands: [JSONValue], depth: Int) throws(ShardError) -> Expression {
+        guard operands.count == 1 || operands.count == 2 else {
+            throw badRequest("\"\(op)\" expects [\"\(op)\", relationship] or [\"\(op)\", relationship, expression]: 2 or 3 elements, got \(operands.count + 1)")
+        }
+        guard case .string(let name) = operands[0] else {
+            throw badRequest("\"\(op)\" expects a relationship name as its second element, got \(operands[0].summary)")
+        }
+        guard let relationship = model.relationship(named: name), let target = configuration?.model(named: relationship.model) else {
+            let names = model.relationships.map(\.name)
+            throw ShardError(.unknownRelationship,
+                             "\(model.name) has no relationship \"\(name)\" (relationships: \(names.isEmpty ? "none" : names.joined(separator: ", ")))",
+                             details: [("relationship", .string(name))])
+        }
+        let expected = relationship.kind == .toMany ? "any" : "has"
+        guard op == expected else {
+            let kind = relationship.kind == .toMany ? "to-many" : "to-one"
+            throw badRequest("\(model.name).\(name) is a \(kind) relationship: use [\"\(expected)\", \"\(name)\", ...], not \"\(op)\"")
+        }
+        let condition = operands.count == 2
+            ? try ExpressionParser(model: target, configuration: configuration).parse(operands[1], depth: depth + 1) : nil
+        return .related(RelatedCondition(relationship: relationship, target: target, condition: condition))
     }
 
     // MARK: - Operands

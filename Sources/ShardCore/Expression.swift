@@ -17,6 +17,10 @@ package indirect enum Expression: Sendable, Equatable {
     case and([Expression])
     case or([Expression])
     case not(Expression)
+    /// `any` (to-many) / `has` (to-one): a related row exists, matching `condition` when
+    /// given (protocol.md 7). Related rows live on their parent's shard, so each shard
+    /// answers it alone.
+    case related(RelatedCondition)
 
     package enum Comparison: String, Sendable, Equatable, CaseIterable {
         case equal = "="
@@ -26,6 +30,23 @@ package indirect enum Expression: Sendable, Equatable {
         case greater = ">"
         case greaterOrEqual = ">="
     }
+}
+
+/// The operand of `any` / `has`: the relationship followed from the expression's model, the
+/// model it leads to, and the condition over that model's columns.
+package struct RelatedCondition: Sendable, Equatable {
+    package var relationship: Relationship
+    package var target: Model
+    package var condition: Expression?
+
+    package init(relationship: Relationship, target: Model, condition: Expression?) {
+        self.relationship = relationship
+        self.target = target
+        self.condition = condition
+    }
+
+    /// `any` for a to-many relationship, `has` for a to-one.
+    package var op: String { relationship.kind == .toMany ? "any" : "has" }
 }
 
 /// One `order_by` term: `"col"` ascending, `"-col"` descending (protocol.md 7).

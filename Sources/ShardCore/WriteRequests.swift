@@ -47,13 +47,18 @@ package struct AddRequest: Sendable {
 package struct UpdateRequest: Sendable {
     package var key: IdentityKey
     package var model: Model
-    package var changes: [(column: String, value: ShardValue)]
+    /// Plain and computed values, then the `on_update` columns.
+    package var changes: [(column: String, value: Assignment)]
 
     init(_ reader: inout ArgumentReader) throws(ShardError) {
         (key, model) = try reader.key()
-        let values = try ArgumentReader.columnValues(try reader.required("values", "{\"temperature\": 86}"), of: model, argument: "values")
+        let values = try reader.required("values", "{\"temperature\": 86}")
         try reader.checkNoUnknownArguments()
         changes = try ArgumentReader.changes(values, of: model, op: "update", now: reader.now())
+        if let rule = model.shardBy, changes.contains(where: { $0.column == rule.column && !$0.value.isPlain }) {
+            throw ShardError(.shardKeyChange, "\(model.name).\(rule.column) decides the row's shard; update cannot compute it (delete and add the row instead)",
+                             details: [("column", .string(rule.column))])
+        }
     }
 }
 
@@ -61,17 +66,18 @@ package struct UpdateRequest: Sendable {
 package struct UpdateWhereRequest: Sendable {
     package var model: Model
     package var filter: Expression?
-    package var changes: [(column: String, value: ShardValue)]
+    /// Plain and computed values, then the `on_update` columns.
+    package var changes: [(column: String, value: Assignment)]
     /// The request's `shard`/`shards`, checked; nil: the execute chooser decides.
     package var shards: [String]?
 
     init(_ reader: inout ArgumentReader) throws(ShardError) {
         model = try reader.model()
         filter = try reader.filter(of: model)
-        let values = try ArgumentReader.columnValues(try reader.required("values", "{\"temperature\": 86}"), of: model, argument: "values")
+        let values = try reader.required("values", "{\"temperature\": 86}")
         let explicit = try reader.explicitShards()
         try reader.checkNoUnknownArguments()
-        if let key = model.shardBy?.column, values.contains(where: { $0.column.name == key }) {
+        if let key = model.shardBy?.column, case .object(let object) = values, object.members.contains(where: { $0.key == key }) {
             throw ShardError(.shardKeyChange, "\(model.name).\(key) decides the rows' shards; update_where cannot change it (delete and add the rows instead)",
                              details: [("column", .string(key))])
         }

@@ -8,17 +8,16 @@ extension Session {
     /// shard's token only (SQLAlchemy's synchronize_session with identity tokens).
     func updateWhere(_ request: UpdateWhereRequest) async throws -> JSONObject {
         let (model, filter, changes) = (request.model, request.filter, request.changes)
-        let (routing, results) = try await bulk(model, filter, request.shards) { shard, returningKeys in
-            shard.dialect.updateWhere(model, set: changes, where: filter, returningKeys: returningKeys)
+        let (routing, results) = try await bulk(model, filter, request.shards) { shard, returningRows in
+            shard.dialect.updateWhere(model, set: changes, where: filter, returningRows: returningRows)
         }
-        // The changed objects this session holds get the new values, under their own shard.
-        let changed = changes.map { change in (model.position(of: change.column), change.value) }
+        // The changed objects this session holds get the rows as the shard wrote them
+        // (computed values included), under their own shard.
+        let keyPositions = model.primaryKey.map(model.position(of:))
         for (shard, result) in zip(routing.shards, results) {
-            for key in result.keys {
-                let identity = IdentityKey(model: model.name, primaryKey: key, token: shard)
-                guard var row = identityMap.values(for: identity) else { continue }
-                for (index, value) in changed { row[index] = value }
-                identityMap.put(identity, row)
+            for row in result.rows {
+                let identity = IdentityKey(model: model.name, primaryKey: keyPositions.map { row[$0] }, token: shard)
+                if identityMap.values(for: identity) != nil { identityMap.put(identity, row) }
             }
         }
         return Session.bulkAnswer(routing, results)
@@ -28,27 +27,28 @@ extension Session {
     /// leave the identity map under their own shard's token only.
     func deleteWhere(_ request: FilterRequest) async throws -> JSONObject {
         let (model, filter) = (request.model, request.filter)
-        let (routing, results) = try await bulk(model, filter, request.shards) { shard, returningKeys in
-            shard.dialect.deleteWhere(model, where: filter, returningKeys: returningKeys)
+        let (routing, results) = try await bulk(model, filter, request.shards) { shard, returningRows in
+            shard.dialect.deleteWhere(model, where: filter, returningRows: returningRows)
         }
+        let keyPositions = model.primaryKey.map(model.position(of:))
         for (shard, result) in zip(routing.shards, results) {
-            for key in result.keys { identityMap.remove(IdentityKey(model: model.name, primaryKey: key, token: shard)) }
+            for row in result.rows { identityMap.remove(IdentityKey(model: model.name, primaryKey: keyPositions.map { row[$0] }, token: shard)) }
         }
         return Session.bulkAnswer(routing, results)
     }
 
-    /// What one shard's bulk statement did: the rows it changed, and the keys of those the
-    /// session's identity map holds (asked for only when the map holds any of that shard).
+    /// What one shard's bulk statement did: how many rows it changed, and those rows whole
+    /// when they were asked for (the session's identity map holds rows of that shard).
     struct BulkResult: Sendable {
         var count: Int
-        var keys: [[ShardValue]]
+        var rows: [[ShardValue]]
     }
 
     /// Runs a bulk statement on each routed shard in one write scope (all or nothing); the
-    /// statement returns the matched keys when asked to (`returningKeys`).
+    /// statement returns the matched rows when asked to (`returningRows`).
     private func bulk(
         _ model: Model, _ filter: Expression?, _ explicit: [String]?,
-        _ statement: @escaping @Sendable (_ shard: Shard, _ returningKeys: Bool) -> Statement
+        _ statement: @escaping @Sendable (_ shard: Shard, _ returningRows: Bool) -> Statement
     ) async throws -> (Routing, [BulkResult]) {
         let routing = try route(model, filter, explicit)
         let shards = try routing.shards.map { name throws(ShardError) in try shard(named: name) }
@@ -59,7 +59,7 @@ extension Session {
             let statement = statement(shard, returning)
             return (shard, { @Sendable connection -> BulkResult in
                 let result = try connection.run(statement)
-                return BulkResult(count: returning ? result.rows.count : result.rowsAffected, keys: result.rows)
+                return BulkResult(count: returning ? result.rows.count : result.rowsAffected, rows: result.rows)
             })
         })
         return (routing, results)

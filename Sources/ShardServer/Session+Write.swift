@@ -23,8 +23,10 @@ extension Session {
     }
 
     /// `shard_key_change` when new values would place the row on another shard than its own.
-    func checkStaysOnShard(_ model: Model, _ changes: [(column: String, value: ShardValue)], token: String) async throws {
-        guard let rule = model.shardBy, let change = changes.first(where: { $0.column == rule.column }) else { return }
+    func checkStaysOnShard(_ model: Model, _ changes: [(column: String, value: Assignment)], token: String) async throws {
+        // A computed shard key was refused when the request was read.
+        guard let rule = model.shardBy, let value = changes.first(where: { $0.column == rule.column })?.value.plainValue else { return }
+        let change = (column: rule.column, value: value)
         let refusal = ShardError(.shardKeyChange,
                                  "\(model.name).\(rule.column) decides the row's shard; this change would move it off \(token), which update does not do (delete and add it instead)",
                                  details: [("column", .string(rule.column)), ("shard", .string(token))])

@@ -19,6 +19,18 @@ extension SQLDialect {
     /// `model` is the model the expression was parsed against; columns and value types were
     /// checked then and are not checked again here.
     package func whereClause(_ expression: Expression, model: Model, parameters: inout [ShardValue]) -> String {
+        condition(expression, model: model, qualifier: SQLDialect.quote(model.table), depth: 0, parameters: &parameters)
+    }
+
+    /// `expression` over the rows of `model`, named `qualifier` in the statement (its table,
+    /// or the alias of an enclosing `EXISTS`); `depth` counts the enclosing `EXISTS`.
+    ///
+    /// Columns stay unqualified: inside an `EXISTS` they resolve to its own table first, and
+    /// the parser checked them against that model. Only the correlation names both sides.
+    /// The alias (`shardd_r1`, unquoted, no `AS`) is the shape `VisibilityRewrite` keeps
+    /// when it reads a table's view instead.
+    private func condition(_ expression: Expression, model: Model, qualifier: String, depth: Int,
+                           parameters: inout [ShardValue]) -> String {
         func bind(_ value: ShardValue) -> String {
             parameters.append(value)
             return placeholder(parameters.count)
@@ -65,12 +77,28 @@ extension SQLDialect {
             return "\(SQLDialect.quote(column)) IS NOT NULL"
         case .and(let terms):
             guard !terms.isEmpty else { return "1 = 1" }
-            return "(" + terms.map { whereClause($0, model: model, parameters: &parameters) }.joined(separator: " AND ") + ")"
+            return "(" + terms.map { condition($0, model: model, qualifier: qualifier, depth: depth, parameters: &parameters) }
+                .joined(separator: " AND ") + ")"
         case .or(let terms):
             guard !terms.isEmpty else { return "1 = 0" }
-            return "(" + terms.map { whereClause($0, model: model, parameters: &parameters) }.joined(separator: " OR ") + ")"
+            return "(" + terms.map { condition($0, model: model, qualifier: qualifier, depth: depth, parameters: &parameters) }
+                .joined(separator: " OR ") + ")"
         case .not(let term):
-            return "NOT (" + whereClause(term, model: model, parameters: &parameters) + ")"
+            return "NOT (" + condition(term, model: model, qualifier: qualifier, depth: depth, parameters: &parameters) + ")"
+        case .related(let related):
+            let alias = "shardd_r\(depth + 1)"
+            let target = related.target, foreignKey = SQLDialect.quote(related.relationship.foreignKey)
+            // To-many: the children's column holds this row's key; to-one: this row's column
+            // holds the target's key.
+            let correlation = switch related.relationship.kind {
+            case .toMany: "\(alias).\(foreignKey) = \(qualifier).\(SQLDialect.quote(model.primaryKey[0]))"
+            case .toOne: "\(alias).\(SQLDialect.quote(target.primaryKey[0])) = \(qualifier).\(foreignKey)"
+            }
+            var sql = "EXISTS (SELECT 1 FROM \(SQLDialect.quote(target.table)) \(alias) WHERE \(correlation)"
+            if let inner = related.condition {
+                sql += " AND " + condition(inner, model: target, qualifier: alias, depth: depth + 1, parameters: &parameters)
+            }
+            return sql + ")"
         }
     }
 

@@ -78,12 +78,9 @@ extension SQLDialect {
     }
 
     /// `UPDATE` of one row by key, returning every column (no row: the key is gone).
-    package func update(_ model: Model, key: [ShardValue], set values: [(column: String, value: ShardValue)]) -> Statement {
+    package func update(_ model: Model, key: [ShardValue], set values: [(column: String, value: Assignment)]) -> Statement {
         var parameters: [ShardValue] = []
-        let assignments = values.map { column, value in
-            parameters.append(value)
-            return "\(SQLDialect.quote(column)) = \(placeholder(parameters.count))"
-        }.joined(separator: ", ")
+        let assignments = assignments(values, parameters: &parameters)
         let condition = keyCondition(model, key, parameters: &parameters)
         return Statement("UPDATE \(SQLDialect.quote(model.table)) SET \(assignments) WHERE \(condition) RETURNING \(columnList(model))",
                          parameters, resultTypes: model.columns.map(\.type))

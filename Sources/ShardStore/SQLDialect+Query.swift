@@ -29,30 +29,26 @@ extension SQLDialect {
         return Statement(sql, parameters, resultTypes: [.int])
     }
 
-    /// `UPDATE` of the rows matching `filter`; with `returningKeys`, their primary keys come back.
-    package func updateWhere(_ model: Model, set changes: [(column: String, value: ShardValue)], where filter: Expression?, returningKeys: Bool) -> Statement {
+    /// `UPDATE` of the rows matching `filter`; with `returningRows`, the changed rows come
+    /// back whole (as the shard computed them).
+    package func updateWhere(_ model: Model, set changes: [(column: String, value: Assignment)], where filter: Expression?, returningRows: Bool) -> Statement {
         var parameters: [ShardValue] = []
-        let assignments = changes.map { column, value in
-            parameters.append(value)
-            return "\(SQLDialect.quote(column)) = \(placeholder(parameters.count))"
-        }.joined(separator: ", ")
-        var sql = "UPDATE \(SQLDialect.quote(model.table)) SET \(assignments)"
+        var sql = "UPDATE \(SQLDialect.quote(model.table)) SET \(assignments(changes, parameters: &parameters))"
         if let filter { sql += " WHERE " + whereClause(filter, model: model, parameters: &parameters) }
-        return returning(keysOf: model, sql, parameters, returningKeys)
+        return returning(model, sql, parameters, returningRows)
     }
 
-    /// `DELETE` of the rows matching `filter`; with `returningKeys`, their primary keys come back.
-    package func deleteWhere(_ model: Model, where filter: Expression?, returningKeys: Bool) -> Statement {
+    /// `DELETE` of the rows matching `filter`; with `returningRows`, the deleted rows come back whole.
+    package func deleteWhere(_ model: Model, where filter: Expression?, returningRows: Bool) -> Statement {
         var parameters: [ShardValue] = []
         var sql = "DELETE FROM \(SQLDialect.quote(model.table))"
         if let filter { sql += " WHERE " + whereClause(filter, model: model, parameters: &parameters) }
-        return returning(keysOf: model, sql, parameters, returningKeys)
+        return returning(model, sql, parameters, returningRows)
     }
 
-    private func returning(keysOf model: Model, _ sql: String, _ parameters: [ShardValue], _ returningKeys: Bool) -> Statement {
-        guard returningKeys else { return Statement(sql, parameters) }
-        let keys = model.primaryKey.map(SQLDialect.quote).joined(separator: ", ")
-        return Statement(sql + " RETURNING \(keys)", parameters, resultTypes: model.primaryKeyColumns.map(\.type))
+    private func returning(_ model: Model, _ sql: String, _ parameters: [ShardValue], _ returningRows: Bool) -> Statement {
+        guard returningRows else { return Statement(sql, parameters) }
+        return Statement(sql + " RETURNING \(columnList(model))", parameters, resultTypes: model.columns.map(\.type))
     }
 
     /// The rows of `model` whose `column` is one of `values`, by primary key, at most `limit`

@@ -69,6 +69,7 @@ final class SQLiteConnection: ShardConnection {
         }
         let connection = SQLiteConnection(db: handle, shard: shard, path: path, statementTimeoutMs: statementTimeoutMs)
         sqlite3_busy_timeout(handle, connection.lockWaitMs)
+        SQLiteArithmetic.register(on: handle)
         // Every 1000 virtual-machine steps: past either deadline, interrupt (SQLITE_INTERRUPT).
         sqlite3_progress_handler(handle, 1000, { context in
             guard let context else { return 0 }

@@ -397,6 +397,8 @@ import ShardProtocol
             return terms.map { reference($0, row) }.max() ?? .no
         case .not(let term):
             return reference(term, row).negated
+        case .related:
+            return .unknown  // one row does not carry its related rows
         }
     }
 

@@ -130,7 +130,7 @@ import ShardProtocol
         guard case .update(let update) = try Self.decode(#"{"op":"update","key":["Report",[1],"asia"],"values":{"temperature":86}}"#) else {
             Issue.record("not an update"); return
         }
-        #expect(update.changes.map(\.column) == ["temperature"] && update.changes.map(\.value) == [.real(86)])
+        #expect(update.changes.map(\.column) == ["temperature"] && update.changes.map(\.value) == [.value(.real(86))])
         Self.refusal(#"{"op":"update","key":["Report",[1],"asia"],"values":{}}"#, .badRequest, "values must name at least one column to change")
         Self.refusal(#"{"op":"update","key":["Report",[1],"asia"],"values":{"id":2}}"#, .badRequest, "Report.id is part of the primary key, which update cannot change")
         let notNull = Self.refusal(#"{"op":"update","key":["Report",[1],"asia"],"values":{"location_id":null}}"#, .invalidValue, "column location_id: null is not allowed")

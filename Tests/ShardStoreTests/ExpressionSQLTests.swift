@@ -234,6 +234,8 @@ import Testing
             return result
         case .not(let term):
             return evaluate(term, row).map { !$0 }
+        case .related:
+            preconditionFailure("the reference here is over one table; related conditions are tested against a database")
         }
     }
 

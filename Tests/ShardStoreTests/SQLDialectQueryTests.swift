@@ -24,15 +24,25 @@ import Testing
         #expect(SQLDialect.sqlite.count(Self.model, where: nil).sql == #"SELECT count(*) FROM "weather_reports""#)
     }
 
-    @Test func bulkWritesReturnKeysWhenAsked() {
+    @Test func bulkWritesReturnRowsWhenAsked() {
         let one = Expression.compare(.equal, column: "location_id", .int(1))
-        let update = SQLDialect.postgres.updateWhere(Self.model, set: [("temperature", .real(1))], where: one, returningKeys: true)
-        #expect(update.sql == #"UPDATE "weather_reports" SET "temperature" = $1 WHERE "location_id" = $2 RETURNING "id""#)
-        #expect(update.params == [.real(1), .int(1)] && update.resultTypes == [.int])
-        let quiet = SQLDialect.sqlite.updateWhere(Self.model, set: [("temperature", .null)], where: nil, returningKeys: false)
+        let update = SQLDialect.postgres.updateWhere(Self.model, set: [("temperature", .value(.real(1)))], where: one, returningRows: true)
+        #expect(update.sql == #"UPDATE "weather_reports" SET "temperature" = $1 WHERE "location_id" = $2 RETURNING "id", "location_id", "temperature""#)
+        #expect(update.params == [.real(1), .int(1)] && update.resultTypes == [.int, .int, .real])
+        let quiet = SQLDialect.sqlite.updateWhere(Self.model, set: [("temperature", .value(.null))], where: nil, returningRows: false)
         #expect(quiet.sql == #"UPDATE "weather_reports" SET "temperature" = ?1"# && quiet.resultTypes == nil)
-        #expect(SQLDialect.sqlite.deleteWhere(Self.model, where: one, returningKeys: false).sql == #"DELETE FROM "weather_reports" WHERE "location_id" = ?1"#)
-        #expect(SQLDialect.postgres.deleteWhere(Self.model, where: nil, returningKeys: true).sql == #"DELETE FROM "weather_reports" RETURNING "id""#)
+        #expect(SQLDialect.sqlite.deleteWhere(Self.model, where: one, returningRows: false).sql == #"DELETE FROM "weather_reports" WHERE "location_id" = ?1"#)
+        #expect(SQLDialect.postgres.deleteWhere(Self.model, where: nil, returningRows: true).sql == #"DELETE FROM "weather_reports" RETURNING "id", "location_id", "temperature""#)
+    }
+
+    @Test func computedValuesRenderPerBackend() {
+        let plusOne: [(column: String, value: Assignment)] = [
+            ("temperature", .computed(.arithmetic(.add, column: "temperature", .computed(.arithmetic(.multiply, column: "location_id", .value(.real(1.5))))))),
+        ]
+        #expect(SQLDialect.postgres.updateWhere(Self.model, set: plusOne, where: nil, returningRows: false).sql
+                == #"UPDATE "weather_reports" SET "temperature" = ("temperature" + ("location_id" * $1))"#)
+        #expect(SQLDialect.sqlite.updateWhere(Self.model, set: plusOne, where: nil, returningRows: false).sql
+                == #"UPDATE "weather_reports" SET "temperature" = shardd_add("temperature", shardd_multiply("location_id", ?1))"#)
     }
 
     @Test func inListsComeInChunks() {

@@ -26,6 +26,12 @@ import ShardProtocol
                 == #"INSERT INTO "weather_reports" ("id") VALUES (?) RETURNING "id""#)
     }
 
+    /// `any` / `has` name their table with an alias (`shardd_r1`), which the view takes.
+    @Test func relatedConditionsReadTheView() {
+        #expect(Self.rewrite.rewrite(#"SELECT "id" FROM "weather_locations" WHERE EXISTS (SELECT 1 FROM "weather_reports" shardd_r1 WHERE shardd_r1."location_id" = "weather_locations"."id")"#)
+                == #"SELECT "id" FROM "weather_locations" WHERE EXISTS (SELECT 1 FROM "_shardd_visible_weather_reports" shardd_r1 WHERE shardd_r1."location_id" = "weather_locations"."id")"#)
+    }
+
     @Test func writesLeaveTheListedRowsAlone() {
         #expect(Self.rewrite.rewrite(#"UPDATE "weather_reports" SET "temperature" = ?1 WHERE "id" = ?2 RETURNING "id""#)
                 == #"UPDATE "weather_reports" SET "temperature" = ?1 WHERE \#(Self.filter) AND ("id" = ?2) RETURNING "id""#)
@@ -56,7 +62,7 @@ import ShardProtocol
         }
         #expect(visible == [.int(1), .int(3), .int(5)])
         #expect(try await store.withConnection { try $0.run(dialect.count(model, where: nil)).rows.first?.first } == .int(3))
-        #expect(try await store.withConnection { try $0.run(dialect.update(model, key: [.int(2)], set: [("t", .real(9))])).rows.isEmpty })
+        #expect(try await store.withConnection { try $0.run(dialect.update(model, key: [.int(2)], set: [("t", .value(.real(9)))])).rows.isEmpty })
         #expect(try await store.withConnection { try $0.run(dialect.delete(model, key: [.int(4)])).rowsAffected } == 0)
         #expect(try await store.withConnection { try $0.run(dialect.delete(model, key: [.int(5)])).rowsAffected } == 1)
         store.hidden.show(model.table)
