@@ -31,17 +31,44 @@ package struct QueryRequest: Sendable {
     package var include: [Relationship]
     /// The request's `shard`/`shards`, checked, in file order; nil: the execute chooser decides.
     package var shards: [String]?
+    /// `page_size` (8.1): answer at most this many and a `next` cursor.
+    package var pageSize: Int?
+    /// `after` (8.1): the position this page continues from.
+    package var after: PageCursor?
+    /// The fingerprint a `next` cursor of this query carries.
+    package var fingerprint: UInt64
 
     init(_ reader: inout ArgumentReader) throws(ShardError) {
         model = try reader.model()
+        fingerprint = PageCursor.fingerprint(model: model.name, ["where", "order_by", "shard", "shards"].map { reader.optional($0) })
         filter = try reader.filter(of: model)
         order = try reader.order(of: model)
         limit = try reader.optionalCount("limit")
         offset = try reader.optionalCount("offset") ?? 0
         include = try reader.includes(of: model)
         let explicit = try reader.explicitShards()
+        pageSize = try reader.optionalCount("page_size")
+        let cursor = try reader.optionalString("after")
         try reader.checkNoUnknownArguments()
         shards = try reader.checkedShards(explicit)
+        let maxRows = reader.configuration.server.maxResultRows
+        if let pageSize, pageSize < 1 || pageSize > maxRows {
+            throw ShardError(.badRequest, "page_size must be from 1 to \(maxRows) (max_result_rows), got \(pageSize)")
+        }
+        if pageSize != nil, limit != nil {
+            throw ShardError(.badRequest, "page_size and limit do not combine: page_size answers pages of that many rows, following next until it is null")
+        }
+        if let cursor {
+            guard pageSize != nil else { throw ShardError(.badRequest, "after needs page_size: send the same query with page_size and the previous page's next") }
+            guard offset == 0 else { throw ShardError(.badRequest, "offset and after do not combine: the cursor already says where the page starts") }
+            let columns = (order + tiebreak).map { model.column(named: $0.column)! }
+            after = try PageCursor(decoding: cursor, fingerprint: fingerprint, columns: columns)
+        }
+    }
+
+    /// The primary key columns `order_by` does not name: each shard's own order after it.
+    package var tiebreak: [SortKey] {
+        model.primaryKey.filter { key in !order.contains { $0.column == key } }.map { SortKey(column: $0) }
     }
 }
 

@@ -50,32 +50,63 @@ extension Session {
         let routing = try route(model, filter, request.shards)
         let maxRows = configuration.server.maxResultRows
         // Each shard sends at most what the answer can use, and one row more than
-        // max_result_rows when that bound is what stops the answer.
-        let needed = min(limit ?? Int.max, maxRows + 1)
+        // max_result_rows when that bound is what stops the answer (or than the page, to
+        // know whether another follows).
+        let needed = request.pageSize.map { $0 + 1 } ?? min(limit ?? Int.max, maxRows + 1)
         let perShard = offset + needed
         let shards = try routing.shards.map { name throws(ShardError) in try shard(named: name) }
-        let tiebreak = model.primaryKey.filter { key in !order.contains { $0.column == key } }.map { SortKey(column: $0) }
+        let tiebreak = request.tiebreak
+        let filters = try pageFilters(request, shards: routing.shards)
         let perShardRows = try await readEach(shards, inline: true) { shard, connection in
-            try connection.run(shard.dialect.select(model, where: filter, orderBy: order + tiebreak, limit: perShard)).rows
+            try connection.run(shard.dialect.select(model, where: filters[shard.name] ?? filter, orderBy: order + tiebreak, limit: perShard)).rows
         }
 
         // The shard's position rides along as a last column, to name each row's token.
         let tagged = perShardRows.enumerated().map { index, rows in rows.map { $0 + [.int(Int64(index))] } }
-        let merged: [[ShardValue]]
+        var merged: [[ShardValue]]
         if order.isEmpty {
             merged = Array(tagged.joined().dropFirst(offset).prefix(needed))
         } else {
             let keys = order.map { key in MergeKey(column: model.position(of: key.column), descending: key.descending) }
             merged = Array(OrderedMerge(tagged, keys: keys, offset: offset, limit: needed))
         }
-        if merged.count > maxRows {
-            throw ShardError(.resultTooLarge, "the query matches more than \(maxRows) rows (max_result_rows); give a limit of at most \(maxRows), or narrow the where")
+        var next: JSONValue?
+        if let pageSize = request.pageSize {
+            next = .null
+            if merged.count > pageSize {
+                merged.removeLast(merged.count - pageSize)
+                let last = merged[pageSize - 1]
+                guard case .int(let index) = last.last! else { preconditionFailure("rows carry their shard's position") }
+                let values = (order + tiebreak).map { last[model.position(of: $0.column)] }
+                next = .string(PageCursor(fingerprint: request.fingerprint, shard: shards[Int(index)].name, values: values).encoded)
+            }
+        } else if merged.count > maxRows {
+            throw ShardError(.resultTooLarge, "the query matches more than \(maxRows) rows (max_result_rows); give a limit of at most \(maxRows), use page_size to page through them, or narrow the where")
         }
         let found = merged.map { row -> (row: [ShardValue], shard: String) in
             guard case .int(let index) = row.last! else { return (row, "") }
             return (Array(row.dropLast()), shards[Int(index)].name)
         }
-        return JSONObject([("objects", .array(try await objects(found, of: model, including: request.include))), ("shards", .array(routing.shards.map(JSONValue.string)))])
+        var answer = JSONObject([("objects", .array(try await objects(found, of: model, including: request.include))), ("shards", .array(routing.shards.map(JSONValue.string)))])
+        if let next { answer.members.append(("next", next)) }
+        return answer
+    }
+
+    /// Each routed shard's `where` for a page after a cursor (`PageCursor.condition`), keyed
+    /// by shard; empty without a cursor.
+    private func pageFilters(_ request: QueryRequest, shards routed: [String]) throws(ShardError) -> [String: Expression] {
+        guard let after = request.after else { return [:] }
+        let names = context.shardOrder.names
+        guard let cursorIndex = names.firstIndex(of: after.shard) else {
+            throw ShardError(.badRequest, "after: the cursor's shard \(after.shard) is no longer configured; start again from the first page")
+        }
+        var filters: [String: Expression] = [:]
+        for name in routed {
+            let position = request.after!.condition(shardIndex: names.firstIndex(of: name)!, cursorIndex: cursorIndex,
+                                                    order: request.order, tiebreak: request.tiebreak)
+            filters[name] = request.filter.map { .and([$0, position]) } ?? position
+        }
+        return filters
     }
 
     /// `count` (protocol.md 8): per-shard counts, summed.
