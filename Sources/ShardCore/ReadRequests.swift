@@ -138,7 +138,21 @@ package struct LoadRequest: Sendable {
     }
 }
 
-/// An op on one row named by its identity key (`delete`, `refresh`).
+/// `refresh` (protocol.md 8): one row read again from its shard, locked with `for_update`.
+package struct RefreshRequest: Sendable {
+    package var key: IdentityKey
+    package var model: Model
+    /// Lock the row for the session's transaction (which this opens on the row's shard).
+    package var forUpdate: Bool
+
+    init(_ reader: inout ArgumentReader) throws(ShardError) {
+        (key, model) = try reader.key()
+        forUpdate = try reader.optionalBool("for_update") ?? false
+        try reader.checkNoUnknownArguments()
+    }
+}
+
+/// An op on one row named by its identity key (`delete`).
 package struct KeyRequest: Sendable {
     package var key: IdentityKey
     package var model: Model

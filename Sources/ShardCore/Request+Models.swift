@@ -9,7 +9,8 @@ extension Request {
         case .query(let request): [request.model.name] + request.include.map(\.model)
         case .count(let request), .deleteWhere(let request): [request.model.name]
         case .update(let request): [request.model.name]
-        case .delete(let request), .refresh(let request): [request.model.name]
+        case .delete(let request): [request.model.name]
+        case .refresh(let request): [request.model.name]
         case .load(let request): [request.model.name, request.other.name]
         case .updateWhere(let request): [request.model.name]
         case .aggregate(let request): [request.model.name]

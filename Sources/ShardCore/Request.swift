@@ -15,7 +15,7 @@ package enum Request: Sendable {
     case update(UpdateRequest)
     case delete(KeyRequest)
     case load(LoadRequest)
-    case refresh(KeyRequest)
+    case refresh(RefreshRequest)
     case begin
     /// `commit`, with the client's `label` (protocol.md 6.1).
     case commit(label: String?)
@@ -69,7 +69,7 @@ package enum Request: Sendable {
         ("update", { reader throws(ShardError) in .update(try UpdateRequest(&reader)) }),
         ("delete", { reader throws(ShardError) in .delete(try KeyRequest(&reader)) }),
         ("load", { reader throws(ShardError) in .load(try LoadRequest(&reader)) }),
-        ("refresh", { reader throws(ShardError) in .refresh(try KeyRequest(&reader)) }),
+        ("refresh", { reader throws(ShardError) in .refresh(try RefreshRequest(&reader)) }),
         ("begin", { reader throws(ShardError) in try plain(&reader, .begin) }),
         ("commit", { reader throws(ShardError) in
             let label = try reader.optionalString("label")

@@ -139,16 +139,26 @@ extension Session {
     }
 
     /// `refresh` (protocol.md 8): the row read again from the shard in its key.
-    func refresh(_ request: KeyRequest) async throws -> JSONObject {
-        let row = try await currentRow(request.key, model: request.model)
+    /// With `for_update`, the read runs as a write of the session's transaction, so that
+    /// the row stays locked until it commits or rolls back (SQLAlchemy's
+    /// `refresh(obj, with_for_update=True)`).
+    func refresh(_ request: RefreshRequest) async throws -> JSONObject {
+        let row = try await currentRow(request.key, model: request.model, forUpdate: request.forUpdate)
         return JSONObject([("object", remember(row, of: request.model, on: request.key.token))])
     }
 
     /// The row of `key` as its shard has it now; `not_found` (and out of the map) when gone.
-    func currentRow(_ key: IdentityKey, model: Model) async throws -> [ShardValue] {
+    func currentRow(_ key: IdentityKey, model: Model, forUpdate: Bool = false) async throws -> [ShardValue] {
         let shard = try shard(named: key.token)
-        let statement = shard.pointSelects.statement(model, key.primaryKey)
-        guard let row = try await read(on: shard, { try $0.run(statement).rows.first }) else {
+        let found: [ShardValue]?
+        if forUpdate {
+            let statement = shard.dialect.selectForUpdate(model, key.primaryKey)
+            found = try await writeEach([(shard, { @Sendable connection in try connection.run(statement).rows.first })])[0]
+        } else {
+            let statement = shard.pointSelects.statement(model, key.primaryKey)
+            found = try await read(on: shard, { try $0.run(statement).rows.first })
+        }
+        guard let row = found else {
             identityMap.remove(key)
             if let moved = await moved(key, model: model) { throw moved }
             throw ShardError(.notFound, "\(key.messageText) no longer exists on \(key.token)", details: [("shard", .string(key.token))])

@@ -28,6 +28,14 @@ extension SQLDialect {
         return Statement("\(selectAll(model)) WHERE \(condition)", parameters, resultTypes: model.columns.map(\.type))
     }
 
+    /// The row by key, locked until the transaction ends: `FOR UPDATE` on PostgreSQL; on
+    /// SQLite the transaction's `BEGIN IMMEDIATE` holds the file's write lock already.
+    package func selectForUpdate(_ model: Model, _ key: [ShardValue]) -> Statement {
+        var statement = selectByKey(model, key)
+        if backend == .postgres { statement.sql += " FOR UPDATE" }
+        return statement
+    }
+
     /// `INSERT` of the given columns, returning every column (so made keys come back).
     package func insert(_ model: Model, _ row: [(column: String, value: ShardValue)]) -> Statement {
         let table = SQLDialect.quote(model.table)

@@ -53,7 +53,7 @@ import ShardProtocol
         Self.refusal(#"{"op":"get","model":"Report","pk":1,"limit":1,"x":2}"#, .badRequest,
                      "get has no arguments \"limit\", \"x\" (arguments: fresh, include, model, pk, shard)")
         Self.refusal(#"{"op":"query","model":"Report","filter":{}}"#, .badRequest,
-                     "(arguments: include, limit, model, offset, order_by, shard, shards, where)")
+                     "(arguments: after, include, limit, model, offset, order_by, page_size, shard, shards, where)")
         Self.refusal(#"{"op":"keys","sessions":1}"#, .badRequest, "(arguments: limit, model, session)")
         Self.refusal(#"{"op":"hello","version":1}"#, .badRequest, "(arguments: client)")
     }
