@@ -30,6 +30,10 @@ package enum Request: Sendable {
     case deleteWhere(FilterRequest)
     case sql(RawSQLRequest)
     case aggregate(AggregateRequest)
+    /// `subscribe` (protocol.md 12): the session is told of committed changes.
+    case subscribe(SubscribeRequest)
+    /// `unsubscribe` of one of the session's subscriptions.
+    case unsubscribe(subscription: Int)
     case shards
     case sessions
     case keys(KeysRequest)
@@ -88,6 +92,14 @@ package enum Request: Sendable {
         ("delete_where", { reader throws(ShardError) in .deleteWhere(try FilterRequest(&reader)) }),
         ("sql", { reader throws(ShardError) in .sql(try RawSQLRequest(&reader)) }),
         ("aggregate", { reader throws(ShardError) in .aggregate(try AggregateRequest(&reader)) }),
+        ("subscribe", { reader throws(ShardError) in .subscribe(try SubscribeRequest(&reader)) }),
+        ("unsubscribe", { reader throws(ShardError) in
+            guard case .int(let number) = try reader.required("subscription", "3") else {
+                throw ShardError(.badRequest, "subscription must be the number subscribe answered, e.g. 3")
+            }
+            try reader.checkNoUnknownArguments()
+            return .unsubscribe(subscription: Int(number))
+        }),
         ("shards", { reader throws(ShardError) in try plain(&reader, .shards) }),
         ("sessions", { reader throws(ShardError) in try plain(&reader, .sessions) }),
         ("keys", { reader throws(ShardError) in .keys(try KeysRequest(&reader)) }),

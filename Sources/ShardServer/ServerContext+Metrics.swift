@@ -21,7 +21,7 @@ extension ServerContext {
         metrics.gauge("shardd_sessions", [], Double(sessions.count))
         metrics.gauge("shardd_transactions_open", [], Double(sessions.filter(\.inTransaction).count))
         metrics.gauge("shardd_identity_map_keys", [], Double(sessions.reduce(0) { $0 + $1.identityMap.count }))
-        metrics.gauge("shardd_subscriptions", [], 0)
+        metrics.gauge("shardd_subscriptions", [], Double(feed.count))
         metrics.gauge("shardd_connections", [], Double(connectionCount))
         metrics.gauge("shardd_config_version", [], Double(configVersion))
         metrics.gauge("shardd_commits_pending", [], Double(commits.transactions().count))

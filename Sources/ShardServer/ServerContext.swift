@@ -45,6 +45,8 @@ package final class ServerContext: Sendable {
     package var configVersion: Int { routed.version }
     /// Requests on a moving unit's group wait here during its switch (protocol.md 13).
     let gate = MoveGate()
+    /// The change feed (protocol.md 12).
+    let feed = ChangeFeed()
     /// Where rows of each group went, for `moved` (protocol.md 10).
     let departures = Departures()
     /// The jobs of `rebalance` and `move`.

@@ -93,6 +93,9 @@ extension Session {
             })
         }
         let inserted = try await writeEach(work)
+        if context.feed.interest(in: model.name)?.kinds.contains(.insert) == true {
+            recordChanges(zip(batches, inserted).flatMap { batch, rows in rows.map { RowChange(.insert, model, shard: batch.shard.name, new: $0) } })
+        }
 
         var objects = [JSONValue](repeating: .null, count: rows.count)
         for (batch, returned) in zip(batches, inserted) {

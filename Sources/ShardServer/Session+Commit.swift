@@ -20,6 +20,7 @@ extension Session {
             return JSONObject([("shards", .array([]))])
         }
         self.transaction = nil
+        let changes = transaction.changes
         let touched = transaction.shardNames(in: context.shardOrder)
         let leases = context.shardOrder.inFileOrder(touched).compactMap { name in transaction.leases.first { $0.shard.name == name } }
         if let label { context.commits.labelStarted(label) }
@@ -63,9 +64,14 @@ extension Session {
             }
         } catch let error as ShardError {
             if case .string(let failed)? = error.details["outcome"] { countCommit(kind, failed) }
+            if error.details["outcome"]?.stringValue == "partial", let committed = error.details["committed"]?.arrayValue {
+                publishChanges(changes, shards: Set(committed.compactMap(\.stringValue)), txid: error.details["txid"]?.stringValue)
+            }
             throw error
         }
         if !parts.isEmpty { countCommit(kind, "committed") }
+        // After the commit (after the commit record, across shards): never for work undone.
+        publishChanges(changes, txid: answer["txid"]?.stringValue)
         outcome = true
         return answer
     }

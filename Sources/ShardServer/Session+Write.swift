@@ -10,16 +10,21 @@ extension Session {
 
         let shard = try shard(named: key.token)
         let statement = shard.dialect.update(model, key: key.primaryKey, set: changes)
+        let interest = context.feed.interest(in: model.name)
+        // The row as it was, when a subscription must know whether it matched before.
+        let before = interest?.oldRowsOfUpdates == true ? shard.dialect.selectForUpdate(model, key.primaryKey) : nil
         let description = key.messageText
         let rows = try await orMoved(key, model: model) {
             try await writeEach([(shard, { @Sendable connection in
+                let old = try before.flatMap { try connection.run($0).rows.first }
                 guard let row = try connection.run(statement).rows.first else {
                     throw ShardError(.notFound, "\(description) no longer exists", details: [("shard", .string(shard.name))])
                 }
-                return row
+                return (old: old, new: row)
             })])
         }
-        return JSONObject([("object", remember(rows[0], of: model, on: key.token))])
+        if interest?.kinds.contains(.update) == true { recordChanges([RowChange(.update, model, shard: shard.name, old: rows[0].old, new: rows[0].new)]) }
+        return JSONObject([("object", remember(rows[0].new, of: model, on: key.token))])
     }
 
     /// `shard_key_change` when new values would place the row on another shard than its own.
@@ -47,14 +52,19 @@ extension Session {
         let (key, model) = (request.key, request.model)
         let shard = try shard(named: key.token)
         let statement = shard.dialect.delete(model, key: key.primaryKey)
+        // A delete's event carries the row as it was.
+        let before = context.feed.interest(in: model.name)?.kinds.contains(.delete) == true ? shard.dialect.selectForUpdate(model, key.primaryKey) : nil
         let description = key.messageText
-        _ = try await orMoved(key, model: model) {
+        let old = try await orMoved(key, model: model) {
             try await writeEach([(shard, { @Sendable connection in
+                let old = try before.flatMap { try connection.run($0).rows.first }
                 guard try connection.run(statement).rowsAffected == 1 else {
                     throw ShardError(.notFound, "\(description) no longer exists", details: [("shard", .string(shard.name))])
                 }
+                return old
             })])
         }
+        if let row = old[0] { recordChanges([RowChange(.delete, model, shard: shard.name, old: row)]) }
         identityMap.remove(key)
         return JSONObject([("deleted", .bool(true))])
     }

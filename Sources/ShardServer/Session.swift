@@ -15,6 +15,8 @@ final class Session {
     var transaction: SessionTransaction?
     /// Set when the server ended the transaction; the next request is answered with it.
     var abortedTransaction: ShardError?
+    /// The session's event lines waiting for its socket (protocol.md 12).
+    let outbox: EventOutbox
     var id: Int { record.id }
     var identityMap: LockedIdentityMap { record.identityMap }
     /// Who is at the other end (nil in tests that make a session without a socket).
@@ -27,9 +29,11 @@ final class Session {
     private var lastSeries: ShardMetrics.RequestSeries?
     private var uncounted: [Int64] = []
 
+    /// - Parameter events: wakes the session's task when event lines wait in its outbox.
     init(context: ServerContext, peer: PeerCredentials? = nil, stop: @escaping @Sendable () -> Void = {},
-         abort: @escaping @Sendable (ShardError) -> Void = { _ in }) {
+         abort: @escaping @Sendable (ShardError) -> Void = { _ in }, events: @escaping @Sendable () -> Void = {}) {
         self.context = context
+        outbox = EventOutbox(wake: events)
         self.record = context.register(peer: peer, stop: stop, abort: abort)
         routed = context.routed
     }
@@ -210,6 +214,8 @@ final class Session {
         case .deleteWhere(let request): return try await deleteWhere(request)
         case .sql(let request): return try await rawSQL(request)
         case .aggregate(let request): return try await aggregate(request)
+        case .subscribe(let request): return subscribe(request)
+        case .unsubscribe(let subscription): return unsubscribe(subscription)
         case .shards: return JSONObject([("shards", .array(await shardReports())), ("config_version", .int(Int64(routed.version)))])
         case .sessions: return sessionReports()
         case .keys(let request): return keys(request)
@@ -275,6 +281,8 @@ final class Session {
 
     /// Ends the session: an open transaction is rolled back, the identity map dropped.
     func close() async {
+        context.feed.endAll(session: id)
+        outbox.close()
         await abandonTransaction()
         identityMap.removeAll()
         context.unregister(record)

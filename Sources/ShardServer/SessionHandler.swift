@@ -60,7 +60,8 @@ final class SessionHandler: ChannelInboundHandler {
                 await SessionHandler.answerThenClose(channel, channel.allocator.buffer(bytes: out))
                 return
             }
-            let session = Session(context: serverContext, peer: peer, stop: { inbox.finish() }, abort: { inbox.yield(.abort($0)) })
+            let session = Session(context: serverContext, peer: peer, stop: { inbox.finish() }, abort: { inbox.yield(.abort($0)) },
+                                  events: { inbox.yield(.events) })
             serverContext.logger.debug("session \(session.id) opened (pid \(peer.pid), uid \(peer.uid))")
             var out: [UInt8] = []
             let idleTimer = IdleTimer(limit: .milliseconds(serverContext.configuration.server.idleTransactionTimeoutMs)) { mark in
@@ -83,6 +84,9 @@ final class SessionHandler: ChannelInboundHandler {
                 case .abort(let error):
                     await session.abortTransaction(error)
                     continue
+                case .events:
+                    SessionHandler.sendEvents(session.outbox, channel)
+                    continue
                 }
                 requests += 1
                 if queued.decrement() == SessionHandler.resumeReadingAt {
@@ -104,6 +108,7 @@ final class SessionHandler: ChannelInboundHandler {
                         if queued.count == 0 { session.flushMetrics() }
                         channel.flush()
                         unflushed = 0
+                        if !session.outbox.isEmpty { SessionHandler.sendEvents(session.outbox, channel) }
                     } else {
                         flush.schedule()
                     }
@@ -157,6 +162,26 @@ final class SessionHandler: ChannelInboundHandler {
         inbox?.yield(.frame(unwrapInboundIn(data)))
     }
 
+    /// Writes the session's waiting event lines (protocol.md 12) between two responses, as
+    /// far as the socket takes them; the rest wait in the outbox until the client reads
+    /// (`EventOutbox.written`, `channelWritabilityChanged`), so that its bound, not the
+    /// channel's buffer, holds them.
+    static func sendEvents(_ outbox: EventOutbox, _ channel: Channel) {
+        while channel.isWritable {
+            var bytes: [UInt8] = []
+            guard outbox.take(into: &bytes, limit: bytesPerWrite) > 0 else { return }
+            let count = bytes.count
+            let written = channel.eventLoop.makePromise(of: Void.self)
+            written.futureResult.whenComplete { _ in outbox.written(count) }
+            channel.writeAndFlush(channel.allocator.buffer(bytes: bytes), promise: written)
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if admitted, context.channel.isWritable { inbox?.yield(.events) }
+        context.fireChannelWritabilityChanged()
+    }
+
     /// True once the channel can take writes again; false after `limit`.
     static func waitUntilWritable(_ channel: Channel, for limit: Duration) async -> Bool {
         let deadline = ContinuousClock.now + limit
@@ -191,6 +216,8 @@ enum SessionInput {
     case idleCheck(after: Int)
     /// A move's switch needs the open transaction gone: roll it back, answer the next request with this.
     case abort(ShardError)
+    /// Event lines wait in the session's outbox, or the socket takes writes again.
+    case events
 }
 
 /// One flush of a channel, queued on its event loop behind the work already there: it runs

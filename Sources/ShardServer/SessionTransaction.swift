@@ -7,6 +7,9 @@ import ShardStore
 final class SessionTransaction {
     let explicit: Bool
     private(set) var leases: [(shard: Shard, lease: ConnectionLease)] = []
+    /// The rows its requests changed, in the order they ran, for the change feed: only of
+    /// models a subscription watched when the write ran (`ChangeFeed.interest(in:)`).
+    var changes: [RowChange] = []
 
     init(explicit: Bool) {
         self.explicit = explicit

@@ -21,6 +21,16 @@ extension SQLDialect {
         return Statement(sql, parameters, resultTypes: model.columns.map(\.type))
     }
 
+    /// Every column of the rows matching `filter`, locked for the transaction as by
+    /// `selectForUpdate`: the rows an `update_where` is about to change, as they were.
+    package func selectLocked(_ model: Model, where filter: Expression?) -> Statement {
+        var parameters: [ShardValue] = []
+        var sql = selectAll(model)
+        if let filter { sql += " WHERE " + whereClause(filter, model: model, parameters: &parameters) }
+        if backend == .postgres { sql += " FOR UPDATE" }
+        return Statement(sql, parameters, resultTypes: model.columns.map(\.type))
+    }
+
     /// `count(*)` of the rows matching `filter`.
     package func count(_ model: Model, where filter: Expression?) -> Statement {
         var parameters: [ShardValue] = []

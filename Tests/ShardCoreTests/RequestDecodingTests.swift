@@ -41,10 +41,10 @@ import ShardProtocol
         #expect(Request.names == [
             "hello", "ping", "add", "get", "query", "count", "update", "delete", "load", "refresh",
             "begin", "commit", "rollback", "expunge", "expunge_all", "identity_keys", "update_where", "delete_where", "sql", "aggregate",
-            "shards", "sessions", "keys", "stats", "transaction_status", "transactions", "placement", "verify", "rebalance", "move", "jobs",
+            "subscribe", "unsubscribe", "shards", "sessions", "keys", "stats", "transaction_status", "transactions", "placement", "verify", "rebalance", "move", "jobs",
             "reload", "metrics", "config",
         ])
-        Self.refusal(#"{"op":"launch"}"#, .unknownOp, "unknown op \"launch\" (ops: hello, ping, add, get, query, count, update, delete, load, refresh, begin, commit, rollback, expunge, expunge_all, identity_keys, update_where, delete_where, sql, aggregate, shards, sessions, keys, stats, transaction_status, transactions, placement, verify, rebalance, move, jobs, reload, metrics, config)")
+        Self.refusal(#"{"op":"launch"}"#, .unknownOp, "unknown op \"launch\" (ops: hello, ping, add, get, query, count, update, delete, load, refresh, begin, commit, rollback, expunge, expunge_all, identity_keys, update_where, delete_where, sql, aggregate, subscribe, unsubscribe, shards, sessions, keys, stats, transaction_status, transactions, placement, verify, rebalance, move, jobs, reload, metrics, config)")
         #expect(Request.isKnown("expunge_all") && !Request.isKnown("launch"))
     }
 

@@ -11,6 +11,7 @@ import Testing
         case .frame(.tooLong)?: "tooLong"
         case .idleCheck(let after)?: "idle \(after)"
         case .abort(let error)?: "abort \(error.code)"
+        case .events?: "events"
         case nil: nil
         }
     }

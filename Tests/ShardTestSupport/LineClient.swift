@@ -67,10 +67,56 @@ package final class LineClient {
         }
     }
 
-    /// Sends one request and returns its parsed response.
+    /// Event lines (protocol.md 12) read while waiting for responses, oldest first.
+    package var events: [JSONValue] = []
+
+    /// Sends one request and returns its parsed response; event lines met on the way are
+    /// kept in `events`.
     package func request(_ line: String) throws -> JSONValue {
         try send(line)
-        guard let answer = try receiveLine() else { throw TestSetupError("the server closed the connection") }
-        return try JSONValue.parse(answer)
+        return try response()
+    }
+
+    /// The next response line parsed, event lines before it kept in `events`.
+    package func response() throws -> JSONValue {
+        while true {
+            guard let answer = try receiveLine() else { throw TestSetupError("the server closed the connection") }
+            let parsed = try JSONValue.parse(answer)
+            guard LineClient.isEvent(parsed) else { return parsed }
+            events.append(parsed)
+        }
+    }
+
+    /// An event line: it has `event` and never `ok`.
+    package static func isEvent(_ line: JSONValue) -> Bool { line["event"] != nil && line["ok"] == nil }
+
+    /// The next event (kept ones first), waiting at most `seconds` for one; nil when none came.
+    /// A response line read meanwhile is a test failure (nothing was asked).
+    package func nextEvent(within seconds: Double) throws -> JSONValue? {
+        if !events.isEmpty { return events.removeFirst() }
+        let deadline = Date().addingTimeInterval(seconds)
+        while true {
+            if pending.contains(UInt8(ascii: "\n")) {
+                let parsed = try JSONValue.parse(try receiveLine()!)
+                guard LineClient.isEvent(parsed) else { throw TestSetupError("a response came with no request: \(parsed)") }
+                return parsed
+            }
+            let left = deadline.timeIntervalSinceNow
+            guard left > 0 else { return nil }
+            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&poller, 1, Int32(left * 1000) + 1) > 0 else { continue }
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n == 0 { throw TestSetupError("the server closed the connection") }
+            guard n > 0 else { throw TestSetupError("read: \(String(cString: strerror(errno)))") }
+            pending.append(contentsOf: buffer[..<n])
+        }
+    }
+
+    /// Every event that comes until none has come for `quiet` seconds.
+    package func drainEvents(quiet: Double = 0.3) throws -> [JSONValue] {
+        var out: [JSONValue] = []
+        while let event = try nextEvent(within: quiet) { out.append(event) }
+        return out
     }
 }

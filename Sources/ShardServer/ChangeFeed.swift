@@ -1,0 +1,134 @@
+import ShardCore
+import ShardProtocol
+import Synchronization
+
+/// The change feed (protocol.md 12): every session's subscriptions, and the events of each
+/// committed transaction handed to the subscribers' outboxes.
+///
+/// Writes ask `interest(in:)` first, so that a model nobody watches costs them one atomic
+/// load and nothing is recorded; a subscription sees the writes made after it began.
+final class ChangeFeed: Sendable {
+    /// What writes of a model must record for the feed.
+    struct Interest: Sendable {
+        /// The kinds some subscription wants.
+        var kinds: Set<ChangeKind>
+        /// Whether an update must read its rows before writing (`Subscription.needsOldRows`).
+        var oldRowsOfUpdates: Bool
+    }
+
+    private struct Subscriber {
+        let session: Int
+        let subscription: Subscription
+        let outbox: EventOutbox
+    }
+
+    private struct State {
+        var subscribers: [Int: Subscriber] = [:]
+        var nextID = 1
+        /// The last change's number (`seq`): one per published row change.
+        var seq: Int64 = 0
+    }
+
+    private let state = Mutex(State())
+    private let open = Atomic<Int>(0)
+
+    /// Subscriptions open now (`shardd_subscriptions`).
+    var count: Int { open.load(ordering: .relaxed) }
+
+    /// A new subscription's number.
+    func subscribe(_ subscription: Subscription, session: Int, outbox: EventOutbox) -> Int {
+        state.withLock { state in
+            let id = state.nextID
+            state.nextID += 1
+            state.subscribers[id] = Subscriber(session: session, subscription: subscription, outbox: outbox)
+            open.store(state.subscribers.count, ordering: .relaxed)
+            return id
+        }
+    }
+
+    /// Ends one of the session's subscriptions; false when it has none by that number.
+    func unsubscribe(_ id: Int, session: Int) -> Bool {
+        state.withLock { state in
+            guard state.subscribers[id]?.session == session else { return false }
+            state.subscribers[id] = nil
+            open.store(state.subscribers.count, ordering: .relaxed)
+            return true
+        }
+    }
+
+    /// Ends every subscription of a session (it closed).
+    func endAll(session: Int) {
+        guard count > 0 else { return }
+        state.withLock { state in
+            state.subscribers = state.subscribers.filter { $0.value.session != session }
+            open.store(state.subscribers.count, ordering: .relaxed)
+        }
+    }
+
+    /// The session's subscriptions, for `sessions`.
+    func subscriptions(of session: Int) -> [Int] {
+        guard count > 0 else { return [] }
+        return state.withLock { state in state.subscribers.filter { $0.value.session == session }.keys.sorted() }
+    }
+
+    /// What a write of `model` must record; nil when no subscription watches it.
+    func interest(in model: String) -> Interest? {
+        guard count > 0 else { return nil }
+        return state.withLock { state in
+            var interest: Interest?
+            for subscriber in state.subscribers.values where subscriber.subscription.model == model {
+                var merged = interest ?? Interest(kinds: [], oldRowsOfUpdates: false)
+                merged.kinds.formUnion(subscriber.subscription.events)
+                merged.oldRowsOfUpdates = merged.oldRowsOfUpdates || subscriber.subscription.needsOldRows
+                interest = merged
+            }
+            return interest
+        }
+    }
+
+    /// Hands the events of committed changes, in order, to every subscriber they concern.
+    /// A subscriber whose outbox is full gets `overflow` and its subscription ends.
+    /// - Parameter txid: the transaction's id, for a commit across shards.
+    func publish(_ changes: [RowChange], txid: String?) {
+        guard !changes.isEmpty, count > 0 else { return }
+        state.withLock { state in
+            for change in changes {
+                state.seq += 1
+                var ended: [Int] = []
+                for (id, subscriber) in state.subscribers {
+                    guard let event = subscriber.subscription.event(for: change) else { continue }
+                    let line = Self.line(event.kind, subscription: id, seq: state.seq, change: change, matches: event.matches, txid: txid)
+                    if !subscriber.outbox.append(line) {
+                        ended.append(id)
+                        subscriber.outbox.appendPastBound(Self.overflow(id))
+                    }
+                }
+                for id in ended { state.subscribers[id] = nil }
+            }
+            open.store(state.subscribers.count, ordering: .relaxed)
+        }
+    }
+
+    /// `{"event": kind, "subscription", "seq", "key", "values", "matches"?, "txid"?}` and its newline.
+    static func line(_ kind: ChangeKind, subscription: Int, seq: Int64, change: RowChange, matches: Bool?, txid: String?) -> [UInt8] {
+        let row = change.row
+        var values = JSONObject()
+        values.members.reserveCapacity(row.count)
+        for (column, value) in zip(change.model.columns, row) { values.members.append((column.name, value.responseJSON)) }
+        var event = JSONObject([("event", .string(kind.rawValue)), ("subscription", .int(Int64(subscription))), ("seq", .int(seq)),
+                                ("key", change.key.responseJSON), ("values", .object(values))])
+        if let matches { event.append("matches", .bool(matches)) }
+        if let txid { event.append("txid", .string(txid)) }
+        var out: [UInt8] = []
+        JSONValue.object(event).write(into: &out)
+        out.append(UInt8(ascii: "\n"))
+        return out
+    }
+
+    static func overflow(_ subscription: Int) -> [UInt8] {
+        var out: [UInt8] = []
+        JSONValue.object(JSONObject([("event", .string("overflow")), ("subscription", .int(Int64(subscription)))])).write(into: &out)
+        out.append(UInt8(ascii: "\n"))
+        return out
+    }
+}
