@@ -74,9 +74,11 @@ public struct DynamicSession: Sendable {
         try await send("get", try ShardSession.getArguments(model, primaryKey, shard, fresh, include))
     }
 
-    /// `query`: `{"objects":[...],"shards":[...]}`.
+    /// `query`: `{"objects":[...],"shards":[...]}`; with `pageSize`, one page (protocol.md
+    /// 8.1) after the cursor `after`, and `"next"`: the following page's cursor, or null.
     public func query(model: String, where predicate: Predicate? = nil, orderBy: [Ordering] = [], limit: Int? = nil,
-                      offset: Int? = nil, include: [String] = [], shards: [String]? = nil) async throws -> JSONValue {
+                      offset: Int? = nil, include: [String] = [], shards: [String]? = nil,
+                      pageSize: Int? = nil, after: String? = nil) async throws -> JSONValue {
         var arguments: Arguments = [("model", .string(model))]
         arguments.append("where", ifPresent: try predicate?.requestJSON())
         if !orderBy.isEmpty { arguments.append("order_by", Ordering.requestJSON(orderBy)) }
@@ -84,6 +86,8 @@ public struct DynamicSession: Sendable {
         arguments.append("offset", ifPresent: offset.map { .int(Int64($0)) })
         if !include.isEmpty { arguments.append("include", .array(include.map(JSONValue.string))) }
         arguments.appendShards(shards)
+        arguments.append("page_size", ifPresent: pageSize.map { .int(Int64($0)) })
+        arguments.append("after", ifPresent: after.map(JSONValue.string))
         return try await send("query", arguments)
     }
 
@@ -125,6 +129,24 @@ public struct DynamicSession: Sendable {
         return try await send("update_where", arguments)
     }
 
+    /// `update_where` with plain or computed values: `{"count":n,"per_shard":{...},"shards":[...]}`.
+    @discardableResult
+    public func updateWhere(model: String, where predicate: Predicate? = nil, _ assignments: [Assignment],
+                            shards: [String]? = nil) async throws -> JSONValue {
+        var arguments: Arguments = [("model", .string(model))]
+        arguments.append("where", ifPresent: try predicate?.requestJSON())
+        arguments.append("values", try Assignment.values(assignments))
+        arguments.appendShards(shards)
+        return try await send("update_where", arguments)
+    }
+
+    /// `subscribe` (protocol.md 12): the event lines of the model's committed changes that
+    /// match, as they come; the sequence ends with `subscription_overflow` if they are not
+    /// read fast enough. `events` limits the kinds (`["insert", "update", "delete"]`).
+    public func subscribe(model: String, where predicate: Predicate? = nil, events: Set<ChangeKind>? = nil) async throws -> DynamicChanges {
+        DynamicChanges(feed: try await EventFeed.subscribe(session, model: model, where: predicate, events: events))
+    }
+
     /// `delete_where`: `{"count":n,"per_shard":{...},"shards":[...]}`.
     @discardableResult
     public func deleteWhere(model: String, where predicate: Predicate? = nil, shards: [String]? = nil) async throws -> JSONValue {
@@ -139,9 +161,11 @@ public struct DynamicSession: Sendable {
         try await send("load", [("key", try key.requestJSON()), ("relationship", .string(relationship))])
     }
 
-    /// `refresh`: `{"object":...}`.
-    public func refresh(key: IdentityKey) async throws -> JSONValue {
-        try await send("refresh", [("key", try key.requestJSON())])
+    /// `refresh`: `{"object":...}`; `forUpdate` also locks the row for the session's transaction.
+    public func refresh(key: IdentityKey, forUpdate: Bool = false) async throws -> JSONValue {
+        var arguments: Arguments = [("key", try key.requestJSON())]
+        if forUpdate { arguments.append("for_update", .bool(true)) }
+        return try await send("refresh", arguments)
     }
 
     /// `begin`: `{"shards":[...]}`.

@@ -20,6 +20,8 @@ public struct Predicate: Sendable, Hashable, CustomStringConvertible {
         case equalities(ShardRow)
         /// An expression given as JSON, sent as it is.
         case json(JSONValue)
+        /// `["any" | "has", relationship, condition?]` over the related model.
+        case related(String, String, Node?)
     }
 
     let node: Node
@@ -49,6 +51,19 @@ public struct Predicate: Sendable, Hashable, CustomStringConvertible {
             if case .or(let terms) = predicate.node { return terms }
             return [predicate.node]
         }))
+    }
+
+    /// `["any", relationship, predicate?]`: at least one related row of a to-many relationship
+    /// (matching `predicate`, over the related model), SQLAlchemy's `any()`:
+    /// `Predicate.any("reports", Column("temperature") > 90)` on `WeatherLocation`.
+    public static func any(_ relationship: String, _ predicate: Predicate? = nil) -> Predicate {
+        Predicate(.related("any", relationship, predicate?.node))
+    }
+
+    /// `["has", relationship, predicate?]`: the related row of a to-one relationship exists (and
+    /// matches `predicate`), SQLAlchemy's `has()`: `Predicate.has("location", Column("continent") == "Asia")`.
+    public static func has(_ relationship: String, _ predicate: Predicate? = nil) -> Predicate {
+        Predicate(.related("has", relationship, predicate?.node))
     }
 
     /// `["and", lhs, rhs]`, flattened: `a && b && c` is one `["and", a, b, c]`.
@@ -112,6 +127,10 @@ public struct Predicate: Sendable, Hashable, CustomStringConvertible {
             return .object(try row.requestObject())
         case .json(let json):
             return json
+        case .related(let op, let relationship, let condition):
+            var elements: [JSONValue] = [.string(op), .string(relationship)]
+            if let condition { elements.append(try core(condition)) }
+            return .array(elements)
         }
     }
 }

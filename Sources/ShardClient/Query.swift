@@ -96,6 +96,41 @@ public struct Query<Model: ShardModel>: Sendable {
 
     /// The matching objects and the shards that were asked (`query`).
     public func fetch() async throws -> QueryResult<Model> {
+        let answer = try await session.perform("query", try arguments())
+        guard let shards = answer["shards"]?.stringsValue else { throw ShardError.invalidResponse("to query has no shards") }
+        return QueryResult(objects: try Stored<Model>.list(answer["objects"]), shards: shards)
+    }
+
+    /// One page of at most `size` objects in the query's order, after the position `cursor`
+    /// names (protocol.md 8.1): each shard reads only the rows past it, however deep the page.
+    /// Pass the page's `next` for the following page; it is nil after the last one.
+    ///
+    /// A cursor belongs to this query (model, `where`, order, shards): another query refuses it
+    /// with `bad_request`. `limit` and `offset` do not combine with pages.
+    public func page(size: Int, after cursor: String? = nil) async throws -> QueryPage<Model> {
+        var arguments = try arguments()
+        arguments.append("page_size", .int(Int64(size)))
+        arguments.append("after", ifPresent: cursor.map(JSONValue.string))
+        let answer = try await session.perform("query", arguments)
+        guard let shards = answer["shards"]?.stringsValue else { throw ShardError.invalidResponse("to query has no shards") }
+        let next: String?
+        switch answer["next"] {
+        case .string(let cursor)?: next = cursor
+        case .null?: next = nil
+        default: throw ShardError.invalidResponse("to a query with page_size has no next")
+        }
+        return QueryPage(objects: try Stored<Model>.list(answer["objects"]), shards: shards, next: next)
+    }
+
+    /// Every page of at most `size` objects, in the query's order, one request per page:
+    /// ```swift
+    /// for try await page in session.query(Report.self).orderBy("-temperature", "id").pages(size: 50) { ... }
+    /// ```
+    public func pages(size: Int) -> QueryPages<Model> {
+        QueryPages(query: self, size: size)
+    }
+
+    private func arguments() throws(ShardError) -> Arguments {
         var arguments: Arguments = [("model", .string(Model.modelName))]
         arguments.append("where", ifPresent: try predicate?.requestJSON())
         if !orderings.isEmpty { arguments.append("order_by", Ordering.requestJSON(orderings)) }
@@ -103,9 +138,7 @@ public struct Query<Model: ShardModel>: Sendable {
         arguments.append("offset", ifPresent: offsetCount.map { .int(Int64($0)) })
         if !includes.isEmpty { arguments.append("include", .array(includes.map(JSONValue.string))) }
         arguments.appendShards(shardNames)
-        let answer = try await session.perform("query", arguments)
-        guard let shards = answer["shards"]?.stringsValue else { throw ShardError.invalidResponse("to query has no shards") }
-        return QueryResult(objects: try Stored<Model>.list(answer["objects"]), shards: shards)
+        return arguments
     }
 
     /// The first matching object (the query with `limit` 1), nil when none matches.
@@ -144,6 +177,14 @@ public struct Query<Model: ShardModel>: Sendable {
     public func update(set values: ShardRow) async throws -> CountResult {
         try checkNoWindow("update_where", orderMatters: true)
         return try await session.updateWhere(Model.self, predicate, set: values, shards: shardNames)
+    }
+
+    /// Sets columns of every matching row, plain or computed by each shard from the row
+    /// (`update_where`): `.update(.set("temperature", Column("temperature") + 1.5))`.
+    @discardableResult
+    public func update(_ assignments: Assignment...) async throws -> CountResult {
+        try checkNoWindow("update_where", orderMatters: true)
+        return try await session.updateWhere(Model.self, predicate, assignments, shards: shardNames)
     }
 
     /// Deletes every matching row (`delete_where`).

@@ -10,6 +10,8 @@ final class ResponseHandler: ChannelInboundHandler {
     typealias OutboundOut = ByteBuffer
 
     private let socketPath: String
+    /// Where event lines go (protocol.md 12): they answer no request.
+    private let events: EventRouter
     /// Requests written and not yet answered, oldest first.
     private var pending = CircularBuffer<ResponseSlot>(initialCapacity: 16)
     /// Lines that came with no request waiting: the daemon's one last word before it closes
@@ -20,8 +22,9 @@ final class ResponseHandler: ChannelInboundHandler {
     private var failure: ShardError?
     private var closedByClient = false
 
-    init(socketPath: String) {
+    init(socketPath: String, events: EventRouter) {
         self.socketPath = socketPath
+        self.events = events
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -55,6 +58,10 @@ final class ResponseHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         // Answers have no length limit, so every frame is a line.
         guard case .line(let line) = unwrapInboundIn(data) else { return }
+        if EventRouter.isEvent(line) {
+            events.deliver(line)
+            return
+        }
         if let slot = pending.popFirst() {
             slot.resume(.success(line))
         } else {
@@ -86,6 +93,7 @@ final class ResponseHandler: ChannelInboundHandler {
 
     private func fail(_ error: ShardError) {
         if failure == nil { failure = error }
+        events.fail(failure!)
         while let slot = pending.popFirst() {
             slot.resume(.failure(failure!))
         }

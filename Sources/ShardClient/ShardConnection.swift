@@ -23,8 +23,11 @@ final class ShardConnection: Sendable {
     private let outbox = Mutex<[(slot: ResponseSlot, request: ByteBuffer)]>([])
     /// Runs tasks on the connection's event loop, where answers arrive.
     let taskExecutor: EventLoopTaskExecutor
+    /// The streams of the session's subscriptions.
+    let events: EventRouter
 
-    private init(socketPath: String, channel: any Channel, handler: NIOLoopBound<ResponseHandler>) {
+    private init(socketPath: String, channel: any Channel, handler: NIOLoopBound<ResponseHandler>, events: EventRouter) {
+        self.events = events
         self.socketPath = socketPath
         self.channel = channel
         self.handler = handler
@@ -38,10 +41,11 @@ final class ShardConnection: Sendable {
         // looked up after connecting: by then a daemon that refused the connection
         // (`too_many_connections`) may have closed it and emptied the pipeline.
         let made = Mutex<NIOLoopBound<ResponseHandler>?>(nil)
+        let events = EventRouter()
         let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let handler = ResponseHandler(socketPath: socketPath)
+                    let handler = ResponseHandler(socketPath: socketPath, events: events)
                     try channel.pipeline.syncOperations.addHandlers([ByteToMessageHandler(LineFrameDecoder()), handler])
                     made.withLock { $0 = NIOLoopBound(handler, eventLoop: channel.eventLoop) }
                 }
@@ -56,7 +60,7 @@ final class ShardConnection: Sendable {
             channel.close(promise: nil)
             throw .connectionLost(socketPath, reason: "the connection was set up without its handler")
         }
-        return ShardConnection(socketPath: socketPath, channel: channel, handler: handler)
+        return ShardConnection(socketPath: socketPath, channel: channel, handler: handler, events: events)
     }
 
     /// Nil when nothing listens at the path (no file, or a stale socket file), else what went wrong.

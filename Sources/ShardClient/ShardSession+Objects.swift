@@ -97,9 +97,16 @@ extension ShardSession {
     }
 
     /// The object's row as it is now on its shard (`refresh`).
+    ///
+    /// With `forUpdate`, the row is also locked for this session's transaction (which this
+    /// opens on the row's shard) until it commits or rolls back, SQLAlchemy's
+    /// `refresh(obj, with_for_update=True)`: another session's write to it waits, or fails
+    /// with `timeout` past the daemon's `request_timeout_ms`.
     /// - Throws: `ShardError` `not_found` when the row no longer exists.
-    public func refresh<Model: ShardModel>(_ object: Stored<Model>) async throws -> Stored<Model> {
-        let answer = try await perform("refresh", [("key", try object.key.requestJSON())])
+    public func refresh<Model: ShardModel>(_ object: Stored<Model>, forUpdate: Bool = false) async throws -> Stored<Model> {
+        var arguments: Arguments = [("key", try object.key.requestJSON())]
+        if forUpdate { arguments.append("for_update", .bool(true)) }
+        let answer = try await perform("refresh", arguments)
         guard let one = answer["object"] else { throw ShardError.invalidResponse("to refresh has no object") }
         return try Stored<Model>(answer: one)
     }
@@ -134,6 +141,16 @@ extension ShardSession {
         return try Stored<Model>(answer: one)
     }
 
+    /// Sets columns of `object`'s row, plain or computed by the shard from the row
+    /// (`.set("temperature", Column("temperature") + 1.5)`), and returns the row as the shard
+    /// wrote it.
+    @discardableResult
+    public func update<Model: ShardModel>(_ object: Stored<Model>, _ assignments: Assignment...) async throws -> Stored<Model> {
+        let answer = try await perform("update", [("key", try object.key.requestJSON()), ("values", try Assignment.values(assignments))])
+        guard let one = answer["object"] else { throw ShardError.invalidResponse("to update has no object") }
+        return try Stored<Model>(answer: one)
+    }
+
     /// Deletes `object`'s row (`delete` on its shard).
     /// - Throws: `ShardError` `not_found` when it no longer exists.
     public func delete<Model: ShardModel>(_ object: Stored<Model>) async throws {
@@ -153,6 +170,18 @@ extension ShardSession {
         var arguments: Arguments = [("model", .string(Model.modelName))]
         arguments.append("where", ifPresent: try predicate?.requestJSON())
         arguments.append("values", .object(try values.requestObject()))
+        arguments.appendShards(shards)
+        return try CountResult(try await perform("update_where", arguments))
+    }
+
+    /// Sets columns of every row of `type` that matches, plain or computed by each shard from
+    /// the row (`update_where`); the identity map gets the values the shards computed.
+    @discardableResult
+    public func updateWhere<Model: ShardModel>(_ type: Model.Type, _ predicate: Predicate? = nil, _ assignments: [Assignment],
+                                               shards: [String]? = nil) async throws -> CountResult {
+        var arguments: Arguments = [("model", .string(Model.modelName))]
+        arguments.append("where", ifPresent: try predicate?.requestJSON())
+        arguments.append("values", try Assignment.values(assignments))
         arguments.appendShards(shards)
         return try CountResult(try await perform("update_where", arguments))
     }

@@ -76,4 +76,7 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConve
     public static let decodingFailed = ErrorCode(rawValue: "decoding_failed")
     /// The daemon's answer was not what the protocol says (a bug on one side).
     public static let invalidResponse = ErrorCode(rawValue: "invalid_response")
+    /// A change feed ended because its events were not read fast enough (the daemon's
+    /// `overflow`, protocol.md 12, or the client's own buffer); subscribe again and resync.
+    public static let subscriptionOverflow = ErrorCode(rawValue: "subscription_overflow")
 }
