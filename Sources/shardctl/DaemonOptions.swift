@@ -18,6 +18,15 @@ struct DaemonOptions: ParsableArguments {
     /// object as `{"error":{...}}` on stdout) and end the program with `ExitStatus`.
     func perform(_ request: (DynamicSession) async throws -> JSONValue,
                  human: (JSONValue, ShardSession) throws -> String) async throws {
+        try await withSession { session in
+            let answer = try await request(session.dynamic)
+            try print(answer, human: try human(answer, session))
+        }
+    }
+
+    /// Connects and runs `body` (for commands that send several requests or print as they
+    /// go); its failures are printed and end the program as `perform`'s do.
+    func withSession(_ body: (ShardSession) async throws -> Void) async throws {
         let session: ShardSession
         do {
             session = try await ShardSession.connect(socketPath: socket, client: "shardctl")
@@ -25,16 +34,19 @@ struct DaemonOptions: ParsableArguments {
             throw fail(error)
         }
         defer { session.close() }
-        let answer: JSONValue
         do {
-            answer = try await request(session.dynamic)
-        } catch {
+            try await body(session)
+        } catch let error as ShardError {
             throw fail(error)
         }
+    }
+
+    /// Prints one answer: as one JSON line with `--json`, else the `human` text.
+    func print(_ answer: JSONValue, human: @autoclosure () throws -> String) rethrows {
         if json {
             Output.line(answer.description)
         } else {
-            let text = try human(answer, session)
+            let text = try human()
             if !text.isEmpty { Output.line(text) }
         }
     }

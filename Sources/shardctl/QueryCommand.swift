@@ -12,7 +12,11 @@ struct QueryCommand: AsyncParsableCommand {
               shardctl query WeatherLocation --where '{"continent":"Asia"}' --order-by city
               shardctl query Report --where '[">=","temperature",75]' --limit 10
               shardctl query Report --order-by -temperature,id --shard asia
-            An answer over the daemon's max_result_rows is refused (result_too_large) unless --limit is given.
+              shardctl query Report --order-by -temperature,id --page-size 100
+            An answer over the daemon's max_result_rows is refused (result_too_large) unless --limit is given. \
+            With --page-size, every row comes in pages that follow the daemon's cursors (each page one \
+            bounded read per shard, however deep), printed as they come; with --json, one answer per \
+            line. --after starts after a page's `next` cursor.
             """
     )
 
@@ -39,9 +43,20 @@ struct QueryCommand: AsyncParsableCommand {
                                             valueName: "shard"))
     var shard: [String] = []
 
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Fetch every row in pages of n, following cursors, printing each page as it comes.", valueName: "n"))
+    var pageSize: Int?
+
+    @Option(name: .long, help: ArgumentHelp("With --page-size: start after this cursor (a page's next).", valueName: "cursor"))
+    var after: String?
+
     @OptionGroup var options: DaemonOptions
 
     func validate() throws {
+        if let pageSize, pageSize < 1 { throw ValidationError("--page-size must be 1 or more, not \(pageSize).") }
+        if pageSize != nil, limit != nil || offset != nil {
+            throw ValidationError("--page-size reads every row in pages; it takes no --limit or --offset (stop when you have enough, or use --after to resume).")
+        }
+        if after != nil, pageSize == nil { throw ValidationError("--after needs --page-size.") }
         if let `where` { _ = try CommandLineValues.predicate(`where`) }
         if let orderBy { _ = try CommandLineValues.ordering(orderBy) }
         if let limit, limit < 0 { throw ValidationError("--limit must be 0 or more, not \(limit).") }
@@ -53,6 +68,22 @@ struct QueryCommand: AsyncParsableCommand {
         let predicate = try `where`.map(CommandLineValues.predicate)
         let ordering = try orderBy.map(CommandLineValues.ordering) ?? []
         let shards = try CommandLineValues.shards(shard)
+        if let pageSize {
+            try await options.withSession { session in
+                var cursor = after
+                var page = 0, total = 0
+                repeat {
+                    let answer = try await session.dynamic.query(model: model, where: predicate, orderBy: ordering, shards: shards,
+                                                                 pageSize: pageSize, after: cursor)
+                    page += 1
+                    total += answer["objects"]?.arrayValue?.count ?? 0
+                    cursor = answer["next"]?.stringValue
+                    options.print(answer, human: "page \(page)\n" + Self.render(answer) + (cursor.map { "\nnext: \($0)" } ?? ""))
+                } while cursor != nil
+                if !options.json { Output.line("\(Output.count(total, "object")) in \(Output.count(page, "page"))") }
+            }
+            return
+        }
         try await options.perform({
             try await $0.query(model: model, where: predicate, orderBy: ordering, limit: limit, offset: offset, shards: shards)
         }, human: { answer, _ in Self.render(answer) })

@@ -19,7 +19,7 @@ struct ShardCtl: AsyncParsableCommand {
             """,
         subcommands: [
             ShardsCommand.self, SessionsCommand.self, KeysCommand.self, StatsCommand.self, TransactionsCommand.self, ReloadCommand.self, ConfigCommand.self, PlacementCommand.self, RebalanceCommand.self, MoveCommand.self, JobsCommand.self, VerifyCommand.self, PingCommand.self,
-            GetCommand.self, QueryCommand.self, CountCommand.self,
+            GetCommand.self, QueryCommand.self, CountCommand.self, WatchCommand.self,
         ]
     )
 }

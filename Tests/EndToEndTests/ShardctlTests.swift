@@ -411,14 +411,15 @@ import Testing
         // One line per subcommand: the abstracts fit beside the names.
         let listing = try #require(root.stdout.components(separatedBy: "SUBCOMMANDS:\n").last?.components(separatedBy: "\n\n").first)
         #expect(listing.split(separator: "\n").map { $0.split(separator: " ").first.map(String.init) } == [
-            "shards", "sessions", "keys", "stats", "transactions", "reload", "config", "placement", "rebalance", "move", "jobs", "verify", "ping", "get", "query", "count",
+            "shards", "sessions", "keys", "stats", "transactions", "reload", "config", "placement", "rebalance", "move", "jobs", "verify", "ping", "get", "query", "count", "watch",
         ], "\(listing)")
 
         let options: [String: [String]] = [
             "shards": [], "sessions": [], "stats": [], "transactions": [], "ping": [], "reload": [], "config": [],
             "keys": ["--session <n>", "--model <model>", "--limit <n>"],
             "get": ["<model>", "<pk>", "--shard <shard>"],
-            "query": ["<model>", "--where <json>", "--order-by <columns>", "--limit <n>", "--offset <n>", "--shard <shard>"],
+            "query": ["<model>", "--where <json>", "--order-by <columns>", "--limit <n>", "--offset <n>", "--shard <shard>", "--page-size <n>", "--after <cursor>"],
+            "watch": ["<model>", "--where <json>", "--events <kinds>", "--count <n>"],
             "count": ["<model>", "--where <json>", "--shard <shard>"],
         ]
         for (name, own) in options {
