@@ -25,9 +25,9 @@ struct DemoScenario {
     /// Checks of the example that did not hold, as sentences.
     private(set) var failures: [String] = []
     /// The demo's locations by city, once added or found.
-    private var locations: [String: Stored<WeatherLocation>] = [:]
+    private(set) var locations: [String: Stored<WeatherLocation>] = [:]
     /// The demo's reports by city, once added or found.
-    private var reportsByCity: [String: Stored<Report>] = [:]
+    private(set) var reportsByCity: [String: Stored<Report>] = [:]
 
     init(session: ShardSession) {
         self.session = session
@@ -44,6 +44,10 @@ struct DemoScenario {
         try await queryEuropeAndAsia()
         try await queryPinnedToNorthAmerica()
         try await identityKeys()
+        try await hotLocations()
+        try await correctTokyo()
+        try await reportPages()
+        try await changeFeed()
         print("")
         print(failures.isEmpty ? "done: every check of SQLAlchemy's example held." : "done, with \(failures.count) failed check(s).")
     }
@@ -189,12 +193,12 @@ struct DemoScenario {
 
     // MARK: - Printing and checking
 
-    private func step(_ number: Int, _ title: String) {
+    func step(_ number: Int, _ title: String) {
         print("")
         print("\(number). \(title)")
     }
 
-    private func line(_ text: String) {
+    func line(_ text: String) {
         print("   " + text)
     }
 
@@ -206,15 +210,15 @@ struct DemoScenario {
         if result.objects.isEmpty { line("-> nothing") }
     }
 
-    private func names(_ shards: [String]) -> String {
+    func names(_ shards: [String]) -> String {
         shards.isEmpty ? "none" : shards.joined(separator: ", ")
     }
 
-    private mutating func check(_ condition: Bool, _ failure: @autoclosure () -> String) {
+    mutating func check(_ condition: Bool, _ failure: @autoclosure () -> String) {
         if !condition { fail(failure()) }
     }
 
-    private mutating func fail(_ failure: String) {
+    mutating func fail(_ failure: String) {
         failures.append(failure)
         line("CHECK FAILED: \(failure)")
     }

@@ -35,6 +35,11 @@ import Testing
             #expect(result.stdout.contains("asked shards asia, europe"), "run \(run): \(result.stdout)")
             #expect(result.stdout.contains("asked shards north_america (shard named"), "run \(run): \(result.stdout)")
             #expect(!result.stdout.contains("CHECK FAILED"), "run \(run): \(result.stdout)")
+            // The steps beyond the example: any, a computed update narrowed by has, pages, a listener.
+            #expect(result.stdout.contains("-> Quito (South America)") && result.stdout.contains("-> Tokyo (Asia)"), "run \(run): \(result.stdout)")
+            #expect(result.stdout.contains("update_where -> 1 row(s) on shards asia") && result.stdout.contains("81.5 (computed by the shard"), "run \(run): \(result.stdout)")
+            #expect(result.stdout.contains("page 3: 75.0"), "run \(run): \(result.stdout)")
+            #expect(result.stdout.contains(" hears: insert [\"Report\","), "run \(run): \(result.stdout)")
             if run == 2 { #expect(result.stdout.contains("an earlier run's"), "\(result.stdout)") }
         }
         // The second run reused the rows of the first.
