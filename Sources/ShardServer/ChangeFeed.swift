@@ -22,11 +22,27 @@ final class ChangeFeed: Sendable {
         let outbox: EventOutbox
     }
 
+    /// One shard's commits that have changes to tell, in the order they took their place.
+    private struct ShardSequence {
+        var issued: Int64 = 0
+        /// Places up to this one are told (or had nothing to tell).
+        var told: Int64 = 0
+        /// Places resolved out of turn, waiting for the ones before them.
+        var waiting: [Int64: (changes: [RowChange], txid: String?)] = [:]
+    }
+
+    /// A transaction's places in the commit order of the shards it changed, with its changes.
+    struct Order: Sendable {
+        fileprivate var places: [(shard: String, place: Int64)] = []
+        fileprivate var changes: [RowChange] = []
+    }
+
     private struct State {
         var subscribers: [Int: Subscriber] = [:]
         var nextID = 1
         /// The last change's number (`seq`): one per published row change.
         var seq: Int64 = 0
+        var shards: [String: ShardSequence] = [:]
     }
 
     private let state = Mutex(State())
@@ -86,27 +102,60 @@ final class ChangeFeed: Sendable {
         }
     }
 
+    /// Takes a committing transaction's place in the order of each shard it changed; call
+    /// while the transaction still holds its locks (before its commit), so that a transaction
+    /// that waited for them takes a later place. Every order must be `resolve`d.
+    func order(_ changes: [RowChange]) -> Order {
+        guard !changes.isEmpty else { return Order() }
+        var shards: [String] = []
+        for change in changes where !shards.contains(change.shard) { shards.append(change.shard) }
+        return state.withLock { state in
+            var order = Order(changes: changes)
+            for shard in shards {
+                state.shards[shard, default: ShardSequence()].issued += 1
+                order.places.append((shard, state.shards[shard]!.issued))
+            }
+            return order
+        }
+    }
+
+    /// The commit ended: the changes of the shards that committed are told, each shard's in
+    /// its place; those of the other shards are not (their place is passed over).
+    /// - Parameter txid: the transaction's id, for a commit across shards.
+    func resolve(_ order: Order, committed: Set<String>, txid: String?) {
+        guard !order.places.isEmpty else { return }
+        state.withLock { state in
+            for (shard, place) in order.places {
+                let changes = committed.contains(shard) ? order.changes.filter { $0.shard == shard } : []
+                var sequence = state.shards[shard]!
+                sequence.waiting[place] = (changes, txid)
+                while let next = sequence.waiting.removeValue(forKey: sequence.told + 1) {
+                    sequence.told += 1
+                    publish(next.changes, txid: next.txid, state: &state)
+                }
+                // A shard with nothing in flight is forgotten (a removed shard's entry goes too).
+                state.shards[shard] = sequence.told == sequence.issued ? nil : sequence
+            }
+        }
+    }
+
     /// Hands the events of committed changes, in order, to every subscriber they concern.
     /// A subscriber whose outbox is full gets `overflow` and its subscription ends.
-    /// - Parameter txid: the transaction's id, for a commit across shards.
-    func publish(_ changes: [RowChange], txid: String?) {
-        guard !changes.isEmpty, count > 0 else { return }
-        state.withLock { state in
-            for change in changes {
-                state.seq += 1
-                var ended: [Int] = []
-                for (id, subscriber) in state.subscribers {
-                    guard let event = subscriber.subscription.event(for: change) else { continue }
-                    let line = Self.line(event.kind, subscription: id, seq: state.seq, change: change, matches: event.matches, txid: txid)
-                    if !subscriber.outbox.append(line) {
-                        ended.append(id)
-                        subscriber.outbox.appendPastBound(Self.overflow(id))
-                    }
+    private func publish(_ changes: [RowChange], txid: String?, state: inout State) {
+        for change in changes {
+            state.seq += 1
+            var ended: [Int] = []
+            for (id, subscriber) in state.subscribers {
+                guard let event = subscriber.subscription.event(for: change) else { continue }
+                let line = Self.line(event.kind, subscription: id, seq: state.seq, change: change, matches: event.matches, txid: txid)
+                if !subscriber.outbox.append(line) {
+                    ended.append(id)
+                    subscriber.outbox.appendPastBound(Self.overflow(id))
                 }
-                for id in ended { state.subscribers[id] = nil }
             }
-            open.store(state.subscribers.count, ordering: .relaxed)
+            for id in ended { state.subscribers[id] = nil }
         }
+        open.store(state.subscribers.count, ordering: .relaxed)
     }
 
     /// `{"event": kind, "subscription", "seq", "key", "values", "matches"?, "txid"?}` and its newline.

@@ -63,9 +63,10 @@ final class EventOutbox: Sendable {
         state.withLock { state in
             state.woken = false
             guard state.inFlight < Self.maxInFlight else { return 0 }
-            defer { state.inFlight += out.count }
+            let start = out.count
+            defer { state.inFlight += out.count - start }
             var taken = 0
-            while state.head < state.lines.count, taken == 0 || out.count + state.lines[state.head].count <= limit {
+            while state.head < state.lines.count, taken == 0 || out.count - start + state.lines[state.head].count <= limit {
                 let line = state.lines[state.head]
                 out += line
                 state.bytes -= line.count

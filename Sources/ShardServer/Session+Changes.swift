@@ -20,12 +20,4 @@ extension Session {
         guard !changes.isEmpty else { return }
         transaction?.changes += changes
     }
-
-    /// Tells the feed of the committed part of a transaction's changes.
-    /// - Parameter shards: the shards that committed (or will, from the commit record); nil: all.
-    func publishChanges(_ changes: [RowChange], shards: Set<String>? = nil, txid: String?) {
-        guard !changes.isEmpty else { return }
-        let committed = shards.map { shards in changes.filter { shards.contains($0.shard) } } ?? changes
-        context.feed.publish(committed, txid: txid)
-    }
 }

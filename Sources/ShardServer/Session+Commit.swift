@@ -20,8 +20,12 @@ extension Session {
             return JSONObject([("shards", .array([]))])
         }
         self.transaction = nil
-        let changes = transaction.changes
         let touched = transaction.shardNames(in: context.shardOrder)
+        // The feed's places in each shard's commit order, taken while the transaction still
+        // holds its locks: a transaction that waited for them commits after, and is told after.
+        let feedOrder = context.feed.order(transaction.changes)
+        var told = FeedOutcome()
+        defer { context.feed.resolve(feedOrder, committed: told.shards, txid: told.txid) }
         let leases = context.shardOrder.inFileOrder(touched).compactMap { name in transaction.leases.first { $0.shard.name == name } }
         if let label { context.commits.labelStarted(label) }
         var outcome = false
@@ -64,16 +68,23 @@ extension Session {
             }
         } catch let error as ShardError {
             if case .string(let failed)? = error.details["outcome"] { countCommit(kind, failed) }
+            // A best-effort commit that failed part way: the shards that committed are told.
             if error.details["outcome"]?.stringValue == "partial", let committed = error.details["committed"]?.arrayValue {
-                publishChanges(changes, shards: Set(committed.compactMap(\.stringValue)), txid: error.details["txid"]?.stringValue)
+                told = FeedOutcome(shards: Set(committed.compactMap(\.stringValue)), txid: error.details["txid"]?.stringValue)
             }
             throw error
         }
         if !parts.isEmpty { countCommit(kind, "committed") }
         // After the commit (after the commit record, across shards): never for work undone.
-        publishChanges(changes, txid: answer["txid"]?.stringValue)
+        told = FeedOutcome(shards: Set(touched), txid: answer["txid"]?.stringValue)
         outcome = true
         return answer
+    }
+
+    /// What a commit tells the change feed: the shards whose changes committed.
+    private struct FeedOutcome {
+        var shards: Set<String> = []
+        var txid: String?
     }
 
     /// `shardd_commits_total` (protocol.md 15).
