@@ -60,12 +60,41 @@ package struct PageCursor: Sendable, Equatable {
 
     /// What shard `index` (in file order; the cursor's shard is at `cursorIndex`) must
     /// return to continue after this position, over `order` and `tiebreak` (whose values
-    /// `values` holds, in that order).
-    package func condition(shardIndex index: Int, cursorIndex: Int, order: [SortKey], tiebreak: [SortKey]) -> Expression {
+    /// `values` holds, in that order), as `segments`: conditions to run in turn, each shard
+    /// stopping once it has the rows it needs.
+    package func segments(shardIndex index: Int, cursorIndex: Int, order: [SortKey], tiebreak: [SortKey]) -> [Expression] {
         let orderValues = Array(values.prefix(order.count))
-        if index < cursorIndex { return Self.after(order, orderValues, inclusive: false) }
-        if index > cursorIndex { return Self.after(order, orderValues, inclusive: true) }
-        return Self.after(order + tiebreak, values, inclusive: false)
+        if index < cursorIndex { return Self.segments(order, orderValues, inclusive: false) }
+        if index > cursorIndex { return Self.segments(order, orderValues, inclusive: true) }
+        return Self.segments(order + tiebreak, values, inclusive: false)
+    }
+
+    /// The rows of `after(keys, values, inclusive:)` as disjoint conditions whose rows follow
+    /// one another in the order of `keys`: the first bounds the first key by a range
+    /// (`k >= v` ascending, `k <= v` descending) beside the exact condition, so that an index
+    /// on it serves the page in order; the nulls of that key, which no range holds, are a
+    /// segment of their own, before or after by the one order. A single condition with an
+    /// `or` instead makes SQLite gather and sort every row after the cursor (measured:
+    /// BENCHMARKS.md, "Pages and the change feed").
+    package static func segments(_ keys: [SortKey], _ values: [ShardValue], inclusive: Bool) -> [Expression] {
+        guard let key = keys.first, let value = values.first else { return inclusive ? [.and([])] : [] }
+        let column = key.column
+        let rest = after(Array(keys.dropFirst()), Array(values.dropFirst()), inclusive: inclusive)
+        let equal: Expression = value.isNull ? .isNull(column: column) : .compare(.equal, column: column, value)
+        let tied: Expression? = switch rest {
+        case .or(let terms) where terms.isEmpty: nil
+        case .and(let terms) where terms.isEmpty: equal
+        default: .and([equal, rest])
+        }
+        if value.isNull {
+            // Ascending, the nulls come first: the tied nulls, then every other row.
+            // Descending, they come last: only the tied nulls are after.
+            return (tied.map { [$0] } ?? []) + (key.descending ? [] : [.notNull(column: column)])
+        }
+        let strictly: Expression = .compare(key.descending ? .less : .greater, column: column, value)
+        let ranged: Expression = tied.map { .and([.compare(key.descending ? .lessOrEqual : .greaterOrEqual, column: column, value), .or([strictly, $0])]) } ?? strictly
+        // Descending, the nulls come after every value.
+        return [ranged] + (key.descending ? [.isNull(column: column)] : [])
     }
 
     /// The rows after `values` in the order of `keys` (nulls first ascending, last

@@ -56,9 +56,17 @@ extension Session {
         let perShard = offset + needed
         let shards = try routing.shards.map { name throws(ShardError) in try shard(named: name) }
         let tiebreak = request.tiebreak
-        let filters = try pageFilters(request, shards: routing.shards)
+        let segments = try pageSegments(request, shards: routing.shards)
         let perShardRows = try await readEach(shards, inline: true) { shard, connection in
-            try connection.run(shard.dialect.select(model, where: filters[shard.name] ?? filter, orderBy: order + tiebreak, limit: perShard)).rows
+            guard let parts = segments[shard.name] else {
+                return try connection.run(shard.dialect.select(model, where: filter, orderBy: order + tiebreak, limit: perShard)).rows
+            }
+            // In turn, each only for the rows still missing: the later ones rarely run.
+            var rows: [[ShardValue]] = []
+            for part in parts where rows.count < perShard {
+                rows += try connection.run(shard.dialect.select(model, where: part, orderBy: order + tiebreak, limit: perShard - rows.count)).rows
+            }
+            return rows
         }
 
         // The shard's position rides along as a last column, to name each row's token.
@@ -92,21 +100,21 @@ extension Session {
         return answer
     }
 
-    /// Each routed shard's `where` for a page after a cursor (`PageCursor.condition`), keyed
-    /// by shard; empty without a cursor.
-    private func pageFilters(_ request: QueryRequest, shards routed: [String]) throws(ShardError) -> [String: Expression] {
+    /// Each routed shard's `where`s for a page after a cursor (`PageCursor.segments`, each
+    /// with the request's `where`), keyed by shard; empty without a cursor.
+    private func pageSegments(_ request: QueryRequest, shards routed: [String]) throws(ShardError) -> [String: [Expression]] {
         guard let after = request.after else { return [:] }
         let names = context.shardOrder.names
         guard let cursorIndex = names.firstIndex(of: after.shard) else {
             throw ShardError(.badRequest, "after: the cursor's shard \(after.shard) is no longer configured; start again from the first page")
         }
-        var filters: [String: Expression] = [:]
+        var segments: [String: [Expression]] = [:]
         for name in routed {
-            let position = request.after!.condition(shardIndex: names.firstIndex(of: name)!, cursorIndex: cursorIndex,
-                                                    order: request.order, tiebreak: request.tiebreak)
-            filters[name] = request.filter.map { .and([$0, position]) } ?? position
+            let parts = after.segments(shardIndex: names.firstIndex(of: name)!, cursorIndex: cursorIndex,
+                                       order: request.order, tiebreak: request.tiebreak)
+            segments[name] = parts.map { part in request.filter.map { .and([$0, part]) } ?? part }
         }
-        return filters
+        return segments
     }
 
     /// `count` (protocol.md 8): per-shard counts, summed.

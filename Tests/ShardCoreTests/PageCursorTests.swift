@@ -32,27 +32,51 @@ import Testing
             if round % 2 == 0 { keys.append(SortKey(column: "id", descending: random.next() % 2 == 0)) }
             let inclusive = random.next() % 2 == 0
             let position = pick(rows)
-            let expression = PageCursor.after(keys, keys.map { position[$0.column]! }, inclusive: inclusive)
+            let values = keys.map { position[$0.column]! }
+            let expression = PageCursor.after(keys, values, inclusive: inclusive)
+            let segments = PageCursor.segments(keys, values, inclusive: inclusive)
             for row in rows {
                 let order = Self.precedes(row, position, keys)
                 let expected = order > 0 || (inclusive && order == 0)
                 #expect((expression.evaluate(row) == true) == expected, "\(keys) \(position) \(row) inclusive: \(inclusive)")
+                // The segments hold the same rows, each row in one segment only.
+                let holding = segments.indices.filter { segments[$0].evaluate(row) == true }
+                #expect(holding.count == (expected ? 1 : 0), "\(keys) \(position) \(row): in segments \(holding) of \(segments)")
+            }
+            // A segment's rows all sort before the next segment's.
+            for (earlier, later) in zip(segments, segments.dropFirst()) {
+                for a in rows where earlier.evaluate(a) == true {
+                    for b in rows where later.evaluate(b) == true {
+                        #expect(Self.precedes(a, b, keys) < 0, "\(keys): \(a) of \(earlier) does not sort before \(b) of \(later)")
+                    }
+                }
             }
         }
     }
 
-    @Test func theConditionDependsOnTheShardsPlace() {
+    @Test func theSegmentsDependOnTheShardsPlace() {
         let order = [SortKey(column: "t")], tiebreak = [SortKey(column: "id")]
         let cursor = PageCursor(fingerprint: 1, shard: "two", values: [.text("m"), .int(5)])
-        #expect(cursor.condition(shardIndex: 0, cursorIndex: 1, order: order, tiebreak: tiebreak) == .compare(.greater, column: "t", .text("m")))
-        #expect(cursor.condition(shardIndex: 2, cursorIndex: 1, order: order, tiebreak: tiebreak)
-                == .or([.compare(.greater, column: "t", .text("m")), .compare(.equal, column: "t", .text("m"))]))
-        #expect(cursor.condition(shardIndex: 1, cursorIndex: 1, order: order, tiebreak: tiebreak)
-                == .or([.compare(.greater, column: "t", .text("m")), .and([.compare(.equal, column: "t", .text("m")), .compare(.greater, column: "id", .int(5))])]))
+        let m = ShardValue.text("m")
+        #expect(cursor.segments(shardIndex: 0, cursorIndex: 1, order: order, tiebreak: tiebreak) == [.compare(.greater, column: "t", m)])
+        #expect(cursor.segments(shardIndex: 2, cursorIndex: 1, order: order, tiebreak: tiebreak)
+                == [.and([.compare(.greaterOrEqual, column: "t", m), .or([.compare(.greater, column: "t", m), .compare(.equal, column: "t", m)])])])
+        // The range on the first key beside the exact condition, for the index.
+        #expect(cursor.segments(shardIndex: 1, cursorIndex: 1, order: order, tiebreak: tiebreak)
+                == [.and([.compare(.greaterOrEqual, column: "t", m),
+                          .or([.compare(.greater, column: "t", m), .and([.compare(.equal, column: "t", m), .compare(.greater, column: "id", .int(5))])])])])
+        // Descending, the nulls follow in a segment of their own.
+        let down = [SortKey(column: "t", descending: true)]
+        #expect(cursor.segments(shardIndex: 0, cursorIndex: 1, order: down, tiebreak: tiebreak) == [.compare(.less, column: "t", m), .isNull(column: "t")])
+        // At a null: ascending, the tied nulls, then every value; descending, the tied nulls only.
+        let atNull = PageCursor(fingerprint: 1, shard: "two", values: [.null, .int(5)])
+        let tiedNulls: Expression = .and([.isNull(column: "t"), .compare(.greater, column: "id", .int(5))])
+        #expect(atNull.segments(shardIndex: 1, cursorIndex: 1, order: order, tiebreak: tiebreak) == [tiedNulls, .notNull(column: "t")])
+        #expect(atNull.segments(shardIndex: 1, cursorIndex: 1, order: down, tiebreak: tiebreak) == [tiedNulls])
         // Without order_by: whole shards before, all of those after, by key on its own.
         let bare = PageCursor(fingerprint: 1, shard: "two", values: [.int(5)])
-        #expect(bare.condition(shardIndex: 0, cursorIndex: 1, order: [], tiebreak: tiebreak) == .or([]))
-        #expect(bare.condition(shardIndex: 2, cursorIndex: 1, order: [], tiebreak: tiebreak) == .and([]))
+        #expect(bare.segments(shardIndex: 0, cursorIndex: 1, order: [], tiebreak: tiebreak) == [])
+        #expect(bare.segments(shardIndex: 2, cursorIndex: 1, order: [], tiebreak: tiebreak) == [.and([])])
     }
 
     @Test func cursorsRoundTripAndForeignOnesAreRefused() throws {
