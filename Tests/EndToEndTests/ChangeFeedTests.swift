@@ -50,14 +50,15 @@ import Testing
         #expect(updates.first?["matches"] == .bool(false) && updates.first?["values"]?["val"] == .int(3) && updates.first?["txid"] == nil)
         #expect(updates.first.flatMap { $0["seq"]?.intValue } ?? 0 > seqs.last ?? .max)
 
-        // update_where with a computed value on two PostgreSQL shards: one event per row, with the shard's result.
-        let bulk = try w.request(#"{"op":"update_where","model":"Item","where":["in","region",["e","w"]],"values":{"val":["+","val",10]}}"#)
-        #expect(bulk["count"] == .int(2), "\(bulk)")
+        // update_where with a computed value over three shards (two PostgreSQL, one SQLite): one
+        // event per row, with the shard's result.
+        let bulk = try w.request(#"{"op":"update_where","model":"Item","where":["in","region",["e","s","w"]],"values":{"val":["+","val",10]}}"#)
+        #expect(bulk["count"] == .int(3), "\(bulk)")
         #expect(try w.request(#"{"op":"commit"}"#)["ok"] == .bool(true))
         let computed = try s.drainEvents().sorted { ($0["key"]?[1]?[0]?.intValue ?? 0) < ($1["key"]?[1]?[0]?.intValue ?? 0) }
-        #expect(Self.ids(computed) == [2, 4], "\(computed)")
+        #expect(Self.ids(computed) == [2, 3, 4], "\(computed)")
         let computedValues: [JSONValue?] = computed.map { $0["values"]?["val"] }
-        #expect(computedValues == [.int(16), .int(50)])
+        #expect(computedValues == [.int(16), .int(40), .int(50)])
         #expect(computed.allSatisfy { $0["matches"] == .bool(true) && $0["txid"] != nil })
 
         // delete by key, delete_where: the rows as they were, to both subscriptions.
@@ -67,7 +68,7 @@ import Testing
         let gone = try s.drainEvents()
         #expect(gone.allSatisfy { $0["event"] == .string("delete") }, "\(gone)")
         let goneValues: [JSONValue?] = gone.filter { $0["subscription"] == .int(subscription) }.map { $0["values"]?["val"] }
-        #expect(goneValues == [.int(30)], "\(gone)")
+        #expect(goneValues == [.int(40)], "\(gone)")
         #expect(Set(Self.ids(gone.filter { $0["subscription"]?.intValue == deletes })) == [1, 3], "\(gone)")
 
         // Events wait for the subscriber's own requests to be answered, in order.
