@@ -4,10 +4,16 @@
 #                                      release build, workloads (1)-(7) on 4 SQLite shards and on
 #                                      2 SQLite + 2 PostgreSQL shards against SQLAlchemy's
 #                                      ShardedSession, the floor, commits in both modes,
-#                                      scaling, memory; then rewrites
+#                                      scaling, memory, moves, pages; then rewrites
 #                                      the generated part of BENCHMARKS.md
-#   scripts/bench.sh workloads|commits|scaling|memory|moves [options]
+#   scripts/bench.sh workloads|commits|scaling|memory|moves|pages [options]
 #                                      one step again (its figures replace that step's only)
+#   scripts/bench.sh pages             issue 18 (about 5 minutes with the build done): on 4 SQLite
+#                                      shards of 20,000 reports each, pages 1, 100 and 1,000 of 20
+#                                      rows by offset and by cursor (page_size/after), and
+#                                      single-row add/update + commit with no subscriber, one of
+#                                      every Report change, one with a where
+#                                      (--pages-reports-per-shard, --pages-rounds, --feed-slice...)
 #   scripts/bench.sh report            BENCHMARKS.md again from .bench-data/results.json
 #   scripts/bench.sh store [--rows N] [--selects N]
 #                                      the shard backends (point select, batched insert) beside
@@ -31,7 +37,7 @@ store)
     python3 scripts/bench_store.py --storebench "$(swift build -c release --show-bin-path)/storebench" \
         --pg-url "$SHARDD_TEST_PG_URL" "$@"
     ;;
-all | workloads | commits | scaling | memory | moves | report)
+all | workloads | commits | scaling | memory | moves | pages | report)
     # Always a cluster of our own (never one the caller's SHARDD_PG_DIR names: stop deletes it).
     export SHARDD_PG_DIR="/tmp/shardd-pg-bench-$$"
     export SHARDD_PG_PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
@@ -43,7 +49,7 @@ help | -h | --help)
     python3 scripts/bench/run.py --help
     ;;
 *)
-    echo "usage: scripts/bench.sh [all|workloads|commits|scaling|memory|moves|report] [options]   (scripts/bench.sh help)" >&2
+    echo "usage: scripts/bench.sh [all|workloads|commits|scaling|memory|moves|pages|report] [options]   (scripts/bench.sh help)" >&2
     echo "       scripts/bench.sh store [--rows N] [--selects N]" >&2
     exit 2
     ;;

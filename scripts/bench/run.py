@@ -3,7 +3,8 @@
 against the machine's floor. Run it through scripts/bench.sh (which also guarantees that the
 throwaway PostgreSQL cluster is stopped on every exit path):
 
-    scripts/bench.sh [all]        build, workloads, commits, scaling, memory, then BENCHMARKS.md
+    scripts/bench.sh [all]        build, workloads, commits, scaling, memory, moves, pages, then
+                                  BENCHMARKS.md
     scripts/bench.sh workloads    workloads (1)-(7) on both layouts, the floor, (5) correctness
     scripts/bench.sh commits      commits in both modes (cross-shard and single-shard, 1 and 8
                                   clients) on both layouts, beside the machine's fsync
@@ -11,6 +12,8 @@ throwaway PostgreSQL cluster is stopped on every exit path):
     scripts/bench.sh memory       the daemon's RSS idle and with 1,000 idle sessions
     scripts/bench.sh moves        a continent (250,000 reports) moved SQLite to SQLite and SQLite
                                   to PostgreSQL, idle and under weather load (issue 16)
+    scripts/bench.sh pages        deep pages by offset and by cursor (page_size/after), and the
+                                  cost of one change-feed subscriber to writes (issue 18)
     scripts/bench.sh report       only rewrite BENCHMARKS.md from the stored results
 
 Every step builds first (`swift build -c release`, retried while a concurrent edit breaks
@@ -29,7 +32,10 @@ import argparse
 import datetime
 import hashlib
 import json
+import multiprocessing
 import os
+import queue
+import random
 import re
 import resource
 import shutil
@@ -47,6 +53,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 import report  # noqa: E402
+sys.path.insert(0, os.path.join(ROOT, "scripts", "peer"))
+import benchlib  # noqa: E402
+import shardd_client  # noqa: E402
 
 DATA_DIR = os.path.join(ROOT, ".bench-data")
 RESULTS = os.path.join(DATA_DIR, "results.json")
@@ -70,6 +79,13 @@ PG_ROLE, PG_PASSWORD = "shardd", "shardd"
 MOVE_LOAD_CLIENTS = 4
 MOVE_LOAD_MIX = "get=40,query=20,add=30,aggregate=10"
 MOVE_BASELINE_S = 5
+# Step pages (issue 18): deep pages over 4 SQLite shards, and the change feed's cost to writes.
+PAGES_ORDER = ["-temperature", "id"]  # seeded temperatures have two decimals: ties, broken by id
+PAGES_SIZE = 20
+PAGES_DEPTHS = (1, 100, 1000)
+# The subscribers of the feed part: none, every Report change, and a where that needs the row
+# before an update (no seeded or written temperature reaches 80: it matches nothing).
+FEED_SUBSCRIBERS = (("none", None), ("all", "no where"), ("hot", [">=", "temperature", 80]))
 
 
 class Failure(Exception):
@@ -701,6 +717,13 @@ class Bench:
             layout = Layout(self, name, title, shards, models_text(), 0, 0, server_lines=['commit = "%s"' % commit])
             self.layouts.append(layout)
             return layout
+        if name == "pages":
+            # One location per continent (weather seed takes the continents in turn): each
+            # shard holds one location and --pages-reports-per-shard reports.
+            layout = Layout(self, name, "4 SQLite shards", [(s, "sqlite") for s in WEATHER_SHARDS], models_text(),
+                            len(WEATHER_SHARDS), self.args.pages_reports_per_shard)
+            self.layouts.append(layout)
+            return layout
         if name == "moves":
             layout = Layout(self, name, "4 SQLite shards + 1 PostgreSQL shard (empty)",
                             [(s, "sqlite") for s in WEATHER_SHARDS] + [("pg", "postgres")], models_text(),
@@ -1067,6 +1090,234 @@ class Bench:
         self.records.append(record)
         return record
 
+    def step_pages(self):
+        """Issue 18: pages 1, 100 and 1,000 of 20 rows over 4 SQLite shards by offset and by
+        cursor, then single-row writes with no subscriber, one of every Report change, and one
+        whose where makes updates read the row first."""
+        args = self.args
+        section = {"started": now_iso(), "settings": {
+            "reports_per_shard": args.pages_reports_per_shard, "order_by": PAGES_ORDER, "page_size": PAGES_SIZE,
+            "pages": list(PAGES_DEPTHS), "rounds": args.pages_rounds, "per_round": args.pages_per_round,
+            "feed_rounds": args.feed_rounds, "feed_slice_s": args.feed_slice,
+            "subscribers": {name: where for name, where in FEED_SUBSCRIBERS}}, "layouts": {}}
+        began = time.monotonic()
+        layout = self.layout("pages")
+        log("== pages and the change feed on %s (%d reports per shard)" % (layout.title, args.pages_reports_per_shard))
+        layout.prepare(args.reseed)
+        section["layouts"][layout.name] = {"title": layout.title, "data_version": layout.data_version,
+                                           "seed_meta": layout.cache_meta()}
+        try:
+            per_shard = call(layout.socket, [{"op": "count", "model": "Report"}], timeout=120)[0]["per_shard"]
+            section["reports_per_shard_found"] = per_shard
+            if sorted(per_shard.values()) != [args.pages_reports_per_shard] * len(WEATHER_SHARDS):
+                raise Failure("the pages layout has %s reports per shard, not %d each" % (per_shard, args.pages_reports_per_shard))
+            section["deep"] = self.pages_deep(layout)
+        except Failure as error:
+            section["deep"] = {"error": str(error)[:2000]}
+            log("  deep pages FAILED: %s" % error)
+        self.pages_alive(layout)
+        try:
+            section["feed"] = self.pages_feed(layout)
+        except Failure as error:
+            section["feed"] = {"error": str(error)[:2000]}
+            log("  change feed FAILED: %s" % error)
+        self.pages_alive(layout)
+        layout.daemon.stop()
+        return self.finished(section, began)
+
+    @staticmethod
+    def pages_alive(layout):
+        process = layout.daemon.process
+        if process is not None and process.poll() is not None:
+            raise Failure("shardd exited with %s during the pages step: %s"
+                          % (process.returncode, tail(open(layout.log, errors="replace").read(), 20)))
+
+    def pages_deep(self, layout):
+        """The cursors of pages 1, 100 and 1,000 found by walking every page with next; both
+        ways of each page checked to give the same rows; then each of the six requests timed
+        in turns (rounds x per_round samples each), expunge_all before every timed request."""
+        args = self.args
+        base = {"op": "query", "model": "Report", "order_by": PAGES_ORDER}
+
+        def by_offset(page):
+            return dict(base, limit=PAGES_SIZE, offset=(page - 1) * PAGES_SIZE)
+
+        def by_cursor(page):
+            request = dict(base, page_size=PAGES_SIZE)
+            if cursors[page] is not None:
+                request["after"] = cursors[page]
+            return request
+
+        conn = pages_connect(layout.socket)
+        try:
+            # The walk: every page from 1 to the deepest, one request each, its cursor kept.
+            cursors, keys = {}, {}
+            after, started = None, time.monotonic()
+            for page in range(1, max(PAGES_DEPTHS) + 1):
+                request = dict(base, page_size=PAGES_SIZE)
+                if after is not None:
+                    request["after"] = after
+                answer = pages_call(conn, request)
+                if len(answer["objects"]) != PAGES_SIZE or not answer.get("next"):
+                    raise Failure("page %d by cursor answered %d objects and next %r to %s"
+                                  % (page, len(answer["objects"]), answer.get("next"), json.dumps(request)))
+                if page in PAGES_DEPTHS:
+                    cursors[page] = after
+                    keys[page] = [o["key"] for o in answer["objects"]]
+                after = answer["next"]
+            walk_s = time.monotonic() - started
+            pages_call(conn, {"op": "expunge_all"})
+            log("  walked pages 1..%d by cursor in %.1f s (%.2f ms a page)"
+                % (max(PAGES_DEPTHS), walk_s, walk_s * 1000 / max(PAGES_DEPTHS)))
+            # The same rows both ways?
+            agree = {}
+            for page in PAGES_DEPTHS:
+                offset_keys = [o["key"] for o in pages_call(conn, by_offset(page))["objects"]]
+                again = [o["key"] for o in pages_call(conn, by_cursor(page))["objects"]]
+                agree[page] = offset_keys == keys[page] == again
+                if not agree[page]:
+                    log("  page %d: offset and cursor answer different rows: %s against %s"
+                        % (page, offset_keys[:3], keys[page][:3]))
+            pages_call(conn, {"op": "expunge_all"})
+            points = [(method, page) for method in ("offset", "cursor") for page in PAGES_DEPTHS]
+            makers = {"offset": by_offset, "cursor": by_cursor}
+            samples = {point: [] for point in points}
+            for method, page in points:  # warm-up, not timed
+                for _ in range(2):
+                    pages_call(conn, {"op": "expunge_all"})
+                    pages_call(conn, makers[method](page))
+            for round_index in range(args.pages_rounds):
+                turn = points[round_index % len(points):] + points[:round_index % len(points)]
+                for method, page in turn:
+                    request = makers[method](page)
+                    for _ in range(args.pages_per_round):
+                        pages_call(conn, {"op": "expunge_all"})
+                        t0 = time.perf_counter_ns()
+                        pages_call(conn, request)
+                        samples[(method, page)].append(time.perf_counter_ns() - t0)
+        finally:
+            conn.close()
+        records = []
+        for method, page in points:
+            figures = latency_figures(samples[(method, page)])
+            record = dict(figures, layout=layout.name, case="page", system="shardd-python", workload="query_page",
+                          method=method, page=page, clients=1, pipeline=1, shards=len(layout.shards),
+                          rows_agree=agree[page])
+            records.append(record)
+            self.records.append(record)
+            log("  page %4d by %-6s  p50 %8.0f us  p90 %8.0f us  p99 %8.0f us  (%d samples)"
+                % (page, method, figures["p50_us"], figures["p90_us"], figures["p99_us"], figures["count"]))
+        return {"walk_seconds": round(walk_s, 2), "walk_pages": max(PAGES_DEPTHS),
+                "rows_agree": {str(page): ok for page, ok in agree.items()}}
+
+    def pages_feed(self, layout):
+        """Single-row add + commit (and update by key + commit) from one writer session, in
+        turns of feed_slice seconds: no subscriber, a subscriber of every Report change, one
+        with the hot where. The subscriber is another process whose thread reads its events as
+        they come; after each slice the harness waits (untimed) until it has every event."""
+        args = self.args
+        context = multiprocessing_context()
+        parent_end, child_end = context.Pipe()
+        child = context.Process(target=pages_subscriber, args=(layout.socket, child_end), daemon=True)
+        child.start()
+        writer = pages_connect(layout.socket)
+        rng = random.Random(SEED + 18)
+        try:
+            status, detail = parent_end.recv() if parent_end.poll(60) else ("error", "the subscriber did not start")
+            if status != "ready":
+                raise Failure("the subscriber process: %s" % detail)
+            # The locations, into the writer's identity map: an add of a Report finds its
+            # parent's shard there (protocol.md 5).
+            locations = pages_call(writer, {"op": "query", "model": "WeatherLocation", "order_by": ["id"]})["objects"]
+            location_of = {o["key"][2]: o["values"]["id"] for o in locations}
+            shards = [s for s in WEATHER_SHARDS if s in location_of]
+            if len(shards) != len(WEATHER_SHARDS):
+                raise Failure("the pages layout has locations on %s only" % sorted(location_of))
+            counter = [0]
+
+            def write(op):
+                shard = shards[counter[0] % len(shards)]
+                counter[0] += 1
+                temperature = round(rng.uniform(-40.0, 50.0), 2)
+                if op == "add":
+                    moment = benchlib.BASE_TIME + datetime.timedelta(seconds=counter[0])
+                    return {"op": "add", "model": "Report", "values": {
+                        "location_id": location_of[shard], "temperature": temperature,
+                        "report_time": benchlib.rfc3339(moment)}}
+                key = ["Report", [rng.randint(1, args.pages_reports_per_shard)], shard]
+                return {"op": "update", "key": key, "values": {"temperature": temperature}}
+
+            def subscriber(command):
+                parent_end.send(command)
+                if not parent_end.poll(60):
+                    raise Failure("the subscriber process did not answer %r" % (command,))
+                status, detail = parent_end.recv()
+                if status != "ok":
+                    raise Failure("the subscriber: %s" % detail)
+                return detail
+
+            # Warm-up, not timed: a second of each op.
+            for op in ("add", "update"):
+                end = time.monotonic() + 1.0
+                while time.monotonic() < end:
+                    pages_call(writer, write(op))
+                    pages_call(writer, {"op": "commit"})
+            stats = {(op, name): {"samples": [], "seconds": 0.0, "writes": 0, "events": 0, "drain_ms": []}
+                     for op in ("add", "update") for name, _ in FEED_SUBSCRIBERS}
+            for round_index in range(args.feed_rounds):
+                for op in ("add", "update"):
+                    turn = FEED_SUBSCRIBERS[round_index % 3:] + FEED_SUBSCRIBERS[:round_index % 3]
+                    for name, where in turn:
+                        subscription = None
+                        if where is not None:
+                            subscription = subscriber(("subscribe", None if where == "no where" else where))
+                        entry = stats[(op, name)]
+                        pages_call(writer, {"op": "expunge_all"})
+                        began = time.monotonic()
+                        end = began + args.feed_slice
+                        writes = 0
+                        while time.monotonic() < end:
+                            request = write(op)
+                            t0 = time.perf_counter_ns()
+                            pages_call(writer, request)
+                            pages_call(writer, {"op": "commit"})
+                            entry["samples"].append(time.perf_counter_ns() - t0)
+                            writes += 1
+                        entry["seconds"] += time.monotonic() - began
+                        entry["writes"] += writes
+                        if subscription is not None:
+                            expected = writes if name == "all" else 0
+                            entry["drain_ms"].append(subscriber(("drain", subscription, expected)))
+                            entry["events"] += subscriber(("unsubscribe", subscription))
+            overflow, seq_ok = subscriber(("finish",))
+        finally:
+            writer.close()
+            try:
+                parent_end.send(("stop",))
+            except OSError:
+                pass
+            child.join(timeout=10)
+            if child.is_alive():
+                child.kill()
+        result = {"overflow_events": overflow, "seq_increasing": seq_ok}
+        for (op, name), entry in stats.items():
+            figures = latency_figures(entry["samples"])
+            seconds = entry["seconds"]
+            record = dict(figures, layout=layout.name, case="feed", system="shardd-python", workload="%s_commit" % op,
+                          subscriber=name, where=dict(FEED_SUBSCRIBERS)[name], clients=1, pipeline=1,
+                          shards=len(layout.shards), seconds=round(seconds, 2), writes=entry["writes"],
+                          per_second=round(entry["writes"] / seconds, 1) if seconds else None,
+                          events=entry["events"] if name != "none" else None,
+                          expected_events=(entry["writes"] if name == "all" else 0) if name != "none" else None,
+                          drain_ms_max=round(max(entry["drain_ms"]), 1) if entry["drain_ms"] else None)
+            self.records.append(record)
+            log("  %-6s + commit, subscriber %-4s  %s  p50 %6.0f us  p90 %6.0f us%s"
+                % (op, name, fmt_rate(record["per_second"]), figures["p50_us"], figures["p90_us"],
+                   "" if name == "none" else "  events %d of %d" % (record["events"], record["expected_events"])))
+        if overflow:
+            log("  the subscriber got %d overflow events" % overflow)
+        return result
+
     def step_scaling(self):
         args = self.args
         duration = args.scale_duration
@@ -1181,6 +1432,133 @@ class Bench:
         section["build"] = self.build_info
         section["records"] = self.records
         return section
+
+
+# --------------------------------------------------------------------------------------------
+# Step pages: the Python client of scripts/peer/shardd_client.py, and the subscriber process.
+
+def pages_connect(path):
+    try:
+        return shardd_client.Connection(path)
+    except benchlib.BenchError as error:
+        raise Failure(str(error))
+
+
+def pages_call(conn, request):
+    """One request and its answer; an answer without ok fails with both, exactly as sent."""
+    try:
+        conn.send([request])
+        answer = conn.receive()
+    except (benchlib.BenchError, OSError, ValueError) as error:
+        raise Failure("%s after the request %s" % (error, json.dumps(request)))
+    if not answer.get("ok"):
+        raise Failure("shardd answered %s to the request %s" % (json.dumps(answer), json.dumps(request)))
+    return answer
+
+
+def latency_figures(samples_ns):
+    ordered = sorted(samples_ns)
+    if not ordered:
+        return {"count": 0, "p50_us": None, "p90_us": None, "p99_us": None, "mean_us": None}
+    def at(fraction):
+        return round(benchlib.percentile(ordered, fraction) / 1000, 1)
+    return {"count": len(ordered), "p50_us": at(0.5), "p90_us": at(0.9), "p99_us": at(0.99),
+            "mean_us": round(sum(ordered) / len(ordered) / 1000, 1), "max_us": round(ordered[-1] / 1000, 1)}
+
+
+def multiprocessing_context():
+    # spawn: the harness has threads (OtherCpu), which a fork would copy mid-state.
+    return multiprocessing.get_context("spawn")
+
+
+def pages_subscriber(path, pipe):
+    """The subscriber of step pages, in a process of its own: one session, whose thread
+    reads every line as it comes. Event lines (an "event" and no "ok") are counted per
+    subscription; the others are the answers to this session's requests, in order. Commands
+    from the harness on `pipe`: ("subscribe", where or None) -> subscription number;
+    ("drain", n, expected) -> ms waited until n had `expected` events; ("unsubscribe", n) ->
+    events n got; ("finish",) -> (overflow events, whether seq increased along each
+    subscription); ("stop",). Answers are ("ok", value) or ("error", text)."""
+    try:
+        conn = shardd_client.Connection(path)
+    except Exception as error:  # noqa: BLE001 - told to the harness
+        pipe.send(("error", str(error)))
+        return
+    conn.sock.settimeout(None)  # events come when writers commit: no timeout on reading
+    answers = queue.Queue()
+    lock = threading.Condition()
+    counts, last_seq = {}, {}
+    state = {"overflow": 0, "seq_ok": True, "closed": None}
+
+    def drain():
+        try:
+            for line in conn.reader:
+                message = json.loads(line)
+                if "event" in message and "ok" not in message:
+                    with lock:
+                        number = message.get("subscription")
+                        if message["event"] == "overflow":
+                            state["overflow"] += 1
+                        else:
+                            counts[number] = counts.get(number, 0) + 1
+                            seq = message.get("seq")
+                            if number in last_seq and not (isinstance(seq, int) and seq > last_seq[number]):
+                                state["seq_ok"] = False
+                            last_seq[number] = seq
+                        lock.notify_all()
+                else:
+                    answers.put(message)
+            state["closed"] = "shardd closed the connection"
+        except Exception as error:  # noqa: BLE001
+            state["closed"] = "reading: %s" % error
+        answers.put(None)
+
+    def request(body):
+        conn.send([body])
+        try:
+            answer = answers.get(timeout=60)
+        except queue.Empty:
+            raise RuntimeError("no answer within 60 s to %s" % json.dumps(body))
+        if answer is None:
+            raise RuntimeError("%s before the answer to %s" % (state["closed"], json.dumps(body)))
+        if not answer.get("ok"):
+            raise RuntimeError("shardd answered %s to the request %s" % (json.dumps(answer), json.dumps(body)))
+        return answer
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    pipe.send(("ready", None))
+    while True:
+        try:
+            command = pipe.recv()
+        except EOFError:
+            break
+        if command[0] == "stop":
+            break
+        try:
+            if command[0] == "subscribe":
+                body = {"op": "subscribe", "model": "Report"}
+                if command[1] is not None:
+                    body["where"] = command[1]
+                pipe.send(("ok", request(body)["subscription"]))
+            elif command[0] == "drain":
+                _, number, expected = command
+                started = time.monotonic()
+                with lock:
+                    lock.wait_for(lambda: counts.get(number, 0) >= expected, timeout=30)
+                pipe.send(("ok", round((time.monotonic() - started) * 1000, 1)))
+            elif command[0] == "unsubscribe":
+                request({"op": "unsubscribe", "subscription": command[1]})
+                with lock:
+                    pipe.send(("ok", counts.get(command[1], 0)))
+            elif command[0] == "finish":
+                with lock:
+                    pipe.send(("ok", (state["overflow"], state["seq_ok"])))
+            else:
+                pipe.send(("error", "unknown command %r" % (command,)))
+        except Exception as error:  # noqa: BLE001 - told to the harness
+            pipe.send(("error", str(error)))
+    conn.close()
 
 
 def connect_retrying(path, attempts=200):
@@ -1307,7 +1685,8 @@ def parse_list(text):
 def main():
     parser = argparse.ArgumentParser(prog="scripts/bench.sh", description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("step", nargs="?", default="all", choices=["all", "workloads", "commits", "scaling", "memory", "moves", "report"])
+    parser.add_argument("step", nargs="?", default="all", choices=["all", "workloads", "commits", "scaling", "memory", "moves", "pages",
+                                                              "report"])
     parser.add_argument("--duration", type=float, default=10, help="seconds per workload point (default 10)")
     parser.add_argument("--floor-duration", type=float, default=5, help="seconds per floor point (default 5)")
     parser.add_argument("--scale-duration", type=float, default=5, help="seconds per scaling point (default 5)")
@@ -1331,6 +1710,16 @@ def main():
     parser.add_argument("--sessions", type=int, default=1000)
     parser.add_argument("--store-rows-sqlite", type=int, default=100_000)
     parser.add_argument("--store-rows-pg", type=int, default=20_000)
+    parser.add_argument("--pages-reports-per-shard", type=int, default=20_000,
+                        help="pages: reports on each of the 4 shards (default 20,000)")
+    parser.add_argument("--pages-rounds", type=int, default=10,
+                        help="pages: turns taken by the six page requests (default 10)")
+    parser.add_argument("--pages-per-round", type=int, default=20,
+                        help="pages: timed requests of each page per turn (default 20)")
+    parser.add_argument("--feed-rounds", type=int, default=10,
+                        help="pages: turns taken by the subscriber cases of each write op (default 10)")
+    parser.add_argument("--feed-slice", type=float, default=1.0,
+                        help="pages: seconds of writes per case and turn (default 1)")
     parser.add_argument("--reseed", action="store_true", help="seed anew even when cached data exists")
     parser.add_argument("--no-build", action="store_true", help="use the release binaries as they are")
     parser.add_argument("--build-retries", type=int, default=10)
@@ -1340,6 +1729,7 @@ def main():
     if args.quick:
         args.duration = args.floor_duration = args.scale_duration = args.commit_duration = 2
         args.memory_warmup = 2
+        args.pages_rounds, args.pages_per_round, args.feed_rounds, args.feed_slice = 2, 5, 2, 0.5
 
     def on_signal(number, _frame):
         raise SystemExit(128 + number)
@@ -1354,7 +1744,7 @@ def main():
     began = time.monotonic()
     run_info = {"command": "scripts/bench.sh " + " ".join(sys.argv[1:]) if len(sys.argv) > 1 else "scripts/bench.sh",
                 "started": now_iso(), "loadavg_start": os.getloadavg(), "busy_before": machine_busy()}
-    steps = ["workloads", "commits", "scaling", "memory", "moves"] if args.step == "all" else [args.step]
+    steps = ["workloads", "commits", "scaling", "memory", "moves", "pages"] if args.step == "all" else [args.step]
     failed = None
     try:
         bench.build()
