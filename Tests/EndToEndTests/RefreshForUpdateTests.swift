@@ -22,11 +22,14 @@ import Testing
             #expect(locked["object"]?["values"]?["val"] == .int(-7), "\(shard): \(locked)")
 
             // The second session's computed update, sent while the row is locked.
-            // Used only by the detached task until it is awaited.
+            // Used only by the second writer's thread until it is awaited.
             nonisolated(unsafe) let b = try daemon.client()
-            let answered = Task.detached { () throws -> (JSONValue, Date) in
-                let answer = try b.request(#"{"op":"update","key":\#(key),"values":{"val":["+","val",10]}}"#)
-                return (answer, Date())
+            // On a thread of its own: a blocking wait on the concurrency pool's few threads
+            // could starve this test's own task (and its commit) when other tests run beside it.
+            let answered = Task {
+                try await onThreads(1) { _ in
+                    (try b.request(#"{"op":"update","key":\#(key),"values":{"val":["+","val",10]}}"#), Date())
+                }[0]
             }
             try await Task.sleep(for: .milliseconds(500))
             // Only the lock the refresh took holds the second writer back until here.
