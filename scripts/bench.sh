@@ -11,8 +11,9 @@
 #   scripts/bench.sh pages             issue 18 (about 5 minutes with the build done): on 4 SQLite
 #                                      shards of 20,000 reports each, pages 1, 100 and 1,000 of 20
 #                                      rows by offset and by cursor (page_size/after), and
-#                                      single-row add/update + commit with no subscriber, one of
-#                                      every Report change, one with a where
+#                                      gets by key and single-row add/update + commit with no
+#                                      subscriber, one of every Report change, one with a where,
+#                                      one that never reads (until its overflow)
 #                                      (--pages-reports-per-shard, --pages-rounds, --feed-slice...)
 #   scripts/bench.sh report            BENCHMARKS.md again from .bench-data/results.json
 #   scripts/bench.sh store [--rows N] [--selects N]

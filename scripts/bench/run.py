@@ -13,7 +13,8 @@ throwaway PostgreSQL cluster is stopped on every exit path):
     scripts/bench.sh moves        a continent (250,000 reports) moved SQLite to SQLite and SQLite
                                   to PostgreSQL, idle and under weather load (issue 16)
     scripts/bench.sh pages        deep pages by offset and by cursor (page_size/after), and the
-                                  cost of one change-feed subscriber to writes (issue 18)
+                                  cost of one change-feed subscriber (reading, filtering, or
+                                  never reading) to gets and writes (issue 18)
     scripts/bench.sh report       only rewrite BENCHMARKS.md from the stored results
 
 Every step builds first (`swift build -c release`, retried while a concurrent edit breaks
@@ -83,9 +84,23 @@ MOVE_BASELINE_S = 5
 PAGES_ORDER = ["-temperature", "id"]  # seeded temperatures have two decimals: ties, broken by id
 PAGES_SIZE = 20
 PAGES_DEPTHS = (1, 100, 1000)
-# The subscribers of the feed part: none, every Report change, and a where that needs the row
-# before an update (no seeded or written temperature reaches 80: it matches nothing).
-FEED_SUBSCRIBERS = (("none", None), ("all", "no where"), ("hot", [">=", "temperature", 80]))
+# The subscribers of the feed part: none, every Report change, a where that needs the row
+# before an update (no seeded or written temperature reaches 80: it matches nothing), and
+# every Report change to a session that does not read its socket (protocol.md 12's bound).
+FEED_SUBSCRIBERS = (("none", None), ("all", "no where"), ("hot", [">=", "temperature", 80]),
+                    ("unread", "no where, never read"))
+FEED_OPS = ("get", "add", "update")  # workload (1), then the two writes + commit
+FEED_OUTBOX_EVENTS = 10_000  # the daemon's bound of waiting events per session (protocol.md 12)
+FEED_CALIBRATION_EVENTS = 16_000  # changes made to find how many an unread subscriber is sent
+FEED_PREFILL_CHUNK = 4_000  # rows of one prefill update_where (1,000 a shard), then a pause
+FEED_PREFILL_PAUSE = 0.15
+FEED_CALIBRATIONS = 3  # times the events sent before an overflow are counted, before the turns
+# How many events an unread subscriber is sent before its overflow varies from one try to the
+# next by several hundred (what its socket takes depends on the sizes of the daemon's writes):
+# the prefill stays this far under the fewest counted, and the unread write turns run past the
+# feed slice until they made this many more changes than the most counted needs.
+FEED_UNREAD_MARGIN = 1_000
+FEED_UNREAD_EXTRA = 400
 
 
 class Failure(Exception):
@@ -384,6 +399,13 @@ def proc_status(pid):
     except OSError:
         pass
     return values
+
+
+def process_cpu_seconds(pid):
+    """utime + stime of a process (all its threads, ended ones too), from /proc/PID/stat."""
+    with open("/proc/%d/stat" % pid) as handle:
+        fields = handle.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class Daemon:
@@ -1092,13 +1114,13 @@ class Bench:
 
     def step_pages(self):
         """Issue 18: pages 1, 100 and 1,000 of 20 rows over 4 SQLite shards by offset and by
-        cursor, then single-row writes with no subscriber, one of every Report change, and one
-        whose where makes updates read the row first."""
+        cursor, then gets by key and single-row writes with no subscriber, one of every Report
+        change, one whose where makes updates read the row first, and one that never reads."""
         args = self.args
         section = {"started": now_iso(), "settings": {
             "reports_per_shard": args.pages_reports_per_shard, "order_by": PAGES_ORDER, "page_size": PAGES_SIZE,
             "pages": list(PAGES_DEPTHS), "rounds": args.pages_rounds, "per_round": args.pages_per_round,
-            "feed_rounds": args.feed_rounds, "feed_slice_s": args.feed_slice,
+            "feed_rounds": args.feed_rounds, "feed_slice_s": args.feed_slice, "feed_ops": list(FEED_OPS),
             "subscribers": {name: where for name, where in FEED_SUBSCRIBERS}}, "layouts": {}}
         began = time.monotonic()
         layout = self.layout("pages")
@@ -1211,10 +1233,23 @@ class Bench:
                 "rows_agree": {str(page): ok for page, ok in agree.items()}}
 
     def pages_feed(self, layout):
-        """Single-row add + commit (and update by key + commit) from one writer session, in
-        turns of feed_slice seconds: no subscriber, a subscriber of every Report change, one
-        with the hot where. The subscriber is another process whose thread reads its events as
-        they come; after each slice the harness waits (untimed) until it has every event."""
+        """Workload (1), `get` of one Report by key with the shard known (fresh: true), then
+        single-row add + commit and update by key + commit, from one writer session, in turns
+        of feed_slice seconds, with each subscriber case: none; a subscriber of every Report
+        change and one with the hot where, both one session of another process whose thread
+        reads its events as they come (after each slice the harness waits, untimed, until it
+        has every event); and an unread one: a session of this process that subscribes to
+        Report and does not read its socket until its slice is over.
+
+        Before every case's slice, whatever the case (so that all see the same disk), the
+        writer runs an untimed prefill: update_where over id ranges of the 4 shards, in chunks
+        of FEED_PREFILL_CHUNK rows, a pause after each, `prefill_events` changes in all. That
+        is the fewest events an unread subscriber was sent before its `overflow` (the daemon's
+        bound of waiting events plus what its socket and the lines in flight hold), counted
+        FEED_CALIBRATIONS times before the turns, less FEED_UNREAD_MARGIN; the unread write
+        slices run past feed_slice until they made FEED_UNREAD_EXTRA changes more than the
+        most counted needs, so that the bound is passed inside them, and are timed across the
+        overflow. Its gets see a nearly full outbox and a session stuck on its socket."""
         args = self.args
         context = multiprocessing_context()
         parent_end, child_end = context.Pipe()
@@ -1222,6 +1257,9 @@ class Bench:
         child.start()
         writer = pages_connect(layout.socket)
         rng = random.Random(SEED + 18)
+        where_of = dict(FEED_SUBSCRIBERS)
+        cases = [name for name, _ in FEED_SUBSCRIBERS]
+        per_shard = args.pages_reports_per_shard
         try:
             status, detail = parent_end.recv() if parent_end.poll(60) else ("error", "the subscriber did not start")
             if status != "ready":
@@ -1235,16 +1273,18 @@ class Bench:
                 raise Failure("the pages layout has locations on %s only" % sorted(location_of))
             counter = [0]
 
-            def write(op):
+            def make(op):
                 shard = shards[counter[0] % len(shards)]
                 counter[0] += 1
+                if op == "get":
+                    return {"op": "get", "model": "Report", "pk": rng.randint(1, per_shard), "shard": shard, "fresh": True}
                 temperature = round(rng.uniform(-40.0, 50.0), 2)
                 if op == "add":
                     moment = benchlib.BASE_TIME + datetime.timedelta(seconds=counter[0])
                     return {"op": "add", "model": "Report", "values": {
                         "location_id": location_of[shard], "temperature": temperature,
                         "report_time": benchlib.rfc3339(moment)}}
-                key = ["Report", [rng.randint(1, args.pages_reports_per_shard)], shard]
+                key = ["Report", [rng.randint(1, per_shard)], shard]
                 return {"op": "update", "key": key, "values": {"temperature": temperature}}
 
             def subscriber(command):
@@ -1256,39 +1296,120 @@ class Bench:
                     raise Failure("the subscriber: %s" % detail)
                 return detail
 
-            # Warm-up, not timed: a second of each op.
-            for op in ("add", "update"):
-                end = time.monotonic() + 1.0
-                while time.monotonic() < end:
-                    pages_call(writer, write(op))
+            window = [1]
+
+            def prefill(events):
+                """update_where of `events` seeded Reports (a multiple of the 4 shards), chunk by
+                chunk, each committed, then a pause: the daemon's task of an unread session
+                hands the first lines to its socket meanwhile, so no chunk alone passes its bound."""
+                left = events // len(shards)
+                while left > 0:
+                    n = min(left, FEED_PREFILL_CHUNK // len(shards))
+                    if window[0] + n - 1 > per_shard:
+                        window[0] = 1
+                    request = {"op": "update_where", "model": "Report", "where": ["between", "id", window[0], window[0] + n - 1],
+                               "values": {"temperature": round(rng.uniform(-40.0, 50.0), 2)}}
+                    answer = pages_call(writer, request)
+                    if answer.get("count") != n * len(shards):
+                        raise Failure("the prefill's update_where changed %s rows, not %d: %s"
+                                      % (answer.get("count"), n * len(shards), json.dumps(request)))
                     pages_call(writer, {"op": "commit"})
-            stats = {(op, name): {"samples": [], "seconds": 0.0, "writes": 0, "events": 0, "drain_ms": []}
-                     for op in ("add", "update") for name, _ in FEED_SUBSCRIBERS}
+                    window[0] += n
+                    left -= n
+                    time.sleep(FEED_PREFILL_PAUSE)
+
+            # Warm-up, not timed: a second of each op; its rates size the margin.
+            warm_rate = {}
+            for op in FEED_OPS:
+                began, n = time.monotonic(), 0
+                while time.monotonic() < began + 1.0:
+                    pages_call(writer, make(op))
+                    if op != "get":
+                        pages_call(writer, {"op": "commit"})
+                    n += 1
+                warm_rate[op] = n / (time.monotonic() - began)
+            # The calibration: how many events an unread subscriber is sent before its overflow.
+            calibration = []
+            for _ in range(FEED_CALIBRATIONS):
+                unread = UnreadSubscriber(layout.socket)
+                try:
+                    prefill(FEED_CALIBRATION_EVENTS)
+                    got = unread.collect(until=FEED_CALIBRATION_EVENTS)
+                finally:
+                    unread.close()
+                calibration.append(got)
+                if not got["overflow"]:
+                    raise Failure("the calibration: an unread subscriber got all %d events of %d changes and no "
+                                  "overflow (%s)" % (got["events"], FEED_CALIBRATION_EVENTS, got))
+            capacity = min(c["events"] for c in calibration)
+            margin = FEED_UNREAD_MARGIN
+            prefill_events = (capacity - margin) // len(shards) * len(shards)
+            unread_writes = max(c["events"] for c in calibration) - prefill_events + FEED_UNREAD_EXTRA
+            log("  warm-up: get %.0f/s, add+commit %.0f/s, update+commit %.0f/s; an unread subscriber is sent %s "
+                "events before its overflow; prefill %d changes before each slice; unread write turns: at least "
+                "%d writes" % (warm_rate["get"], warm_rate["add"], warm_rate["update"],
+                               ", ".join(str(c["events"]) for c in calibration), prefill_events, unread_writes))
+            if prefill_events <= 0:
+                raise Failure("the calibration found %d events before the overflow" % capacity)
+
+            stats = {(op, name): {"samples": [], "before": [], "after": [], "seconds": 0.0, "requests": 0, "events": 0,
+                                  "drain_ms": [], "not_found": 0, "turns": [], "turn_rates": [], "daemon_cpu_s": 0.0}
+                     for op in FEED_OPS for name in cases}
             for round_index in range(args.feed_rounds):
-                for op in ("add", "update"):
-                    turn = FEED_SUBSCRIBERS[round_index % 3:] + FEED_SUBSCRIBERS[:round_index % 3]
-                    for name, where in turn:
-                        subscription = None
-                        if where is not None:
-                            subscription = subscriber(("subscribe", None if where == "no where" else where))
+                for op in FEED_OPS:
+                    shift = round_index % len(cases)
+                    for name in cases[shift:] + cases[:shift]:
                         entry = stats[(op, name)]
-                        pages_call(writer, {"op": "expunge_all"})
-                        began = time.monotonic()
-                        end = began + args.feed_slice
-                        writes = 0
-                        while time.monotonic() < end:
-                            request = write(op)
-                            t0 = time.perf_counter_ns()
-                            pages_call(writer, request)
-                            pages_call(writer, {"op": "commit"})
-                            entry["samples"].append(time.perf_counter_ns() - t0)
-                            writes += 1
-                        entry["seconds"] += time.monotonic() - began
-                        entry["writes"] += writes
-                        if subscription is not None:
-                            expected = writes if name == "all" else 0
-                            entry["drain_ms"].append(subscriber(("drain", subscription, expected)))
-                            entry["events"] += subscriber(("unsubscribe", subscription))
+                        unread = UnreadSubscriber(layout.socket) if name == "unread" else None
+                        try:
+                            prefill(prefill_events)
+                            subscription = None
+                            if name in ("all", "hot"):
+                                subscription = subscriber(("subscribe", None if where_of[name] == "no where" else where_of[name]))
+                            pages_call(writer, {"op": "expunge_all"})
+                            samples, starts = [], []
+                            at_least = unread_writes if name == "unread" and op != "get" else 0
+                            cpu_before = process_cpu_seconds(layout.daemon.pid)
+                            began = time.monotonic()
+                            end = began + args.feed_slice
+                            while time.monotonic() < end or len(samples) < at_least:
+                                request = make(op)
+                                t0 = time.perf_counter_ns()
+                                answer = pages_call(writer, request)
+                                if op != "get":
+                                    pages_call(writer, {"op": "commit"})
+                                samples.append(time.perf_counter_ns() - t0)
+                                starts.append(t0)
+                                if op == "get" and answer.get("object") is None:
+                                    entry["not_found"] += 1
+                            slice_seconds = time.monotonic() - began
+                            entry["daemon_cpu_s"] += process_cpu_seconds(layout.daemon.pid) - cpu_before
+                            entry["seconds"] += slice_seconds
+                            entry["turn_rates"].append(round(len(samples) / slice_seconds, 1))
+                            entry["requests"] += len(samples)
+                            entry["samples"] += samples
+                            writes = len(samples) if op != "get" else 0
+                            if subscription is not None:
+                                expected = writes if name == "all" else 0
+                                entry["drain_ms"].append(subscriber(("drain", subscription, expected)))
+                                entry["events"] += subscriber(("unsubscribe", subscription))
+                            if unread is not None:
+                                got = unread.collect(until=prefill_events + writes)
+                                entry["events"] += got["events"]
+                                turn = dict(got, requests=len(samples), prefill=prefill_events,
+                                            seconds=round(slice_seconds, 2))
+                                if got["overflow"] and op != "get":
+                                    # The events of writes 0..k-1 came; write k passed the bound.
+                                    k = got["events"] - prefill_events
+                                    turn["writes_before_overflow"] = k
+                                    if 0 <= k < len(samples):
+                                        turn["overflow_at_s"] = round((starts[k] - starts[0]) / 1e9, 3)
+                                    entry["before"] += samples[:max(0, k)]
+                                    entry["after"] += samples[max(0, k):]
+                                entry["turns"].append(turn)
+                        finally:
+                            if unread is not None:
+                                unread.close()
             overflow, seq_ok = subscriber(("finish",))
         finally:
             writer.close()
@@ -1299,23 +1420,55 @@ class Bench:
             child.join(timeout=10)
             if child.is_alive():
                 child.kill()
-        result = {"overflow_events": overflow, "seq_increasing": seq_ok}
+        result = {"overflow_events": overflow, "seq_increasing": seq_ok,
+                  "warm_rate": {op: round(rate, 1) for op, rate in warm_rate.items()},
+                  "unread": {"calibration": calibration, "capacity_events": capacity, "margin": margin,
+                             "prefill_events": prefill_events, "prefill_chunk": FEED_PREFILL_CHUNK,
+                             "unread_write_turn_min_writes": unread_writes, "unread_extra": FEED_UNREAD_EXTRA,
+                             "prefill_pause_s": FEED_PREFILL_PAUSE, "calibration_changes": FEED_CALIBRATION_EVENTS,
+                             "outbox_max_events": FEED_OUTBOX_EVENTS}}
         for (op, name), entry in stats.items():
             figures = latency_figures(entry["samples"])
             seconds = entry["seconds"]
-            record = dict(figures, layout=layout.name, case="feed", system="shardd-python", workload="%s_commit" % op,
-                          subscriber=name, where=dict(FEED_SUBSCRIBERS)[name], clients=1, pipeline=1,
-                          shards=len(layout.shards), seconds=round(seconds, 2), writes=entry["writes"],
-                          per_second=round(entry["writes"] / seconds, 1) if seconds else None,
+            writes = entry["requests"] if op != "get" else 0
+            record = dict(figures, layout=layout.name, case="feed", system="shardd-python",
+                          workload="get" if op == "get" else "%s_commit" % op,
+                          subscriber=name, where=where_of[name], clients=1, pipeline=1,
+                          shards=len(layout.shards), seconds=round(seconds, 2), writes=writes,
+                          requests=entry["requests"], prefill_events=prefill_events,
+                          per_second=round(entry["requests"] / seconds, 1) if seconds else None,
                           events=entry["events"] if name != "none" else None,
-                          expected_events=(entry["writes"] if name == "all" else 0) if name != "none" else None,
-                          drain_ms_max=round(max(entry["drain_ms"]), 1) if entry["drain_ms"] else None)
+                          expected_events=({"all": writes, "hot": 0}.get(name)) if name != "none" else None,
+                          drain_ms_max=round(max(entry["drain_ms"]), 1) if entry["drain_ms"] else None,
+                          turn_rates=entry["turn_rates"], daemon_cpu_s=round(entry["daemon_cpu_s"], 2),
+                          daemon_cpu_us_per_request=(round(entry["daemon_cpu_s"] * 1e6 / entry["requests"], 1)
+                                                     if entry["requests"] else None))
+            if op == "get":
+                record["not_found"] = entry["not_found"]
+            if name == "unread":
+                turns = entry["turns"]
+                record.update(turns=len(turns), overflow_turns=sum(1 for t in turns if t["overflow"]),
+                              unread_turns=turns, seq_increasing=all(t["seq_increasing"] for t in turns),
+                              other_lines=sum(t["other_lines"] for t in turns))
+                if op != "get":
+                    record["expected_events"] = None
+                    record["before_overflow"] = latency_figures(entry["before"])
+                    record["after_overflow"] = latency_figures(entry["after"])
+                    record["overflow_in_prefill_turns"] = sum(1 for t in turns if t.get("writes_before_overflow", 1) <= 0)
+                    at = [t["overflow_at_s"] for t in turns if "overflow_at_s" in t]
+                    record["overflow_at_s"] = {"min": min(at), "max": max(at)} if at else None
             self.records.append(record)
-            log("  %-6s + commit, subscriber %-4s  %s  p50 %6.0f us  p90 %6.0f us%s"
-                % (op, name, fmt_rate(record["per_second"]), figures["p50_us"], figures["p90_us"],
-                   "" if name == "none" else "  events %d of %d" % (record["events"], record["expected_events"])))
+            if name == "unread":
+                detail = "  events %d in %d turns, overflow in %d" % (record["events"], record["turns"], record["overflow_turns"])
+            elif name == "none":
+                detail = ""
+            else:
+                detail = "  events %d of %d" % (record["events"], record["expected_events"])
+            log("  %-6s%s, subscriber %-6s  %s  p50 %6.0f us  p90 %6.0f us  daemon CPU %s us a request%s"
+                % (op, "" if op == "get" else " + commit", name, fmt_rate(record["per_second"]), figures["p50_us"],
+                   figures["p90_us"], record["daemon_cpu_us_per_request"], detail))
         if overflow:
-            log("  the subscriber got %d overflow events" % overflow)
+            log("  the reading subscriber got %d overflow events" % overflow)
         return result
 
     def step_scaling(self):
@@ -1561,6 +1714,75 @@ def pages_subscriber(path, pipe):
     conn.close()
 
 
+class UnreadSubscriber:
+    """The unread subscriber of step pages: a session of the harness's process that sends
+    `subscribe` Report (no where), reads its answer, and then reads nothing until collect():
+    the daemon's outbox for it fills and, past its bound, the daemon sends `{"event":
+    "overflow", "subscription": n}` and ends the subscription (protocol.md 12)."""
+
+    def __init__(self, path):
+        self.sock = connect_retrying(path)
+        self.buffer = b""
+        try:
+            self.sock.sendall(b'{"op":"subscribe","model":"Report"}\n')
+            while b"\n" not in self.buffer:
+                chunk = self.sock.recv(1 << 16)
+                if not chunk:
+                    raise Failure("shardd closed the unread subscriber's connection before the answer to subscribe")
+                self.buffer += chunk
+            line, _, self.buffer = self.buffer.partition(b"\n")
+            answer = json.loads(line)
+        except (OSError, ValueError) as error:
+            self.sock.close()
+            raise Failure("the unread subscriber's subscribe: %s" % error)
+        if not answer.get("ok"):
+            self.sock.close()
+            raise Failure("shardd answered %s to the unread subscriber's subscribe" % json.dumps(answer))
+        self.subscription = answer["subscription"]
+
+    def collect(self, until, quiet=0.5, give_up=15.0):
+        """Reads what the daemon kept for this session: event lines up to the overflow line;
+        without one, until `until` events came and `quiet` s passed with nothing more (or
+        `give_up` s with nothing at all). {"events", "overflow", "seq_increasing",
+        "other_lines", "read_ms", "end"}."""
+        events, overflow, other, seq_ok, last = 0, False, 0, True, None
+        started = time.monotonic()
+        end = "overflow"
+        data, self.buffer = self.buffer, b""
+        while True:
+            lines = data.split(b"\n")
+            data = lines.pop()
+            for line in lines:
+                message = json.loads(line)
+                if "ok" in message or "event" not in message:
+                    other += 1
+                elif message["event"] == "overflow" and message.get("subscription") == self.subscription:
+                    overflow = True
+                else:
+                    events += 1
+                    seq = message.get("seq")
+                    if last is not None and not (isinstance(seq, int) and seq > last):
+                        seq_ok = False
+                    last = seq
+            if overflow:
+                break
+            self.sock.settimeout(quiet if events >= until else give_up)
+            try:
+                chunk = self.sock.recv(1 << 20)
+            except socket.timeout:
+                end = "quiet" if events >= until else "nothing for %.0f s" % give_up
+                break
+            if not chunk:
+                end = "closed"
+                break
+            data += chunk
+        return {"events": events, "overflow": overflow, "seq_increasing": seq_ok, "other_lines": other,
+                "read_ms": round((time.monotonic() - started) * 1000, 1), "end": end}
+
+    def close(self):
+        self.sock.close()
+
+
 def connect_retrying(path, attempts=200):
     """A Unix-socket connect that waits while the listen backlog is full (EAGAIN)."""
     for attempt in range(attempts):
@@ -1717,9 +1939,9 @@ def main():
     parser.add_argument("--pages-per-round", type=int, default=20,
                         help="pages: timed requests of each page per turn (default 20)")
     parser.add_argument("--feed-rounds", type=int, default=10,
-                        help="pages: turns taken by the subscriber cases of each write op (default 10)")
+                        help="pages: turns taken by the subscriber cases of get, add and update (default 10)")
     parser.add_argument("--feed-slice", type=float, default=1.0,
-                        help="pages: seconds of writes per case and turn (default 1)")
+                        help="pages: seconds of gets or writes per case and turn (default 1)")
     parser.add_argument("--reseed", action="store_true", help="seed anew even when cached data exists")
     parser.add_argument("--no-build", action="store_true", help="use the release binaries as they are")
     parser.add_argument("--build-retries", type=int, default=10)
