@@ -4,7 +4,8 @@
 #      the prometheus_client parser with pip;
 #   2. starts a throwaway PostgreSQL cluster (scripts/postgres.sh) on a free port;
 #   3. swift build (and the daemon again with -DSHARDD_FAULTS, in .build-faults), swift test;
-#   4. stops the cluster on every exit path.
+#   4. the Python client's tests (clients/python/tests) on the same daemon build and cluster;
+#   5. stops the cluster on every exit path.
 # PostgreSQL tests are never skipped: if the cluster cannot start, this script fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -59,3 +60,7 @@ heavy='MoveChaosTests|GrowGuideTests|MoveOutageTests'
 swift test --skip-build --filter SoakTests
 swift test --skip-build --filter "$heavy"
 swift test --skip-build --skip "SoakTests|$heavy"
+# The Python client (clients/python): its unittest suite against the daemon built above, on
+# SQLite and, with the same PostgreSQL (SHARDD_TEST_PG_URL), on the mixed layout.
+log "Python client tests (clients/python)"
+SHARDD_BINARY="$(swift build --show-bin-path)/shardd" python3 -m unittest discover -s clients/python/tests
