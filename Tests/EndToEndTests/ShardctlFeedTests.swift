@@ -36,8 +36,12 @@ import Testing
         let daemon = try Daemon()
         try ShardctlTests.seed(daemon)
         let socket = daemon.socketPath
-        let watching = Task.detached {
-            try ShardctlTests.shardctl(["watch", "Report", "--where", #"[">=","temperature",80]"#, "--count", "2", "--socket", socket])
+        // On a thread of its own: waiting for the process on the concurrency pool would hold
+        // one of its few threads until this test's own task, which needs one, has written.
+        let watching = Task {
+            try await onThreads(1) { _ in
+                try ShardctlTests.shardctl(["watch", "Report", "--where", #"[">=","temperature",80]"#, "--count", "2", "--socket", socket])
+            }[0]
         }
         let client = try daemon.client()
         // Wait until the watcher subscribed.
