@@ -8,7 +8,7 @@ extension Session {
 
     /// `sessions`: the live sessions, oldest first.
     func sessionReports() -> JSONObject {
-        JSONObject([("sessions", .array(context.sessions.map(Session.report)))])
+        JSONObject([("sessions", .array(context.sessions.map { Session.report($0, subscriptions: context.feed.subscriptions(of: $0.id)) }))])
     }
 
     /// `keys`: identity keys across live sessions.
@@ -102,12 +102,14 @@ extension Session {
         ])
     }
 
-    private static func report(_ record: SessionRecord) -> JSONValue {
+    /// - Parameter subscriptions: the session's open change-feed subscriptions (protocol.md 12).
+    private static func report(_ record: SessionRecord, subscriptions: [Int]) -> JSONValue {
         .object(JSONObject([
             ("session", .int(Int64(record.id))), ("pid", record.peer.map { .int(Int64($0.pid)) } ?? .null),
             ("uid", record.peer.map { .int(Int64($0.uid)) } ?? .null), ("connected_at", .string(record.connectedAt.description)),
             ("in_transaction", .bool(record.inTransaction)), ("identity_keys", .int(Int64(record.identityMap.count))),
             ("requests", .int(Int64(record.requests))),
+            ("subscriptions", .array(subscriptions.map { .int(Int64($0)) })),
         ]))
     }
 

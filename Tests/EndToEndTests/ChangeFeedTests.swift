@@ -78,6 +78,10 @@ import Testing
         let metrics = try s.request(#"{"op":"metrics"}"#)["text"]?.stringValue ?? ""
         #expect(metrics.contains("\nshardd_subscriptions 2"), "\(metrics.split(separator: "\n").filter { $0.contains("subscriptions") })")
         #expect(Self.ids(try s.drainEvents()) == [6])
+        // The admin view names each session's subscriptions.
+        let sessions = try w.request(#"{"op":"sessions"}"#)["sessions"]?.arrayValue ?? []
+        let subscribed = sessions.filter { $0["subscriptions"]?.arrayValue?.isEmpty == false }
+        #expect(subscribed.count == 1 && subscribed.first?["subscriptions"] == .array([.int(subscription), .int(deletes ?? 0)]), "\(sessions)")
 
         #expect(try s.request(#"{"op":"unsubscribe","subscription":\#(subscription)}"#)["unsubscribed"] == .bool(true))
         #expect(try s.request(#"{"op":"unsubscribe","subscription":\#(subscription)}"#)["unsubscribed"] == .bool(false))
