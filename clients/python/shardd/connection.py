@@ -5,10 +5,12 @@ line that is not an event line; event lines met on the way go to their subscript
 
 from __future__ import annotations
 
-import json
 import socket as sockets
+import struct
+import sys
 from typing import Any, Dict, Optional, TypeVar
 
+from . import json_lines
 from .event_router import EventRouter
 from .operation import Operation
 from .shard_error import CannotConnect, ConnectionLost, InvalidResponse, ShardError, error_from_answer
@@ -16,8 +18,33 @@ from .shard_error import CannotConnect, ConnectionLost, InvalidResponse, ShardEr
 R = TypeVar("R")
 
 # Compact, and NaN refused (values.to_wire refuses them first with a clearer message).
-ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
-DECODE = json.JSONDecoder().decode
+ENCODE = json_lines.encode
+DECODE = json_lines.decode
+
+# struct timeval as two native longs: true of Linux and macOS on 64-bit machines, where the
+# timeout can be the kernel's (see _kernel_timeouts); elsewhere it stays Python's.
+_TIMEVAL_IS_TWO_LONGS = sys.platform.startswith(("linux", "darwin")) and struct.calcsize("l") == 8
+
+
+def _kernel_timeouts(sock: sockets.socket, timeout: float) -> bool:
+    """Bounds each blocking receive and send of `sock` by `timeout` in the kernel
+    (SO_RCVTIMEO, SO_SNDTIMEO), so that the socket can stay blocking: with a Python timeout,
+    every recv and sendall is preceded by a poll(), a system call and a wait of its own,
+    which cost a small request more than all the client's Python code. A receive past the
+    timeout fails with EAGAIN (BlockingIOError). False where this cannot be done."""
+    if not _TIMEVAL_IS_TWO_LONGS or not 0 < timeout < 2 ** 31:
+        return False
+    seconds = int(timeout)
+    micros = int((timeout - seconds) * 1e6)
+    if seconds == 0 and micros == 0:
+        micros = 1   # a zero timeval would mean no timeout at all
+    value = struct.pack("ll", seconds, micros)
+    try:
+        sock.setsockopt(sockets.SOL_SOCKET, sockets.SO_RCVTIMEO, value)
+        sock.setsockopt(sockets.SOL_SOCKET, sockets.SO_SNDTIMEO, value)
+    except (OSError, AttributeError):
+        return False
+    return True
 
 
 class Connection:
@@ -32,6 +59,12 @@ class Connection:
         except OSError as error:
             self._socket.close()
             raise CannotConnect(path, error.strerror or str(error)) from None
+        # The socket's own timeout between event reads: None (blocking) when the kernel
+        # bounds its calls by `timeout` instead.
+        self._socket_timeout = timeout
+        if timeout is not None and _kernel_timeouts(self._socket, timeout):
+            self._socket.settimeout(None)
+            self._socket_timeout = None
         self._buffer = bytearray()
         self._lost: Optional[ConnectionLost] = None
 
@@ -39,7 +72,7 @@ class Connection:
 
     def run(self, operation: Operation[R]) -> R:
         """Sends the request, reads its answer; the result, or the error raised."""
-        answer = self.exchange(operation.request)
+        answer = self.exchange_line(ENCODE(operation.request).encode())
         if answer.get("ok") is not True:
             raise error_from_answer(answer)
         return operation.parse(answer)
@@ -61,7 +94,8 @@ class Connection:
                 answer = self._answer_after_send_failure()
                 if answer is not None:
                     return answer
-                raise self._lose(error.strerror or str(error)) from None
+                reason = "timed out" if isinstance(error, BlockingIOError) else error.strerror or str(error)
+                raise self._lose(reason) from None
             if orphans:
                 for _ in range(orphans.count(b"\n")):
                     self._answer()  # unsubscribes of feeds this side ended: their answers are dropped
@@ -126,19 +160,20 @@ class Connection:
         Without a timeout it waits as long as the connection's own timeout allows."""
         buffer = self._buffer
         while True:
-            end = buffer.find(b"\n")
-            if end >= 0:
-                line = buffer[:end]
-                del buffer[:end + 1]
-                try:
-                    message = DECODE(line.decode())
-                except ValueError:  # also UnicodeDecodeError
-                    if not line.strip():
-                        continue  # blank lines are ignored (protocol.md 1)
-                    raise self._broken("the daemon sent a line that is not JSON: %r" % bytes(line[:200])) from None
-                if type(message) is not dict:
-                    raise self._broken("the daemon sent a line that is not a JSON object: %r" % bytes(line[:200]))
-                return message
+            if buffer:
+                end = buffer.find(b"\n")
+                if end >= 0:
+                    line = buffer[:end]
+                    del buffer[:end + 1]
+                    try:
+                        message = DECODE(line.decode())
+                    except ValueError:  # also UnicodeDecodeError
+                        if not line.strip():
+                            continue  # blank lines are ignored (protocol.md 1)
+                        raise self._broken("the daemon sent a line that is not JSON: %r" % bytes(line[:200])) from None
+                    if type(message) is not dict:
+                        raise self._broken("the daemon sent a line that is not a JSON object: %r" % bytes(line[:200]))
+                    return message
             try:
                 if timeout is not None:
                     self._socket.settimeout(timeout)
@@ -146,8 +181,8 @@ class Connection:
                     data = self._socket.recv(1 << 16)
                 finally:
                     if timeout is not None:
-                        self._socket.settimeout(self.timeout)
-            except sockets.timeout:
+                        self._socket.settimeout(self._socket_timeout)
+            except (sockets.timeout, BlockingIOError):   # Python's timeout, or the kernel's
                 if timeout is not None:
                     return None
                 raise self._lose("no answer within %s s" % self.timeout) from None
@@ -155,6 +190,15 @@ class Connection:
                 raise self._lose(error.strerror or str(error)) from None
             if not data:
                 raise self._lose("the daemon closed it")
+            if not buffer and data.find(b"\n") == len(data) - 1:
+                # The usual read: exactly one whole line (an answer), decoded without going
+                # through the buffer; anything unusual about it is told by the way below.
+                try:
+                    message = DECODE(data[:-1].decode())
+                except ValueError:
+                    message = None
+                if type(message) is dict:
+                    return message
             buffer += data
 
     def _broken(self, reason: str) -> InvalidResponse:

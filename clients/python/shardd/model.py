@@ -177,14 +177,20 @@ def inspect(obj: BaseObject) -> InstanceState:
 Convert = Callable[[Any], Any]
 
 
-_new_tuple = tuple.__new__   # IdentityKey without its generated __new__'s call (objects are many)
+# Objects are many: the hot path avoids IdentityKey's generated __new__ (a tuple is made
+# directly) and sets the slots through their descriptors (BaseObject.__setattr__ refuses
+# persistent objects, so the slots are never set by attribute assignment).
+_new_tuple = tuple.__new__
+_set_key = BaseObject.__dict__["_shardd_key"].__set__
+_set_related = BaseObject.__dict__["_shardd_related"].__set__
+_NO_RELATED: FrozenSet[str] = frozenset()
 
 
 class ObjectFactory:
     """Turns the daemon's objects (`{"key", "values", "related"?}`) into instances of one
     class, converting the columns its annotations type as datetimes."""
 
-    __slots__ = ("cls", "name", "_converters", "_related", "_ready")
+    __slots__ = ("cls", "name", "_converters", "_related", "_ready", "object_of")
 
     def __init__(self, cls: Type[BaseObject], name: str) -> None:
         self.cls = cls
@@ -193,6 +199,12 @@ class ObjectFactory:
         self._related: Dict[str, "ObjectFactory"] = {}
         # Annotations are read at the first object, when forward references can resolve.
         self._ready = cls is Object
+        self.object_of: Callable[[Mapping[str, Any]], Any] = self._object_of
+        """An answer's `object` (get's): an object, or None. Bound once: a get's parse."""
+
+    def _object_of(self, answer: Mapping[str, Any]) -> Any:
+        wire = answer["object"]
+        return None if wire is None else self.make(wire)
 
     def make(self, wire: Mapping[str, Any]) -> Any:
         # object.__new__ rather than the class: fill sets every slot, and a model class's
@@ -213,16 +225,17 @@ class ObjectFactory:
                 if name in values:
                     values[name] = convert(values[name])
         attributes = obj.__dict__
-        attributes.clear()
+        if attributes:
+            attributes.clear()
         attributes.update(values)
-        object.__setattr__(obj, "_shardd_key", _new_tuple(IdentityKey, (key[0], tuple(key[1]), key[2])))
+        _set_key(obj, _new_tuple(IdentityKey, (key[0], tuple(key[1]), key[2])))
         related = wire.get("related")
         if related:
             for name, value in related.items():
                 attributes[name] = self.related(name, value)
-            object.__setattr__(obj, "_shardd_related", frozenset(related))
+            _set_related(obj, frozenset(related))
         else:
-            object.__setattr__(obj, "_shardd_related", frozenset())
+            _set_related(obj, _NO_RELATED)
 
     def related(self, name: str, value: Any) -> Any:
         """A relationship's objects: a list (to-many), an object or None (to-one)."""
@@ -287,13 +300,16 @@ def _models_by_name(near: type) -> Dict[str, Any]:
 
 
 GENERIC = ObjectFactory(Object, "")
-_FACTORIES: Dict[type, ObjectFactory] = {}
+# By id(cls): a model class hashes by its model's name in Python code (ModelMeta.__hash__),
+# too slow for a lookup on every call. Each factory holds its class, so no id is reused
+# while its entry is there, and `factory.cls is cls` is checked all the same.
+_FACTORIES: Dict[int, ObjectFactory] = {}
 
 
 def factory_for(cls: Type[Model]) -> ObjectFactory:
-    factory = _FACTORIES.get(cls)
+    factory = _FACTORIES.get(id(cls))
     if factory is None or factory.cls is not cls:
-        factory = _FACTORIES[cls] = ObjectFactory(cls, cls.__model__)
+        factory = _FACTORIES[id(cls)] = ObjectFactory(cls, cls.__model__)
     return factory
 
 
@@ -301,6 +317,10 @@ def resolve(model: Any) -> Tuple[str, ObjectFactory]:
     """A model argument: its shards.conf name and the factory of its objects."""
     if isinstance(model, str):
         return model, GENERIC
+    factory = _FACTORIES.get(id(model))
+    if factory is not None and factory.cls is model:
+        name: str = getattr(model, "__model__")   # read again, as below (mypy narrowed model)
+        return name, factory
     if isinstance(model, type) and issubclass(model, Model) and model is not Model:
         return model.__model__, factory_for(model)
     if isinstance(model, Model):

@@ -125,14 +125,11 @@ def get(model: Any, pk: Any, shard: Optional[str], fresh: bool,
         request["shard"] = shard
     if fresh:
         request["fresh"] = True
-    names = include_names(options)
-    if names:
-        request["include"] = names
-
-    def parse(answer: Answer) -> Any:
-        wire = answer["object"]
-        return None if wire is None else factory.make(wire)
-    return Operation(request, parse)
+    if type(options) is not tuple or options:   # the default, (): nothing to read
+        names = include_names(options)
+        if names:
+            request["include"] = names
+    return Operation(request, factory.object_of)
 
 
 def query(request: Dict[str, Any], factory: ObjectFactory) -> Operation[ResultList[Any]]:

@@ -143,7 +143,7 @@ class Session:
         None. Without `shard` every shard is asked (`AmbiguousIdentity` when several have
         it), unless the daemon's identity map holds it under one shard: then no SQL runs at
         all, unless `fresh`. `options=[include("reports")]` loads relationships too."""
-        return self._run(operation.get(model, pk, shard, fresh, options))
+        return self._connection.run(operation.get(model, pk, shard, fresh, options))
 
     @overload
     def query(self, model: Type[M]) -> Query[M]: ...

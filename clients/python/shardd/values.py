@@ -5,16 +5,25 @@ datetimes are refused before anything is sent."""
 from __future__ import annotations
 
 import math
+import sys
 from datetime import datetime, timezone
 from typing import Any, Optional
 
 from .shard_error import InvalidValue
 
 _PLAIN = (str, int, bool, type(None))
+_READS_Z = sys.version_info >= (3, 11)
+
+
+_PLAIN_TYPES = frozenset(_PLAIN)
+_isfinite = math.isfinite
 
 
 def to_wire(value: Any) -> Any:
     """A column value (or a list of them) as JSON can carry it."""
+    kind = type(value)
+    if kind in _PLAIN_TYPES or (kind is float and _isfinite(value)):
+        return value   # the usual values, by their exact type; subclasses and the rest below
     if isinstance(value, _PLAIN):
         return value
     if isinstance(value, float):
@@ -37,15 +46,20 @@ def format_timestamp(moment: datetime) -> str:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise InvalidValue("the datetime %s has no time zone; give an aware one, e.g. "
                            "datetime.now(timezone.utc)" % moment.isoformat())
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # Formatted by hand: strftime is slower, and glibc's %Y does not pad years before 1000.
+    utc = moment.astimezone(timezone.utc)
+    return "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ" % (utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second,
+                                                    utc.microsecond)
 
 
 def parse_timestamp(text: Optional[str]) -> Optional[datetime]:
     """The daemon's RFC 3339 (`Z`, with 0, 3 or 6 fraction digits) as an aware UTC datetime.
 
-    `fromisoformat` reads `Z` only from Python 3.11 on, hence the rewrite to `+00:00`."""
+    `fromisoformat` reads `Z` only from Python 3.11 on (and `z` never), hence the rewrite to
+    `+00:00` where it cannot."""
     if text is None:
         return None
-    if text.endswith(("Z", "z")):
+    last = text[-1:]
+    if last == "z" or (last == "Z" and not _READS_Z):
         text = text[:-1] + "+00:00"
     return datetime.fromisoformat(text).astimezone(timezone.utc)
