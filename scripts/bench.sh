@@ -4,9 +4,10 @@
 #                                      release build, workloads (1)-(7) on 4 SQLite shards and on
 #                                      2 SQLite + 2 PostgreSQL shards against SQLAlchemy's
 #                                      ShardedSession, the floor, commits in both modes,
-#                                      scaling, memory, moves, pages; then rewrites
+#                                      the Python client's get loop, scaling, memory, moves,
+#                                      pages; then rewrites
 #                                      the generated part of BENCHMARKS.md
-#   scripts/bench.sh workloads|commits|scaling|memory|moves|pages [options]
+#   scripts/bench.sh workloads|pyclient|commits|scaling|memory|moves|pages [options]
 #                                      one step again (its figures replace that step's only)
 #   scripts/bench.sh pages             issue 18 (about 5 minutes with the build done): on 4 SQLite
 #                                      shards of 20,000 reports each, pages 1, 100 and 1,000 of 20
@@ -15,6 +16,10 @@
 #                                      subscriber, one of every Report change, one with a where,
 #                                      one that never reads (until its overflow)
 #                                      (--pages-reports-per-shard, --pages-rounds, --feed-slice...)
+#   scripts/bench.sh pyclient          issue 20 (under a minute with the build done): the get loop of
+#                                      (1) through the shardd package (clients/python) against the
+#                                      bench's hand-written line client, in turns, on 4 SQLite
+#                                      shards (--getloop-rounds, --getloop-duration)
 #   scripts/bench.sh report            BENCHMARKS.md again from .bench-data/results.json
 #   scripts/bench.sh store [--rows N] [--selects N]
 #                                      the shard backends (point select, batched insert) beside
@@ -38,7 +43,7 @@ store)
     python3 scripts/bench_store.py --storebench "$(swift build -c release --show-bin-path)/storebench" \
         --pg-url "$SHARDD_TEST_PG_URL" "$@"
     ;;
-all | workloads | commits | scaling | memory | moves | pages | report)
+all | workloads | pyclient | commits | scaling | memory | moves | pages | report)
     # Always a cluster of our own (never one the caller's SHARDD_PG_DIR names: stop deletes it).
     export SHARDD_PG_DIR="/tmp/shardd-pg-bench-$$"
     export SHARDD_PG_PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
@@ -50,7 +55,7 @@ help | -h | --help)
     python3 scripts/bench/run.py --help
     ;;
 *)
-    echo "usage: scripts/bench.sh [all|workloads|commits|scaling|memory|moves|pages|report] [options]   (scripts/bench.sh help)" >&2
+    echo "usage: scripts/bench.sh [all|workloads|pyclient|commits|scaling|memory|moves|pages|report] [options]   (scripts/bench.sh help)" >&2
     echo "       scripts/bench.sh store [--rows N] [--selects N]" >&2
     exit 2
     ;;

@@ -782,6 +782,80 @@ def pages_section(results):
     return out
 
 
+def python_client_of(results, steps=("workloads", "scaling")):
+    """Which client took the "shardd ← Python client" figures of these steps: run.py marks
+    the package's records with "client": "package"; records without it are older, from the
+    bench's hand-written line client (scripts/peer/shardd_client.py --raw today)."""
+    kinds = set()
+    for step in steps:
+        for record in (results.get(step) or {}).get("records", []):
+            if record.get("system") == "shardd-python":
+                kinds.add(record.get("client", "hand-written"))
+    if kinds == {"package"}:
+        return ("the `shardd` package (`clients/python`, imported from the tree by `scripts/peer/shardd_client.py`; "
+                "one `Session` per client with a 60 s timeout per answer, as the hand-written client had; pipelined, "
+                "one `shardd.aio` session per client, the D gets of a group gathered)")
+    if kinds == {"hand-written"}:
+        return ("the bench's hand-written line client (`scripts/peer/shardd_client.py`'s `Connection`, today "
+                "`--raw`): these figures were taken before the rows moved to the `shardd` package; "
+                "`scripts/bench.sh workloads` and `scaling` take them again with it")
+    if kinds:
+        return ("the `shardd` package for the records so marked, the bench's hand-written line client for the older "
+                "ones (the steps were run at different times; rerun `scripts/bench.sh workloads` and `scaling`)")
+    return None
+
+
+def pyclient_section(results):
+    p = results.get("pyclient")
+    if not p:
+        return []
+    out = ["## The Python client's get loop: the `shardd` package against the hand-written client", ""]
+    settings = p.get("settings") or {}
+    out.append("Issue 20: the get loop of (1) (one client, closed loop, `get` of a Report with its shard named and "
+               "`\"fresh\": true`) through `scripts/peer/shardd_client.py`'s own client, on 4 SQLite shards (%s "
+               "locations, %s reports). `scripts/bench/getloop.py`: each run a process of its own, 500 untimed gets, "
+               "then %s s timed; the variants take %s turns, their order reversed every other turn, the same keys for "
+               "every variant of a turn; medians over the turns. Client CPU: `time.process_time()` over the timed loop "
+               "(user + system; the socket calls are most of it). Both clients wait at most 60 s for an answer: the "
+               "hand-written one with Python's socket timeout (a `poll()` before every send and receive), the package "
+               "with the kernel's (`SO_RCVTIMEO`/`SO_SNDTIMEO` on a blocking socket); the no-timeout row is "
+               "`shardd.connect()`'s default." % (
+                   num(settings.get("locations")),
+                   num((settings.get("locations") or 0) * (settings.get("reports_per_location") or 0)),
+                   num(settings.get("duration_s"), 1), settings.get("rounds", "?")))
+    out.append("")
+    if p.get("error"):
+        out.append("The run failed: %s" % p["error"])
+        out.append("")
+        return out
+    summary = p.get("summary") or {}
+    base = summary.get("hand-written") or {}
+
+    def ratio(a, b):  # the differences here are a few percent
+        return "%.2fx" % (a / b) if a and b else "-"
+    rows = []
+    for variant in ("package", "package-class", "package-blocking", "hand-written"):
+        figures = summary.get(variant)
+        if not figures:
+            continue
+        rows.append([figures.get("title", variant), "%s/s" % num(figures.get("per_second")), us(figures.get("p50_us")),
+                     us(figures.get("p99_us")), "%.1f µs" % figures["cpu_us_per_call"] if figures.get("cpu_us_per_call") else "-",
+                     num(figures.get("calls")),
+                     ratio(figures.get("per_second"), base.get("per_second")) if variant != "hand-written" else "1",
+                     ratio(figures.get("p50_us"), base.get("p50_us")) if variant != "hand-written" else "1"])
+    out.append(table(["client", "gets/s", "p50", "p99", "client CPU per get", "gets timed", "gets/s vs hand-written",
+                      "p50 vs hand-written"], rows))
+    out.append("")
+    package = summary.get("package") or {}
+    if package and base:
+        holds = (package.get("per_second") or 0) >= (base.get("per_second") or 0) and \
+            (package.get("p50_us") or 0) <= (base.get("p50_us") or 0)
+        out.append("No slower than the hand-written client (the package by name, same 60 s timeout: gets/s at least, "
+                   "p50 at most the hand-written one's): %s." % ("**met**" if holds else "not met"))
+        out.append("")
+    return out
+
+
 def memory_section(results):
     m = results.get("memory")
     if not m:
@@ -829,11 +903,12 @@ def header_section(results):
     out.append("## The run")
     out.append("")
     out.append("```")
-    out.append("scripts/bench.sh            # = scripts/bench.sh all; steps: workloads, commits, scaling, memory, moves, pages, report")
+    out.append("scripts/bench.sh            # = scripts/bench.sh all; steps: workloads, pyclient, commits, scaling, memory, "
+               "moves, pages, report")
     out.append("```")
     out.append("")
     steps = []
-    for step in ("workloads", "commits", "scaling", "memory", "moves", "pages"):
+    for step in ("workloads", "pyclient", "commits", "scaling", "memory", "moves", "pages"):
         section = results.get(step)
         if section:
             steps.append("%s %s (%s)" % (step, minutes(section.get("seconds")), section.get("started", "?")[:16].replace("T", " ")))
@@ -889,9 +964,12 @@ def notes_section(results):
     w = results.get("workloads") or {}
     settings = w.get("settings") or {}
     pipeline = settings.get("pipeline", 16)
+    client = python_client_of(results)
     return [
         "## How each figure is taken",
         "",
+    ] + ([] if client is None else [
+        "- The \"shardd ← Python client\" figures of the workload and scaling tables: " + client + "."]) + [
         "- Every client is a closed loop: send, wait for the answer, send the next (or, pipelined, %d requests "
         "in flight per connection). The Python client and the peer run one process per client; `weather load` "
         "runs one connection per client, in one process. Clients and daemon share the 2 cores." % pipeline,
@@ -922,7 +1000,7 @@ def notes_section(results):
 
 def render(results):
     out = [""]
-    if not any(results.get(step) for step in ("workloads", "commits", "scaling", "memory", "moves", "pages")):
+    if not any(results.get(step) for step in ("workloads", "pyclient", "commits", "scaling", "memory", "moves", "pages")):
         return "\n(no results yet: run scripts/bench.sh)\n\n"
     out += header_section(results)
     out += targets_section(results)
@@ -936,6 +1014,7 @@ def render(results):
                 out.append("")
         out += floor_section(w)
         out += correctness_section(w)
+    out += pyclient_section(results)
     out += commits_section(results)
     out += scaling_section(results)
     out += memory_section(results)

@@ -15,6 +15,9 @@ throwaway PostgreSQL cluster is stopped on every exit path):
     scripts/bench.sh pages        deep pages by offset and by cursor (page_size/after), and the
                                   cost of one change-feed subscriber (reading, filtering, or
                                   never reading) to gets and writes (issue 18)
+    scripts/bench.sh pyclient     the get loop of (1) through the shardd package (clients/python)
+                                  against the hand-written line client, in turns (issue 20;
+                                  under a minute)
     scripts/bench.sh report       only rewrite BENCHMARKS.md from the stored results
 
 Every step builds first (`swift build -c release`, retried while a concurrent edit breaks
@@ -27,7 +30,8 @@ Seeded data is cached under .bench-data/seeded/<layout>-<data version>/ (SQLite 
 daemon's state folder, and a pg_dump per PostgreSQL shard): the version is a hash of the
 seeding parameters, the models of shards.conf and the layout, so a change of any of them
 seeds anew (--reseed forces it). Standard library only (the peer and the plot run with the
-.venv-bench interpreter of scripts/peer/setup.sh).
+.venv-bench interpreter of scripts/peer/setup.sh; the Python client's rows use the shardd
+package of clients/python, which scripts/peer/shardd_client.py imports from the tree).
 """
 import argparse
 import datetime
@@ -67,6 +71,7 @@ PYCLIENT = os.path.join(ROOT, "scripts", "peer", "shardd_client.py")
 PLOT = os.path.join(ROOT, "scripts", "peer", "plot.py")
 RAWLOOP = os.path.join(HERE, "rawloop.py")
 COMMITS = os.path.join(HERE, "commits.py")
+GETLOOP = os.path.join(HERE, "getloop.py")
 DIRECT = os.path.join(HERE, "direct.py")
 POSTGRES_SH = os.path.join(ROOT, "scripts", "postgres.sh")
 
@@ -101,6 +106,9 @@ FEED_CALIBRATIONS = 3  # times the events sent before an overflow are counted, b
 # feed slice until they made this many more changes than the most counted needs.
 FEED_UNREAD_MARGIN = 1_000
 FEED_UNREAD_EXTRA = 400
+# Step pyclient (issue 20): a small data set (the client's cost does not depend on it).
+PYCLIENT_LOCATIONS = 100
+PYCLIENT_REPORTS_PER_LOCATION = 100
 
 
 class Failure(Exception):
@@ -746,6 +754,11 @@ class Bench:
                             len(WEATHER_SHARDS), self.args.pages_reports_per_shard)
             self.layouts.append(layout)
             return layout
+        if name == "pyclient":
+            layout = Layout(self, name, "4 SQLite shards", [(s, "sqlite") for s in WEATHER_SHARDS], models_text(),
+                            PYCLIENT_LOCATIONS, PYCLIENT_REPORTS_PER_LOCATION)
+            self.layouts.append(layout)
+            return layout
         if name == "moves":
             layout = Layout(self, name, "4 SQLite shards + 1 PostgreSQL shard (empty)",
                             [(s, "sqlite") for s in WEATHER_SHARDS] + [("pg", "postgres")], models_text(),
@@ -824,7 +837,7 @@ class Bench:
                    "--clients", str(clients), "--pipeline", str(pipeline)] + list(extra)
         command += ["--count", str(count)] if count else ["--duration", str(duration)]
         base = {"layout": layout.name, "case": case, "system": "shardd-python", "workload": workload,
-                "clients": clients, "pipeline": pipeline, "shards": len(layout.shards)}
+                "clients": clients, "pipeline": pipeline, "shards": len(layout.shards), "client": "package"}
         return self.measure(base, command, python_result, timeout=(duration or 0) * 3 + 900,
                             what="%s %s shardd-python c=%d p=%d" % (layout.name, workload, clients, pipeline))
 
@@ -1111,6 +1124,37 @@ class Bench:
             log("  %-40s FAILED: %s" % (what, error))
         self.records.append(record)
         return record
+
+    def step_pyclient(self):
+        """Issue 20: the get loop of (1) (1 client, closed loop, fresh gets with the shard
+        known) through the shardd package, by model name and by declared class, and without
+        a timeout, against shardd_client.py's hand-written client: scripts/bench/getloop.py,
+        the variants in turns."""
+        args = self.args
+        rounds, duration = args.getloop_rounds, args.getloop_duration
+        section = {"started": now_iso(), "settings": {
+            "rounds": rounds, "duration_s": duration, "locations": PYCLIENT_LOCATIONS,
+            "reports_per_location": PYCLIENT_REPORTS_PER_LOCATION}, "layouts": {}}
+        began = time.monotonic()
+        layout = self.layout("pyclient")
+        log("== the Python client's get loop on %s: the shardd package against the hand-written client" % layout.title)
+        layout.prepare(args.reseed)
+        section["layouts"][layout.name] = {"title": layout.title, "data_version": layout.data_version,
+                                           "seed_meta": layout.cache_meta()}
+        command = [sys.executable, GETLOOP, "--socket", layout.socket, "--rounds", str(rounds), "--duration", str(duration)]
+        try:
+            out = self.procs.run(command, timeout=int(rounds * 4 * (duration + 30) + 120))
+            lines = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+            section["runs"] = [line for line in lines if "variant" in line]
+            section["summary"] = lines[-1]["summary"]
+            for variant, figures in section["summary"].items():
+                log("  %-58s %s  p50 %s us  CPU %s us/get" % ("get loop, %s" % figures["title"], fmt_rate(figures["per_second"]),
+                                                            figures["p50_us"], figures["cpu_us_per_call"]))
+        except (Failure, ValueError, KeyError, IndexError) as error:
+            section["error"] = str(error)[:2000]
+            log("  get loop FAILED: %s" % error)
+        layout.daemon.stop()
+        return self.finished(section, began)
 
     def step_pages(self):
         """Issue 18: pages 1, 100 and 1,000 of 20 rows over 4 SQLite shards by offset and by
@@ -1908,7 +1952,7 @@ def main():
     parser = argparse.ArgumentParser(prog="scripts/bench.sh", description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("step", nargs="?", default="all", choices=["all", "workloads", "commits", "scaling", "memory", "moves", "pages",
-                                                              "report"])
+                                                              "pyclient", "report"])
     parser.add_argument("--duration", type=float, default=10, help="seconds per workload point (default 10)")
     parser.add_argument("--floor-duration", type=float, default=5, help="seconds per floor point (default 5)")
     parser.add_argument("--scale-duration", type=float, default=5, help="seconds per scaling point (default 5)")
@@ -1942,6 +1986,10 @@ def main():
                         help="pages: turns taken by the subscriber cases of get, add and update (default 10)")
     parser.add_argument("--feed-slice", type=float, default=1.0,
                         help="pages: seconds of gets or writes per case and turn (default 1)")
+    parser.add_argument("--getloop-rounds", type=int, default=4,
+                        help="pyclient: turns the get-loop variants take (default 4)")
+    parser.add_argument("--getloop-duration", type=float, default=2.5,
+                        help="pyclient: timed seconds per variant and turn (default 2.5)")
     parser.add_argument("--reseed", action="store_true", help="seed anew even when cached data exists")
     parser.add_argument("--no-build", action="store_true", help="use the release binaries as they are")
     parser.add_argument("--build-retries", type=int, default=10)
@@ -1952,6 +2000,7 @@ def main():
         args.duration = args.floor_duration = args.scale_duration = args.commit_duration = 2
         args.memory_warmup = 2
         args.pages_rounds, args.pages_per_round, args.feed_rounds, args.feed_slice = 2, 5, 2, 0.5
+        args.getloop_rounds, args.getloop_duration = 2, 1
 
     def on_signal(number, _frame):
         raise SystemExit(128 + number)
@@ -1966,7 +2015,8 @@ def main():
     began = time.monotonic()
     run_info = {"command": "scripts/bench.sh " + " ".join(sys.argv[1:]) if len(sys.argv) > 1 else "scripts/bench.sh",
                 "started": now_iso(), "loadavg_start": os.getloadavg(), "busy_before": machine_busy()}
-    steps = ["workloads", "commits", "scaling", "memory", "moves", "pages"] if args.step == "all" else [args.step]
+    steps = (["workloads", "pyclient", "commits", "scaling", "memory", "moves", "pages"] if args.step == "all"
+             else [args.step])
     failed = None
     try:
         bench.build()
