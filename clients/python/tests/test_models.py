@@ -161,3 +161,18 @@ del ModelTests
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TimestampTextTests(unittest.TestCase):
+    """The text a datetime is sent as: RFC 3339 in UTC, four-digit years (strftime's %Y on
+    glibc wrote years before 1000 with fewer digits, which the daemon refuses)."""
+
+    def test_years_before_1000_have_four_digits_and_read_back(self) -> None:
+        from shardd.values import format_timestamp, parse_timestamp
+        for moment in (datetime(999, 3, 4, 5, 6, 7, 89, tzinfo=timezone.utc),
+                       datetime(1, 1, 1, tzinfo=timezone.utc),
+                       datetime(2026, 11, 21, 9, 30, tzinfo=timezone(timedelta(hours=9)))):
+            text = format_timestamp(moment)
+            self.assertRegex(text, r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
+            self.assertEqual(parse_timestamp(text), moment)
+        self.assertEqual(format_timestamp(datetime(999, 3, 4, tzinfo=timezone.utc)), "0999-03-04T00:00:00.000000Z")
