@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+"""The round-trip floor of issue 19's targets 1 and 2: one Python client loop, one request at
+a time, against a minimal echo server and against shardd's ping and gets, in one sitting.
+
+    python3 scripts/bench/floor.py --socket shardd.sock [--rounds 6] [--duration 2]
+
+The echo server is 20 lines of Python over a Unix socket that answers each line with one
+line (`{"ok":true,"pong":true}`): the floor of any line protocol from a Python client. The
+client is the same for every target: sendall of one JSON line, recv until the newline,
+json.loads (the bench's hand-written client without its socket timeout). Targets (p50):
+ping at most 1.25x the echo; get with the shard known at most ping + 15 us; get without the
+shard (every shard asked) at most ping + 30 us. The shard-known get needs the weather data of
+`weather seed` or the demo (Report 1 on asia); each run of a target is a process of its own,
+the targets in turns, their order reversed every other round, medians over the rounds.
+
+Prints one JSON line per run and then {"summary": ...}; with --markdown, a table too.
+"""
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from array import array
+
+ECHO_SERVER = r'''
+import os, socket, sys, threading
+path = sys.argv[1]
+server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+server.bind(path); server.listen(16)
+print("ready", flush=True)
+def serve(conn):
+    buffer = b""
+    while True:
+        data = conn.recv(65536)
+        if not data:
+            return
+        buffer += data
+        lines = buffer.count(b"\n")
+        buffer = buffer[buffer.rfind(b"\n") + 1:] if lines else buffer
+        if lines:
+            conn.sendall(b'{"ok":true,"pong":true}\n' * lines)
+while True:
+    conn, _ = server.accept()
+    threading.Thread(target=serve, args=(conn,), daemon=True).start()
+'''
+
+TARGETS = {
+    "echo": ("echo server (Python, 20 lines)", None),
+    "ping": ("shardd ping", {"op": "ping"}),
+    "get-shard": ("shardd get, shard known, fresh (1 SQLite point select)",
+                  {"op": "get", "model": "Report", "pk": 1, "shard": "asia", "fresh": True}),
+    "get-any": ("shardd get, no shard, fresh (4 SQLite shards)",
+                {"op": "get", "model": "WeatherLocation", "pk": 1, "fresh": True}),
+}
+
+
+def one(target, path, duration):
+    request = TARGETS[target][1] or {"op": "ping"}
+    line = (json.dumps(request, separators=(",", ":")) + "\n").encode()
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.connect(path)
+    buffer = b""
+
+    def call():
+        nonlocal buffer
+        sock.sendall(line)
+        while True:
+            end = buffer.find(b"\n")
+            if end >= 0:
+                answer, buffer = buffer[:end], buffer[end + 1:]
+                return json.loads(answer)
+            data = sock.recv(65536)
+            if not data:
+                raise SystemExit("floor: %s closed the connection" % target)
+            buffer += data
+
+    for _ in range(500):
+        answer = call()
+    if answer.get("ok") is not True:
+        raise SystemExit("floor: %s answered %s" % (target, answer))
+    latencies = array("q")
+    clock = time.perf_counter_ns
+    deadline = time.monotonic() + duration
+    start = time.monotonic()
+    while time.monotonic() < deadline:
+        begin = clock()
+        call()
+        latencies.append(clock() - begin)
+    seconds = time.monotonic() - start
+    sock.close()
+    ordered = sorted(latencies)
+    return {"target": target, "count": len(ordered), "per_second": round(len(ordered) / seconds, 1),
+            "p50_us": round(ordered[len(ordered) // 2] / 1000, 1),
+            "p99_us": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] / 1000, 1)}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--socket", required=True, help="the daemon's socket")
+    parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--duration", type=float, default=2.0, help="timed seconds per run (default 2)")
+    parser.add_argument("--markdown", action="store_true", help="also print a Markdown table")
+    parser.add_argument("--one", choices=list(TARGETS), help=argparse.SUPPRESS)
+    parser.add_argument("--path", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(one(args.one, args.path, args.duration)), flush=True)
+        return
+    directory = tempfile.mkdtemp(prefix="shardd-floor-")
+    echo_path = os.path.join(directory, "echo.sock")
+    echo = subprocess.Popen([sys.executable, "-c", ECHO_SERVER, echo_path], stdout=subprocess.PIPE, text=True)
+    try:
+        if echo.stdout.readline().strip() != "ready":
+            sys.exit("floor: the echo server did not start")
+        runs = {target: [] for target in TARGETS}
+        order = list(TARGETS)
+        for round_ in range(args.rounds):
+            for target in order if round_ % 2 == 0 else order[::-1]:
+                path = echo_path if target == "echo" else args.socket
+                out = subprocess.run([sys.executable, os.path.abspath(__file__), "--one", target, "--path", path,
+                                      "--socket", args.socket, "--duration", str(args.duration)],
+                                     capture_output=True, text=True)
+                if out.returncode != 0:
+                    sys.exit("floor: the %s run failed: %s" % (target, out.stderr.strip() or out.stdout.strip()))
+                record = json.loads(out.stdout.strip().splitlines()[-1])
+                record["round"] = round_
+                runs[target].append(record)
+                print(json.dumps(record), flush=True)
+    finally:
+        echo.kill()
+        echo.wait()
+        try:
+            os.unlink(echo_path)
+            os.rmdir(directory)
+        except OSError:
+            pass
+    summary = {target: {"title": TARGETS[target][0], "runs": len(records),
+                        "p50_us": statistics.median(r["p50_us"] for r in records),
+                        "p99_us": statistics.median(r["p99_us"] for r in records),
+                        "per_second": statistics.median(r["per_second"] for r in records)}
+               for target, records in runs.items()}
+    print(json.dumps({"summary": summary, "rounds": args.rounds, "duration_s": args.duration}), flush=True)
+    if args.markdown:
+        echo_p50, ping_p50 = summary["echo"]["p50_us"], summary["ping"]["p50_us"]
+        print()
+        print("| what | p50 | p99 | per second | target | |")
+        print("|---|--:|--:|--:|---|---|")
+        checks = {"echo": ("the floor", None),
+                  "ping": ("at most 1.25x the echo's (%.1f µs)" % (1.25 * echo_p50), 1.25 * echo_p50),
+                  "get-shard": ("at most ping + 15 µs (%.1f µs)" % (ping_p50 + 15), ping_p50 + 15),
+                  "get-any": ("at most ping + 30 µs (%.1f µs)" % (ping_p50 + 30), ping_p50 + 30)}
+        for target, figures in summary.items():
+            text, bound = checks[target]
+            verdict = "" if bound is None else ("**met**" if figures["p50_us"] <= bound else "not met")
+            print("| %s | %.1f µs | %.1f µs | %s/s | %s | %s |" % (figures["title"], figures["p50_us"], figures["p99_us"],
+                                                              format(int(figures["per_second"]), ","), text, verdict))
+
+
+if __name__ == "__main__":
+    main()
