@@ -122,22 +122,14 @@ public struct DynamicSession: Sendable {
     @discardableResult
     public func updateWhere(model: String, where predicate: Predicate? = nil, values: ShardRow,
                             shards: [String]? = nil) async throws -> JSONValue {
-        var arguments: Arguments = [("model", .string(model))]
-        arguments.append("where", ifPresent: try predicate?.requestJSON())
-        arguments.append("values", .object(try values.requestObject()))
-        arguments.appendShards(shards)
-        return try await send("update_where", arguments)
+        try await send("update_where", try ShardSession.updateWhereArguments(model, predicate, .object(try values.requestObject()), shards))
     }
 
     /// `update_where` with plain or computed values: `{"count":n,"per_shard":{...},"shards":[...]}`.
     @discardableResult
     public func updateWhere(model: String, where predicate: Predicate? = nil, _ assignments: [Assignment],
                             shards: [String]? = nil) async throws -> JSONValue {
-        var arguments: Arguments = [("model", .string(model))]
-        arguments.append("where", ifPresent: try predicate?.requestJSON())
-        arguments.append("values", try Assignment.values(assignments))
-        arguments.appendShards(shards)
-        return try await send("update_where", arguments)
+        try await send("update_where", try ShardSession.updateWhereArguments(model, predicate, try Assignment.values(assignments), shards))
     }
 
     /// `subscribe` (protocol.md 12): the event lines of the model's committed changes that

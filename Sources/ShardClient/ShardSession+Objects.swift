@@ -167,11 +167,7 @@ extension ShardSession {
     @discardableResult
     public func updateWhere<Model: ShardModel>(_ type: Model.Type, _ predicate: Predicate? = nil, set values: ShardRow,
                                                shards: [String]? = nil) async throws -> CountResult {
-        var arguments: Arguments = [("model", .string(Model.modelName))]
-        arguments.append("where", ifPresent: try predicate?.requestJSON())
-        arguments.append("values", .object(try values.requestObject()))
-        arguments.appendShards(shards)
-        return try CountResult(try await perform("update_where", arguments))
+        try CountResult(try await perform("update_where", try Self.updateWhereArguments(Model.modelName, predicate, .object(try values.requestObject()), shards)))
     }
 
     /// Sets columns of every row of `type` that matches, plain or computed by each shard from
@@ -179,11 +175,16 @@ extension ShardSession {
     @discardableResult
     public func updateWhere<Model: ShardModel>(_ type: Model.Type, _ predicate: Predicate? = nil, _ assignments: [Assignment],
                                                shards: [String]? = nil) async throws -> CountResult {
-        var arguments: Arguments = [("model", .string(Model.modelName))]
+        try CountResult(try await perform("update_where", try Self.updateWhereArguments(Model.modelName, predicate, try Assignment.values(assignments), shards)))
+    }
+
+    /// `update_where`'s arguments, for the typed and the dynamic API alike.
+    static func updateWhereArguments(_ model: String, _ predicate: Predicate?, _ values: JSONValue, _ shards: [String]?) throws(ShardError) -> Arguments {
+        var arguments: Arguments = [("model", .string(model))]
         arguments.append("where", ifPresent: try predicate?.requestJSON())
-        arguments.append("values", try Assignment.values(assignments))
+        arguments.append("values", values)
         arguments.appendShards(shards)
-        return try CountResult(try await perform("update_where", arguments))
+        return arguments
     }
 
     /// Deletes every row of `type` that matches (`delete_where`); `shards` overrides the execute chooser.

@@ -59,12 +59,18 @@ package final class LineClient {
                 pending.removeSubrange(...newline)
                 return line
             }
-            var buffer = [UInt8](repeating: 0, count: 65536)
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n == 0 { return nil }
-            guard n > 0 else { throw TestSetupError("read: \(String(cString: strerror(errno))) (no answer in time?)") }
-            pending.append(contentsOf: buffer[..<n])
+            guard try readMore() else { return nil }
         }
+    }
+
+    /// Reads what the socket has into `pending`; false when the server closed the connection.
+    private func readMore() throws -> Bool {
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n == 0 { return false }
+        guard n > 0 else { throw TestSetupError("read: \(String(cString: strerror(errno))) (no answer in time?)") }
+        pending.append(contentsOf: buffer[..<n])
+        return true
     }
 
     /// Event lines (protocol.md 12) read while waiting for responses, oldest first.
@@ -105,11 +111,7 @@ package final class LineClient {
             guard left > 0 else { return nil }
             var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             guard poll(&poller, 1, Int32(left * 1000) + 1) > 0 else { continue }
-            var buffer = [UInt8](repeating: 0, count: 65536)
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n == 0 { throw TestSetupError("the server closed the connection") }
-            guard n > 0 else { throw TestSetupError("read: \(String(cString: strerror(errno)))") }
-            pending.append(contentsOf: buffer[..<n])
+            guard try readMore() else { throw TestSetupError("the server closed the connection") }
         }
     }
 
