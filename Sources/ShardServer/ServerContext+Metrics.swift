@@ -16,6 +16,7 @@ extension ServerContext {
             // Counted by the shard on every client statement; exported as the difference
             // since the last scrape, so that the request path pays nothing for it.
             metrics.catchUp("shardd_shard_statements_total", labels, to: shard.statements.value)
+            metrics.catchUp("shardd_shard_reads_redone_total", labels, to: shard.readsRedoneCount)
         }
         let sessions = self.sessions
         metrics.gauge("shardd_sessions", [], Double(sessions.count))

@@ -69,7 +69,8 @@ extension Session {
         let uptime = ContinuousClock.now - context.stats.started
         let shards = context.shards.shards
         let perShard = JSONObject(shards.map { shard in
-            (shard.name, .object(JSONObject([("statements", .int(Int64(shard.statements.value))), ("errors", .int(Int64(shard.statements.errors)))])))
+            (shard.name, .object(JSONObject([("statements", .int(Int64(shard.statements.value))), ("errors", .int(Int64(shard.statements.errors))),
+                                      ("reads_redone", .int(Int64(shard.readsRedoneCount)))])))
         })
         let pools = JSONObject(shards.map { shard in
             let use = shard.poolUse

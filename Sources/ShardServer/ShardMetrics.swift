@@ -20,6 +20,7 @@ package final class ShardMetrics: Sendable {
     package static let families: [(name: String, type: String)] = [
         ("shardd_requests_total", "counter"), ("shardd_request_duration_seconds", "histogram"),
         ("shardd_shard_statements_total", "counter"), ("shardd_shard_errors_total", "counter"),
+        ("shardd_shard_reads_redone_total", "counter"),
         ("shardd_shard_up", "gauge"), ("shardd_pool_connections", "gauge"), ("shardd_pool_waiting", "gauge"),
         ("shardd_sessions", "gauge"), ("shardd_transactions_open", "gauge"), ("shardd_commits_total", "counter"),
         ("shardd_fanout_shards", "histogram"), ("shardd_identity_map_keys", "gauge"), ("shardd_subscriptions", "gauge"),

@@ -31,8 +31,9 @@ final class SQLiteConnection: ShardConnection {
     fileprivate var deadline: UInt64 = .max
     /// When work run on a borrower's thread must give way (`limitInlineWork`); .max: never.
     fileprivate var inlineDeadline: UInt64 = .max
-    /// Set by the progress handler when it interrupted a statement for `inlineDeadline`.
-    fileprivate var inlineLimitHit = false
+    /// Whether a statement was stopped for `inlineDeadline`: not started, or interrupted
+    /// by the progress handler.
+    fileprivate var inlineStop = InlineStop.none
 
     /// How long a statement waits for another connection's lock, in milliseconds.
     private let lockWaitMs: Int32
@@ -77,7 +78,7 @@ final class SQLiteConnection: ShardConnection {
             guard connection.deadline != .max || connection.inlineDeadline != .max else { return 0 }
             let now = DispatchTime.now().uptimeNanoseconds
             if now > connection.inlineDeadline {
-                connection.inlineLimitHit = true
+                connection.inlineStop = .interrupted
                 return 1
             }
             return now > connection.deadline ? 1 : 0
@@ -107,7 +108,12 @@ final class SQLiteConnection: ShardConnection {
             guard rc == SQLITE_OK else { throw error(rc, sql: statement.sql) }
         }
         let handle = prepared.handle
-        if let statementTimeoutNs { deadline = DispatchTime.now().uptimeNanoseconds + statementTimeoutNs }
+        let started = DispatchTime.now().uptimeNanoseconds
+        if inlineDeadline != .max, !prepared.cost.fits(now: started, deadline: inlineDeadline) {
+            inlineStop = .declined
+            throw BackendError(.inlineLimit, shard: shard, "not started inline: it would not end within the time left", sql: statement.sql)
+        }
+        if let statementTimeoutNs { deadline = started + statementTimeoutNs }
         defer { deadline = .max }
         let columnCount = Int(sqlite3_column_count(handle))
         var result = QueryResult(columns: prepared.columnNames)
@@ -119,7 +125,10 @@ final class SQLiteConnection: ShardConnection {
         while true {
             let rc = sqlite3_step(handle)
             if rc == SQLITE_DONE { break }
-            guard rc == SQLITE_ROW else { throw error(rc, sql: statement.sql) }
+            guard rc == SQLITE_ROW else {
+                if inlineStop == .interrupted { prepared.cost.interrupted() }
+                throw error(rc, sql: statement.sql)
+            }
             var row: [ShardValue] = []
             row.reserveCapacity(columnCount)
             for column in 0..<Int32(columnCount) {
@@ -128,6 +137,7 @@ final class SQLiteConnection: ShardConnection {
             result.rows.append(row)
         }
         result.rowsAffected = Int(sqlite3_changes(db))
+        prepared.cost.ran(DispatchTime.now().uptimeNanoseconds - started)
         return result
     }
 
@@ -138,14 +148,14 @@ final class SQLiteConnection: ShardConnection {
         guard rc == SQLITE_OK else { throw error(rc, sql: sql) }
     }
 
-    func limitInlineWork(until deadline: UInt64?) -> Bool {
-        defer { inlineLimitHit = false }
+    func limitInlineWork(until deadline: UInt64?) -> InlineStop {
+        defer { inlineStop = .none }
         // A read that would wait for a lock (WAL recovery, another process's exclusive lock)
         // must not sleep on a borrower's thread: it gives up at once and waits on the queue.
         let bounded = deadline != nil
         if bounded != (inlineDeadline != .max) { sqlite3_busy_timeout(db, bounded ? 0 : lockWaitMs) }
         inlineDeadline = deadline ?? .max
-        return inlineLimitHit
+        return inlineStop
     }
 
     func releaseMemory() {
@@ -331,10 +341,10 @@ final class SQLiteConnection: ShardConnection {
         // Work on a borrower's thread that met its bound (interrupted at the deadline, or a
         // lock it must not wait for there) is run again on the queue; it never reaches a client.
         switch extended & 0xff {
-        case SQLITE_INTERRUPT where inlineLimitHit:
+        case SQLITE_INTERRUPT where inlineStop == .interrupted:
             cause = .inlineLimit
         case SQLITE_BUSY where inlineDeadline != .max:
-            inlineLimitHit = true
+            inlineStop = .declined
             cause = .inlineLimit
         default:
             break
@@ -386,6 +396,8 @@ final class SQLiteConnection: ShardConnection {
 final class SQLitePreparedStatement {
     let handle: OpaquePointer
     let columnNames: [String]
+    /// Its last run here, for the inline decision.
+    var cost = InlineCost()
 
     init(handle: OpaquePointer) {
         self.handle = handle

@@ -39,6 +39,7 @@ package final class Shard: Sendable {
     private let releasedAt = Atomic<UInt64>(UInt64.max)
     /// Waiters' timers still running (for tests: a served waiter's timer stops at once).
     private let runningTimers = Atomic<Int>(0)
+    private let readsRedone = Atomic<Int>(0)
 
     /// - Parameter timeout: read by `factory` as it opens each connection.
     package init(spec: ShardSpec, dialect: SQLDialect, timeout: StatementTimeout = StatementTimeout(nil), factory: @escaping ConnectionFactory) {
@@ -84,10 +85,17 @@ package final class Shard: Sendable {
         // as using it on its queue.
         _ = slot.connection.limitInlineWork(until: deadline)
         let result = Result { try body(slot.connection) }
-        let interrupted = slot.connection.limitInlineWork(until: nil)
+        let stop = slot.connection.limitInlineWork(until: nil)
         giveBack(slot, reusable: slot.clean())
-        return interrupted ? nil : try result.get()
+        if stop == .interrupted { readsRedone.add(1, ordering: .relaxed) }
+        return stop != .none ? nil : try result.get()
     }
+
+    /// Reads interrupted at their inline deadline and run again on a queue: work thrown
+    /// away. Statements are measured as they run, and one whose last run outlasts the time
+    /// left is not started inline, so this stays near 0 (it grows when a statement's cost
+    /// jumps past the budget between two runs).
+    package var readsRedoneCount: Int { readsRedone.load(ordering: .relaxed) }
 
     /// Keeps one connection for several calls (a transaction spanning requests).
     /// The lease must be released; until then the connection is not shared.
@@ -551,7 +559,7 @@ final class CountingConnection: ShardConnection {
     }
     func close() { inner.close() }
     func releaseMemory() { inner.releaseMemory() }
-    func limitInlineWork(until deadline: UInt64?) -> Bool { inner.limitInlineWork(until: deadline) }
+    func limitInlineWork(until deadline: UInt64?) -> InlineStop { inner.limitInlineWork(until: deadline) }
 }
 
 extension ShardConnection {

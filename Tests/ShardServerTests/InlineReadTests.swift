@@ -63,4 +63,33 @@ import Testing
         #expect(inline.statements == hopped.statements)
         #expect(shards.shards.allSatisfy { $0.statements.errors == 0 })
     }
+
+    /// Issue 19: a top-10 over unindexed temperatures scans and sorts each shard, far past the
+    /// inline budget. The first request measures each shard's statement on the queues; after
+    /// that each is sent to its queue before it starts. No read is ever started inline and
+    /// thrown away (before, every request interrupted its first shard and read it again).
+    @Test func readsThatOutrunTheBudgetAreNeverStartedTwice() async throws {
+        let configuration = try ConfigLoader.parse(DefaultConfiguration.text, file: "shards.conf", baseDirectory: directory.path, environment: [:])
+        let shards = ShardSet(configuration: configuration)
+        defer { shards.close() }
+        _ = await shards.start()
+        for (index, shard) in shards.shards.enumerated() {
+            try await shard.withConnection { connection in
+                try connection.execute("INSERT INTO weather_locations (id, continent, city) VALUES (\(index + 1), 'Asia', 'City')")
+                try connection.execute("""
+                    WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 50000)
+                    INSERT INTO weather_reports (id, location_id, temperature) SELECT x, \(index + 1), (x * 7919) % 10007 / 100.0 FROM c
+                    """)
+            }
+        }
+        let session = try session(budget: .microseconds(500), shards: shards, configuration: configuration)
+        let before = shards.shards.map(\.statements.value)
+        for _ in 0..<5 {
+            let answer = try await request(session, #"{"op":"query","model":"Report","order_by":["-temperature","id"],"limit":10}"#)
+            #expect(answer["ok"] == .bool(true))
+            #expect(answer["objects"]?.arrayValue?.count == 10)
+        }
+        #expect(shards.shards.map(\.readsRedoneCount) == [0, 0, 0, 0])
+        #expect(zip(shards.shards.map(\.statements.value), before).map { $0 - $1 } == [5, 5, 5, 5])
+    }
 }

@@ -124,41 +124,69 @@ import Testing
         #expect(shard.poolUse.inUse == 0)
     }
 
-    @Test func aReadPastItsInlineDeadlineIsInterruptedAndRunsAgainOnTheQueue() async throws {
-        let shard = shard()
-        // Some tens of milliseconds of work in one statement, far past a 1 ms deadline.
-        let slow = Statement("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 300000) SELECT count(*) FROM c",
-                             resultTypes: [.int])
-        let soon = { DispatchTime.now().uptimeNanoseconds + 1_000_000 }
-        // Run to its end, it would return its row: nil says it was interrupted at the deadline.
-        let inline = try await shard.readInline(until: soon()) { try $0.run(slow).rows }
-        #expect(inline == nil)
+    /// Counting to `?`: a statement whose cost is its parameter.
+    static let countTo = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < ?) SELECT count(*) FROM c"
 
-        let rows = try await shard.withConnection(inlineUntil: soon()) { try $0.run(slow).rows }
+    @Test func aStatementIsTriedInlineOnlyOnceItsLastRunFitsTheTimeLeft() async throws {
+        let shard = shard()
+        let soon = { DispatchTime.now().uptimeNanoseconds + 5_000_000 }
+        let quick = Statement("SELECT 7", resultTypes: [.int])
+        // Never run on this connection: its cost is unknown, so it is not started inline.
+        #expect(try await shard.readInline(until: soon()) { try $0.run(quick).rows } == nil)
+        // Run on the queue, it is measured; from then on it runs inline.
+        #expect(try await shard.withConnection(inlineUntil: soon()) { try $0.run(quick).rows } == [[.int(7)]])
+        #expect(try await shard.readInline(until: soon()) { try $0.run(quick).rows } == [[.int(7)]])
+
+        // Tens of milliseconds of work, far past a 5 ms budget: measured on the queue, then
+        // declined inline before it starts. Nothing was started and thrown away.
+        let slow = Statement(SQLiteConnectionTests.countTo, [.int(300_000)], resultTypes: [.int])
+        #expect(try await shard.withConnection(inlineUntil: soon()) { try $0.run(slow).rows } == [[.int(300_000)]])
+        #expect(try await shard.readInline(until: soon()) { try $0.run(slow).rows } == nil)
+        #expect(shard.readsRedoneCount == 0)
+        // The declined attempts are neither statements nor errors in the shard's stats.
+        #expect(shard.statements.value == 3)
+        #expect(shard.statements.errors == 0)
+        #expect(shard.poolUse.inUse == 0)
+    }
+
+    @Test func aReadWhoseCostJumpedIsInterruptedAtItsDeadlineAndRunsAgainOnTheQueue() async throws {
+        let shard = shard()
+        let soon = { DispatchTime.now().uptimeNanoseconds + 1_000_000 }
+        let counting: @Sendable (Int64) -> Statement = { n in Statement(SQLiteConnectionTests.countTo, [.int(n)], resultTypes: [.int]) }
+        // Learned as quick with a small parameter...
+        _ = try await shard.withConnection { try $0.run(counting(10)).rows }
+        #expect(try await shard.readInline(until: soon()) { try $0.run(counting(10)).rows } == [[.int(10)]])
+        // ...then, with a large one, it outruns the 1 ms deadline: stopped, and nil says so.
+        #expect(try await shard.readInline(until: soon()) { try $0.run(counting(300_000)).rows } == nil)
+        #expect(shard.readsRedoneCount == 1)
+        // Its cost is unknown again: the next attempt is declined, not started.
+        #expect(try await shard.readInline(until: soon()) { try $0.run(counting(300_000)).rows } == nil)
+        #expect(shard.readsRedoneCount == 1)
+        let rows = try await shard.withConnection(inlineUntil: soon()) { try $0.run(counting(300_000)).rows }
         #expect(rows == [[.int(300_000)]])
-        let quick = try await shard.readInline(until: soon() + 1_000_000_000) { try $0.run(Statement("SELECT 7", resultTypes: [.int])).rows }
-        #expect(quick == [[.int(7)]])
-        // The interrupted attempts are neither statements nor errors in the shard's stats.
-        #expect(shard.statements.value == 2)
         #expect(shard.statements.errors == 0)
         // The connections are fit for use again, with no bound left on them.
-        let again = try await shard.withConnection { try $0.run(slow).rows }
+        let again = try await shard.withConnection { try $0.run(counting(300_000)).rows }
         #expect(again == [[.int(300_000)]])
         #expect(shard.poolUse.inUse == 0)
     }
 
     /// Why `count` and `aggregate` without a where never run inline: SQLite counts a whole
-    /// table in one step of its machine, and the progress handler cannot stop it.
+    /// table in one step of its machine, and the progress handler cannot stop it, so a count
+    /// learned as quick on a small table runs to its end once the table has grown.
     @Test func aBareCountRunsPastItsInlineDeadline() async throws {
         let shard = shard()
+        try await shard.withConnection { try $0.execute("CREATE TABLE t (v INTEGER) STRICT") }
+        let bare = Statement("SELECT count(*) FROM t", resultTypes: [.int])
+        let scan = Statement("SELECT count(*) FROM t WHERE v % 7 = 0", resultTypes: [.int])
+        _ = try await shard.withConnection { connection in [try connection.run(bare).rows, try connection.run(scan).rows] }
         try await shard.withConnection { connection in
-            try connection.execute("CREATE TABLE t (v INTEGER) STRICT")
             try connection.execute("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 300000) INSERT INTO t SELECT x FROM c")
         }
         let soon = { DispatchTime.now().uptimeNanoseconds + 300_000 }
-        let counted = try await shard.readInline(until: soon()) { try $0.run(Statement("SELECT count(*) FROM t", resultTypes: [.int])).rows }
+        let counted = try await shard.readInline(until: soon()) { try $0.run(bare).rows }
         #expect(counted == [[.int(300_000)]], "counted to the end: not interruptible")
-        let scanned = try await shard.readInline(until: soon()) { try $0.run(Statement("SELECT count(*) FROM t WHERE v % 7 = 0", resultTypes: [.int])).rows }
+        let scanned = try await shard.readInline(until: soon()) { try $0.run(scan).rows }
         #expect(scanned == nil, "a scan row by row stops at the deadline")
     }
 
@@ -167,15 +195,23 @@ import Testing
         let holder = LockHolder(try SQLiteConnection.open(path: path, shard: "asia"))
         let other = try SQLiteConnection.open(path: path, shard: "asia")
         try holder.connection.execute("CREATE TABLE t (v INTEGER) STRICT")
+        // Run once before the lock is taken: its cost is known, and fits the bound.
+        let delete = Statement("DELETE FROM t WHERE v = 0")
+        _ = try other.run(delete)
         try holder.connection.execute("BEGIN IMMEDIATE")
         DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(500)) { try? holder.connection.execute("COMMIT") }
 
-        // Waiting for the lock (as it would on a connection's queue) would insert once the
+        // Waiting for the lock (as it would on a connection's queue) would delete once the
         // holder commits; under the bound the statement fails at once, marked for a retry.
         _ = other.limitInlineWork(until: DispatchTime.now().uptimeNanoseconds + 60_000_000_000)
-        let refused = #expect(throws: BackendError.self) { try other.run(Statement("INSERT INTO t VALUES (1)")) }
+        let refused = #expect(throws: BackendError.self) { try other.run(delete) }
         #expect(refused?.cause == .inlineLimit)
-        #expect(other.limitInlineWork(until: nil), "reported as stopped for the bound")
+        #expect(other.limitInlineWork(until: nil) == .declined, "reported as stopped for the bound, nothing lost")
+        // A statement never run on this connection is not started under the bound at all.
+        _ = other.limitInlineWork(until: DispatchTime.now().uptimeNanoseconds + 60_000_000_000)
+        let unknown = #expect(throws: BackendError.self) { try other.run(Statement("INSERT INTO t VALUES (1)")) }
+        #expect(unknown?.cause == .inlineLimit)
+        #expect(other.limitInlineWork(until: nil) == .declined)
 
         // Unbounded again, the connection waits for the lock as before.
         _ = try other.run(Statement("INSERT INTO t VALUES (2)"))
