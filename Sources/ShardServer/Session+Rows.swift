@@ -43,8 +43,9 @@ extension Session {
     /// connection's queue run concurrently.
     /// - Parameter inline: `body` only reads, and may be run again. On SQLite shards outside
     ///   the session's transaction it then runs on the session's thread, one shard after
-    ///   another, within the context's `inlineReadBudget`; a shard still reading when the
-    ///   budget runs out, and the shards after it, go to the queues at once.
+    ///   another, within the context's `inlineReadBudget`; a shard whose statement is not
+    ///   expected to fit in what is left of it (`InlineCost`), or still reading when it runs
+    ///   out, goes to its queue at once, and so do the shards after a budget spent.
     func readEach<T: Sendable>(_ shards: [Shard], inline: Bool = false, _ body: @escaping @Sendable (Shard, any ShardConnection) throws -> T) async throws -> [T] {
         let deadline = inline ? DispatchTime.now().uptimeNanoseconds + context.inlineReadBudget.wholeNanoseconds : nil
         if shards.count == 1 {

@@ -34,8 +34,8 @@ struct InlineCost: Equatable {
 package enum InlineStop: Sendable, Equatable {
     /// Nothing was stopped.
     case none
-    /// A statement was not started (its last run took longer than the time left, or its cost
-    /// is not known yet), or it met a lock it must not wait for there: nothing was lost.
+    /// A statement was not started (its last run took more than half the time left, or its
+    /// cost is not known yet), or it met a lock it must not wait for there: nothing was lost.
     case declined
     /// A statement was stopped at the deadline: its work so far is lost, and runs again.
     case interrupted

@@ -92,9 +92,9 @@ package final class Shard: Sendable {
     }
 
     /// Reads interrupted at their inline deadline and run again on a queue: work thrown
-    /// away. Statements are measured as they run, and one whose last run outlasts the time
-    /// left is not started inline, so this stays near 0 (it grows when a statement's cost
-    /// jumps past the budget between two runs).
+    /// away. Statements are measured as they run, and one whose last run took more than half
+    /// the time left is not started inline, so this stays near 0 (it grows when a
+    /// statement's cost jumps past the budget between two runs).
     package var readsRedoneCount: Int { readsRedone.load(ordering: .relaxed) }
 
     /// Keeps one connection for several calls (a transaction spanning requests).
