@@ -22,20 +22,6 @@ import Testing
         ("process_start_time_seconds", "gauge", []), ("process_open_fds", "gauge", []),
     ]
 
-    /// A TCP port nothing listens on now.
-    static func freePort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
     /// What scripts/metrics_probe.py found at `url`.
     static func probe(_ url: String) throws -> JSONValue {
         let run = try Process.output(of: "/usr/bin/env", ["python3", OutageTests.root + "/scripts/metrics_probe.py", url])
@@ -64,7 +50,7 @@ import Testing
     @Test func everyFamilyIsThereAndCountersMoveByExactlyTheRequestsMade() async throws {
         let directory = TemporaryDirectory()
         let cluster = try OutageTests.Cluster(directory: directory.path)
-        let port = Self.freePort()
+        let port = LoopbackPort.free()
         let config = TestConfig.weather(server: "metrics_listen = \"127.0.0.1:\(port)\"")
             .replacingOccurrences(of: "url = \"sqlite:data/europe.db\"", with: "url_env = \"SHARDD_EUROPE_URL\"")
         let daemon = try Daemon(config: config, environment: ["SHARDD_EUROPE_URL": cluster.url], in: directory)
@@ -143,7 +129,7 @@ import Testing
 
     @Test func healthAnswers503WhileStartingAndStoppingAnd200WhileServing() throws {
         let directory = TemporaryDirectory()
-        let port = Self.freePort()
+        let port = LoopbackPort.free()
         let hold = directory.path + "/hold"
         FileManager.default.createFile(atPath: hold, contents: nil)
         try TestConfig.weather(server: "metrics_listen = \"127.0.0.1:\(port)\"").write(toFile: directory.path + "/shards.conf", atomically: true, encoding: .utf8)
@@ -192,7 +178,7 @@ import Testing
 
     @Test func aPublicAddressIsRefusedUnlessMetricsPublic() throws {
         let directory = TemporaryDirectory()
-        try TestConfig.weather(server: "metrics_listen = \"0.0.0.0:\(Self.freePort())\"").write(toFile: directory.path + "/shards.conf", atomically: true, encoding: .utf8)
+        try TestConfig.weather(server: "metrics_listen = \"0.0.0.0:\(LoopbackPort.free())\"").write(toFile: directory.path + "/shards.conf", atomically: true, encoding: .utf8)
         let refused = try Shardd.run(["--config", directory.path + "/shards.conf", "--check"])
         #expect(refused.status == 2, "\(refused.output)")
         #expect(refused.stderr.contains("server.metrics_listen: \"0.0.0.0:"), "\(refused.output)")

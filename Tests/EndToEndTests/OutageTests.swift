@@ -17,14 +17,21 @@ import Testing
 
         /// - Parameter durable: commits survive a crash of the server (`SHARDD_PG_DURABLE`).
         /// - Parameter maxPrepared: its `max_prepared_transactions`.
-        init(directory: String, durable: Bool = false, maxPrepared: Int = 64) throws {
-            let port = 20000 + Int(UInt16.random(in: 0...20000))
-            environment = ["SHARDD_PG_DIR": directory + "/pg", "SHARDD_PG_PORT": String(port), "SHARDD_PG_DURABLE": durable ? "1" : "0",
-                           "SHARDD_PG_MAX_PREPARED": String(maxPrepared)]
-            let started = try Process.output(of: OutageTests.root + "/scripts/postgres.sh", ["start"], environment: environment)
-            guard started.status == 0, let line = started.stdout.split(separator: "\n").last,
+        /// - Parameter port: the port to try next.
+        init(directory: String, durable: Bool = false, maxPrepared: Int = 64, port: () -> Int = LoopbackPort.free) throws {
+            var environment: [String: String] = [:], started: ProcessRun?
+            // A free port can be taken (by any outgoing connection) before the server binds it:
+            // try another rather than fail the test (CI did, "could not bind ... Address already in use").
+            for _ in 0..<5 {
+                environment = ["SHARDD_PG_DIR": directory + "/pg", "SHARDD_PG_PORT": String(port()),
+                               "SHARDD_PG_DURABLE": durable ? "1" : "0", "SHARDD_PG_MAX_PREPARED": String(maxPrepared)]
+                started = try Process.output(of: OutageTests.root + "/scripts/postgres.sh", ["start"], environment: environment)
+                if started?.status == 0 || started?.stderr.contains("Address already in use") == false { break }
+            }
+            self.environment = environment
+            guard let started, started.status == 0, let line = started.stdout.split(separator: "\n").last,
                   let quote = line.firstIndex(of: "'") else {
-                throw TestSetupError("could not start a PostgreSQL cluster: \(started.stderr)")
+                throw TestSetupError("could not start a PostgreSQL cluster: \(started?.stderr ?? "")")
             }
             url = String(line[line.index(after: quote)...].dropLast())
             startLog = started.stderr
@@ -36,6 +43,20 @@ import Testing
         }
 
         deinit { try? run("stop") }
+    }
+
+    /// CI failed once when another process held the port a test cluster was given.
+    @Test func aClusterWhosePortIsTakenStartsOnAnother() throws {
+        let directory = TemporaryDirectory()
+        let taken = try SilentListener()
+        defer { taken.close() }
+        var offered: [Int] = []
+        let cluster = try Cluster(directory: directory.path) {
+            offered.append(offered.isEmpty ? Int(taken.port) : LoopbackPort.free())
+            return offered.last!
+        }
+        #expect(offered.count == 2)
+        #expect(cluster.url.contains(":\(offered[1])/"), "\(cluster.url)")
     }
 
     @Test func requestsThatNeedADownShardFailTheRestWorkAndItComesBackByItself() throws {

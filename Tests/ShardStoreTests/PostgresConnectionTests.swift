@@ -2,6 +2,7 @@ import Foundation
 import ShardCore
 import ShardProtocol
 @testable import ShardStore
+import ShardTestSupport
 import Testing
 
 private func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
@@ -741,31 +742,4 @@ struct PostgresConnectionTests {
 private struct PostgresTestFailure: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
-}
-
-/// A TCP socket on 127.0.0.1 that is listening but never accepts or answers.
-private final class SilentListener: Sendable {
-    let fd: Int32
-    let port: UInt16
-
-    init() throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Bool in
-                bind(fd, pointer, length) == 0 && listen(fd, 16) == 0 && getsockname(fd, pointer, &length) == 0
-            }
-        }
-        guard fd >= 0, bound else { throw PostgresTestFailure("cannot listen on 127.0.0.1") }
-        self.fd = fd
-        port = UInt16(bigEndian: address.sin_port)
-    }
-
-    func close() {
-        Glibc.close(fd)
-    }
 }
