@@ -396,7 +396,7 @@ final class SQLiteConnection: ShardConnection {
 final class SQLitePreparedStatement {
     let handle: OpaquePointer
     let columnNames: [String]
-    /// Its last run here, for the inline decision.
+    /// Its last runs here, for the inline decision.
     var cost = InlineCost()
 
     init(handle: OpaquePointer) {

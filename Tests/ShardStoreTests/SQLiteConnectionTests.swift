@@ -153,6 +153,26 @@ import Testing
         #expect(shard.poolUse.inUse == 0)
     }
 
+    /// The budget counted the wait for a connection: under a pipelined load, point selects
+    /// that waited for the pool were declined and sent to the queue, which held connections
+    /// longer and made the waits longer (2.5x the daemon's CPU per get, 16 clients x 16 deep).
+    @Test func aReadThatWaitedForAConnectionStillGetsItsBudgetInline() async throws {
+        let shard = shard(poolSize: 1)
+        let quick = Statement("SELECT 7", resultTypes: [.int])
+        for _ in 0..<2 { _ = try await shard.withConnection { try $0.run(quick).rows } }
+        let lease = try await shard.lease()
+        let holder = Task {
+            try await Task.sleep(for: .nanoseconds(Int(2 * SQLiteConnectionTests.budget)))
+            await lease.release()
+        }
+        let deadline = DispatchTime.now().uptimeNanoseconds + SQLiteConnectionTests.budget
+        let rows = try await shard.readInline(until: deadline) { try $0.run(quick).rows }
+        try await holder.value
+        #expect(DispatchTime.now().uptimeNanoseconds > deadline, "the read waited past its deadline for the connection")
+        #expect(rows == [[.int(7)]], "run inline, not declined for the time spent waiting")
+        #expect(shard.poolUse.inUse == 0)
+    }
+
     @Test func aReadWhoseCostJumpedIsInterruptedAtItsDeadlineAndRunsAgainOnTheQueue() async throws {
         let shard = shard()
         let soon = { DispatchTime.now().uptimeNanoseconds + SQLiteConnectionTests.budget }
