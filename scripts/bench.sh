@@ -7,7 +7,16 @@
 #                                      the Python client's get loop, scaling, memory, moves,
 #                                      pages; then rewrites
 #                                      the generated part of BENCHMARKS.md
-#   scripts/bench.sh workloads|pyclient|commits|scaling|memory|moves|pages [options]
+#   scripts/bench.sh quick             about 3 minutes with the build done, for before/after
+#                                      comparisons: the floor step (short) and the commits
+#   scripts/bench.sh floor             issue 19 (about 3 minutes with the build done): on 4 SQLite
+#                                      shards of 5,000 reports each, one Python client loop against
+#                                      a 20-line echo server, ping, gets with and without the shard,
+#                                      top-10 and group-by (scripts/bench/floor.py), the same
+#                                      fan-out statements straight to the shards with every shard
+#                                      at once (direct.py), and the daemon's CPU per pipelined get
+#                                      and ping, 16 clients x 16 deep (--floor-rounds ...)
+#   scripts/bench.sh workloads|floor|pyclient|commits|scaling|memory|moves|pages [options]
 #                                      one step again (its figures replace that step's only)
 #   scripts/bench.sh pages             issue 18 (about 5 minutes with the build done): on 4 SQLite
 #                                      shards of 20,000 reports each, pages 1, 100 and 1,000 of 20
@@ -43,7 +52,7 @@ store)
     python3 scripts/bench_store.py --storebench "$(swift build -c release --show-bin-path)/storebench" \
         --pg-url "$SHARDD_TEST_PG_URL" "$@"
     ;;
-all | workloads | pyclient | commits | scaling | memory | moves | pages | report)
+all | quick | floor | workloads | pyclient | commits | scaling | memory | moves | pages | report)
     # Always a cluster of our own (never one the caller's SHARDD_PG_DIR names: stop deletes it).
     export SHARDD_PG_DIR="/tmp/shardd-pg-bench-$$"
     export SHARDD_PG_PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
@@ -55,7 +64,7 @@ help | -h | --help)
     python3 scripts/bench/run.py --help
     ;;
 *)
-    echo "usage: scripts/bench.sh [all|workloads|pyclient|commits|scaling|memory|moves|pages|report] [options]   (scripts/bench.sh help)" >&2
+    echo "usage: scripts/bench.sh [all|quick|floor|workloads|pyclient|commits|scaling|memory|moves|pages|report] [options]   (scripts/bench.sh help)" >&2
     echo "       scripts/bench.sh store [--rows N] [--selects N]" >&2
     exit 2
     ;;

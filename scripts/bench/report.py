@@ -856,6 +856,68 @@ def pyclient_section(results):
     return out
 
 
+def round_trip_section(results):
+    """Issue 19: the floor step's targets 1, 2, 3 and 5, each beside the floor it is held to."""
+    f = results.get("floor")
+    if not f:
+        return []
+    settings = f.get("settings") or {}
+    out = ["## Issue 19: the round trip, the get and the fan-out against their floors", ""]
+    out.append("`scripts/bench.sh floor` (or `quick`, shorter) on 4 SQLite shards of %s reports each, no index on "
+               "`temperature`. One Python client loop for every row (`scripts/bench/floor.py`: `sendall` of one JSON "
+               "line, `recv` to the newline, `json.loads`), each run a process of its own, 500 untimed requests then "
+               "%s s timed, the targets in %s turns, medians over the turns. The echo server is 20 lines of Python "
+               "answering each line with one line over a Unix socket: the floor of any line protocol from this client. "
+               "The direct floor of the fan-out reads is `scripts/bench/direct.py`: the same statement on every shard "
+               "at once, a thread per shard on the machine's cores (sqlite3 releases the GIL while it steps)."
+               % (num(settings.get("reports_per_shard")), num(settings.get("duration_s"), 1), settings.get("rounds", "?")))
+    out.append("")
+    if f.get("error"):
+        out.append("The run failed: %s" % f["error"])
+        out.append("")
+    summary = f.get("summary") or {}
+    direct = {r.get("workload"): r for r in f.get("direct") or []}
+    echo, ping = (summary.get("echo") or {}).get("p50_us"), (summary.get("ping") or {}).get("p50_us")
+    rows = []
+
+    def row(target, floor_text, bound):
+        figures = summary.get(target)
+        if not figures:
+            return
+        value = figures.get("p50_us")
+        rows.append([figures.get("title", target), us(value), us(figures.get("p99_us")), floor_text,
+                     "-" if bound is None else us(bound), "the floor" if target == "echo"
+                     else "no floor measured" if bound is None else verdict(value, lambda v: v <= bound)])
+    row("echo", "-", None)
+    row("ping", "1.25 x echo", 1.25 * echo if echo else None)
+    row("get-shard", "ping + 15 µs", ping + 15 if ping else None)
+    row("get-any", "ping + 30 µs", ping + 30 if ping else None)
+    for target, workload in (("top10", "query_top10"), ("aggregate", "aggregate_avg")):
+        at_once = (direct.get(workload) or {}).get("at_once_ms")
+        bound = 1.2 * at_once * 1000 + ping if at_once and ping else None
+        row(target, "1.2 x direct, every shard at once (%s; in sequence %s) + ping" % (
+            us(at_once * 1000) if at_once else "-", us((direct.get(workload) or {}).get("round_ms", 0) * 1000)), bound)
+    out.append(table(["what (p50 of one client loop)", "p50", "p99", "target", "bound", ""], rows,
+                     ["---", "--:", "--:", "---", "--:", "---"]))
+    out.append("")
+    pipelined = f.get("pipelined") or {}
+    prow = []
+    for op in ("get", "ping"):
+        record = pipelined.get(op)
+        if not record:
+            continue
+        cpu = record.get("daemon_cpu_us_per_request")
+        prow.append([op, cell(record), "%.1f µs" % cpu if cpu is not None else "-",
+                     "at most 10 µs: " + verdict(cpu, lambda v: v <= 10) if op == "get" else "the transport's share"])
+    if prow:
+        out.append("Daemon CPU per request under `weather load --clients 16 --pipeline 16` (`/proc/PID/stat`, utime + "
+                   "stime over the run, divided by the requests answered; the load generator shares the 2 cores):")
+        out.append("")
+        out.append(table(["op", "rate", "daemon CPU per request", "target"], prow, ["---", "--:", "--:", "---"]))
+        out.append("")
+    return out
+
+
 def memory_section(results):
     m = results.get("memory")
     if not m:
@@ -903,12 +965,13 @@ def header_section(results):
     out.append("## The run")
     out.append("")
     out.append("```")
-    out.append("scripts/bench.sh            # = scripts/bench.sh all; steps: workloads, pyclient, commits, scaling, memory, "
-               "moves, pages, report")
+    out.append("scripts/bench.sh            # = scripts/bench.sh all; steps: workloads, floor, pyclient, commits, scaling, "
+               "memory, moves, pages, report")
+    out.append("scripts/bench.sh quick      # about 3 minutes: floor (short) and commits, for before/after comparisons")
     out.append("```")
     out.append("")
     steps = []
-    for step in ("workloads", "pyclient", "commits", "scaling", "memory", "moves", "pages"):
+    for step in ("workloads", "floor", "pyclient", "commits", "scaling", "memory", "moves", "pages"):
         section = results.get(step)
         if section:
             steps.append("%s %s (%s)" % (step, minutes(section.get("seconds")), section.get("started", "?")[:16].replace("T", " ")))
@@ -1000,7 +1063,7 @@ def notes_section(results):
 
 def render(results):
     out = [""]
-    if not any(results.get(step) for step in ("workloads", "pyclient", "commits", "scaling", "memory", "moves", "pages")):
+    if not any(results.get(step) for step in ("workloads", "floor", "pyclient", "commits", "scaling", "memory", "moves", "pages")):
         return "\n(no results yet: run scripts/bench.sh)\n\n"
     out += header_section(results)
     out += targets_section(results)
@@ -1014,6 +1077,7 @@ def render(results):
                 out.append("")
         out += floor_section(w)
         out += correctness_section(w)
+    out += round_trip_section(results)
     out += pyclient_section(results)
     out += commits_section(results)
     out += scaling_section(results)

@@ -73,6 +73,7 @@ RAWLOOP = os.path.join(HERE, "rawloop.py")
 COMMITS = os.path.join(HERE, "commits.py")
 GETLOOP = os.path.join(HERE, "getloop.py")
 DIRECT = os.path.join(HERE, "direct.py")
+FLOOR = os.path.join(HERE, "floor.py")
 POSTGRES_SH = os.path.join(ROOT, "scripts", "postgres.sh")
 
 # Bump when the way data is seeded changes (the rest of the data version is computed).
@@ -107,6 +108,7 @@ FEED_CALIBRATIONS = 3  # times the events sent before an overflow are counted, b
 FEED_UNREAD_MARGIN = 1_000
 FEED_UNREAD_EXTRA = 400
 # Step pyclient (issue 20): a small data set (the client's cost does not depend on it).
+FLOOR_REPORTS_PER_SHARD = 5000  # issue 19 target 5: top-10 and group-by over 4 x 5,000 unindexed rows
 PYCLIENT_LOCATIONS = 100
 PYCLIENT_REPORTS_PER_LOCATION = 100
 
@@ -668,15 +670,17 @@ def parse_seed_rate(out):
     return int(match.group(1).replace(",", "")) if match else None
 
 
-def models_text(hash_on_id=False):
+def models_text(hash_on_id=False, index_temperature=True):
     """The models of shards.conf, with an index on Report.temperature: workload (5) orders by
     it, and without the index both systems spend their time in the same full scans of the
-    same files (SQLite's time, not the middleware's)."""
+    same files (SQLite's time, not the middleware's). The floor step wants those scans
+    (issue 19 target 5: reads that outrun the inline budget): index_temperature=False."""
     with open(os.path.join(ROOT, "shards.conf")) as handle:
         text = handle.read()
     start = text.index("[models.")
     models = text[start:]
-    models, count = re.subn(r'(?m)^temperature = "real"$', 'temperature = { type = "real", index = true }', models, count=1)
+    models, count = re.subn(r'(?m)^temperature = "real"$', 'temperature = { type = "real", index = true }'
+                            if index_temperature else 'temperature = "real"', models, count=1)
     if count != 1:
         raise Failure('shards.conf: no line temperature = "real" under [models.Report.columns] to index')
     if hash_on_id:
@@ -752,6 +756,12 @@ class Bench:
             # shard holds one location and --pages-reports-per-shard reports.
             layout = Layout(self, name, "4 SQLite shards", [(s, "sqlite") for s in WEATHER_SHARDS], models_text(),
                             len(WEATHER_SHARDS), self.args.pages_reports_per_shard)
+            self.layouts.append(layout)
+            return layout
+        if name == "floor":
+            # One location per continent: each shard holds one and 5,000 reports.
+            layout = Layout(self, name, "4 SQLite shards", [(s, "sqlite") for s in WEATHER_SHARDS],
+                            models_text(index_temperature=False), len(WEATHER_SHARDS), FLOOR_REPORTS_PER_SHARD)
             self.layouts.append(layout)
             return layout
         if name == "pyclient":
@@ -886,7 +896,9 @@ class Bench:
         self.weather(layout, case, clients, self.args.pipeline, duration)
 
     def direct(self, layout, case, extra=()):
-        command = [VENV_PYTHON, DIRECT, "--duration", str(self.args.floor_duration)] + layout.direct_shard_args()
+        # psycopg2 lives in the bench's venv; SQLite-only layouts need only the standard library.
+        python = VENV_PYTHON if layout.pg_shards else sys.executable
+        command = [python, DIRECT, "--duration", str(self.args.floor_duration)] + layout.direct_shard_args()
         command += list(extra)
         try:
             out = self.procs.run(command, timeout=600)
@@ -898,8 +910,9 @@ class Bench:
             record = json.loads(line)
             record.update({"layout": layout.name, "case": case})
             self.records.append(record)
-            log("  %-58s round %.1f ms, slowest shard %.1f ms" % ("%s %s direct" % (layout.name, record["workload"]),
-                                                                  record["round_ms"], record["slowest_shard_ms"]))
+            log("  %-58s round %.1f ms, slowest shard %.1f ms, every shard at once %s ms"
+                % ("%s %s direct" % (layout.name, record["workload"]), record["round_ms"], record["slowest_shard_ms"],
+                   record.get("at_once_ms")))
 
     def storebench(self):
         results = []
@@ -1153,6 +1166,46 @@ class Bench:
         except (Failure, ValueError, KeyError, IndexError) as error:
             section["error"] = str(error)[:2000]
             log("  get loop FAILED: %s" % error)
+        layout.daemon.stop()
+        return self.finished(section, began)
+
+    def step_floor(self):
+        """Issue 19's floors, side by side in one sitting on 4 SQLite shards of 5,000 reports:
+        targets 1 and 2 (floor.py: a Python echo server, ping, gets, one client loop), 5
+        (floor.py's top-10 and group-by through shardd against direct.py's every shard at
+        once plus a ping) and 3 (daemon CPU per get, 16 clients x 16 deep, /proc/PID/stat)."""
+        args = self.args
+        rounds, duration = args.floor_rounds, args.floor_loop_duration
+        section = {"started": now_iso(), "settings": {"rounds": rounds, "duration_s": duration,
+                                                      "reports_per_shard": FLOOR_REPORTS_PER_SHARD}, "layouts": {}}
+        began = time.monotonic()
+        layout = self.layout("floor")
+        log("== issue 19's floors on %s" % layout.title)
+        layout.prepare(args.reseed)
+        section["layouts"][layout.name] = {"title": layout.title, "data_version": layout.data_version}
+        try:
+            out = self.procs.run([sys.executable, FLOOR, "--socket", layout.socket, "--rounds", str(rounds),
+                                  "--duration", str(duration)], timeout=int(rounds * 6 * (duration + 30) + 120))
+            lines = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+            section["runs"] = [line for line in lines if "target" in line]
+            section["summary"] = lines[-1]["summary"]
+            for target, figures in section["summary"].items():
+                log("  %-58s p50 %s us  p99 %s us" % (figures["title"], figures["p50_us"], figures["p99_us"]))
+        except (Failure, ValueError, KeyError, IndexError) as error:
+            section["error"] = str(error)[:2000]
+            log("  floor.py FAILED: %s" % error)
+        self.direct(layout, "floor")
+        section["direct"] = [r for r in self.records if r.get("system") == "direct" and "error" not in r]
+        # Target 3: the daemon's CPU per request under the pipelined load, gets and pings.
+        section["pipelined"] = {}
+        for op in ("get", "ping"):
+            before = process_cpu_seconds(layout.daemon.pid)
+            record = self.weather(layout, "floor-cpu", 16, args.pipeline, args.floor_cpu_duration, op=op)
+            cpu = process_cpu_seconds(layout.daemon.pid) - before
+            if "error" not in record and record.get("count"):
+                record["daemon_cpu_us_per_request"] = round(cpu * 1e6 / record["count"], 2)
+                log("    daemon CPU per %s: %.1f us" % (op, record["daemon_cpu_us_per_request"]))
+            section["pipelined"][op] = record
         layout.daemon.stop()
         return self.finished(section, began)
 
@@ -1951,8 +2004,8 @@ def parse_list(text):
 def main():
     parser = argparse.ArgumentParser(prog="scripts/bench.sh", description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("step", nargs="?", default="all", choices=["all", "workloads", "commits", "scaling", "memory", "moves", "pages",
-                                                              "pyclient", "report"])
+    parser.add_argument("step", nargs="?", default="all", choices=["all", "quick", "floor", "workloads", "commits", "scaling",
+                                                              "memory", "moves", "pages", "pyclient", "report"])
     parser.add_argument("--duration", type=float, default=10, help="seconds per workload point (default 10)")
     parser.add_argument("--floor-duration", type=float, default=5, help="seconds per floor point (default 5)")
     parser.add_argument("--scale-duration", type=float, default=5, help="seconds per scaling point (default 5)")
@@ -1990,12 +2043,23 @@ def main():
                         help="pyclient: turns the get-loop variants take (default 4)")
     parser.add_argument("--getloop-duration", type=float, default=2.5,
                         help="pyclient: timed seconds per variant and turn (default 2.5)")
+    parser.add_argument("--floor-rounds", type=int, default=6,
+                        help="floor: turns the round-trip targets take (default 6)")
+    parser.add_argument("--floor-loop-duration", type=float, default=2.0,
+                        help="floor: timed seconds per target and turn (default 2)")
+    parser.add_argument("--floor-cpu-duration", type=float, default=5.0,
+                        help="floor: seconds of the pipelined load whose daemon CPU is measured (default 5)")
     parser.add_argument("--reseed", action="store_true", help="seed anew even when cached data exists")
     parser.add_argument("--no-build", action="store_true", help="use the release binaries as they are")
     parser.add_argument("--build-retries", type=int, default=10)
     parser.add_argument("--build-wait", type=int, default=30)
     parser.add_argument("--quick", action="store_true", help="short points (2 s) to try the harness")
     args = parser.parse_args()
+    if args.step == "quick":
+        # About 3 minutes with the build done: issue 19's targets 1, 2, 5 (and 3) and commits.
+        args.floor_rounds, args.floor_loop_duration, args.floor_cpu_duration = 3, 1.5, 3
+        args.floor_duration = 2
+        args.commit_duration, args.commit_rounds = 2, 4
     if args.quick:
         args.duration = args.floor_duration = args.scale_duration = args.commit_duration = 2
         args.memory_warmup = 2
@@ -2007,7 +2071,8 @@ def main():
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGHUP, on_signal)
 
-    results = load_results()
+    # quick is for before/after comparisons: its short figures never replace the full run's.
+    results = {} if args.step == "quick" else load_results()
     if args.step == "report":
         write_report(results)
         return
@@ -2015,8 +2080,8 @@ def main():
     began = time.monotonic()
     run_info = {"command": "scripts/bench.sh " + " ".join(sys.argv[1:]) if len(sys.argv) > 1 else "scripts/bench.sh",
                 "started": now_iso(), "loadavg_start": os.getloadavg(), "busy_before": machine_busy()}
-    steps = (["workloads", "pyclient", "commits", "scaling", "memory", "moves", "pages"] if args.step == "all"
-             else [args.step])
+    steps = (["workloads", "floor", "pyclient", "commits", "scaling", "memory", "moves", "pages"] if args.step == "all"
+             else ["floor", "commits"] if args.step == "quick" else [args.step])
     failed = None
     try:
         bench.build()
@@ -2047,7 +2112,8 @@ def main():
                 continue
             section["command"] = run_info["command"]
             results[step] = section
-            save_results(results)
+            if args.step != "quick":
+                save_results(results)
             log("step %s done in %.1f min" % (step, (time.monotonic() - step_began) / 60))
     finally:
         bench.cleanup()
@@ -2057,8 +2123,16 @@ def main():
     results["last_run"] = run_info
     if args.step == "all":
         results["all_run"] = run_info
-    save_results(results)
-    write_report(results)
+    if args.step == "quick":
+        path = os.path.join(DATA_DIR, "quick-%s.json" % time.strftime("%Y%m%dT%H%M%S"))
+        os.makedirs(DATA_DIR, exist_ok=True)
+        with open(path, "w") as handle:
+            json.dump(results, handle, indent=1)
+        print("\n".join(report.round_trip_section(results) + report.commits_section(results)), flush=True)
+        log("quick: figures in %s (BENCHMARKS.md unchanged)" % path)
+    else:
+        save_results(results)
+        write_report(results)
     log("done in %.1f min%s" % (run_info["seconds"] / 60, "; FAILED: " + failed if failed else ""))
     if failed:
         sys.exit(1)
