@@ -3,8 +3,13 @@
 against the machine's floor. Run it through scripts/bench.sh (which also guarantees that the
 throwaway PostgreSQL cluster is stopped on every exit path):
 
-    scripts/bench.sh [all]        build, workloads, commits, scaling, memory, moves, pages, then
-                                  BENCHMARKS.md
+    scripts/bench.sh [all]        build, workloads, floor, pyclient, commits, scaling, memory,
+                                  moves, pages, then BENCHMARKS.md
+    scripts/bench.sh quick        floor (short) and commits; prints its tables, keeps its figures
+                                  in .bench-data/quick-*.json, leaves BENCHMARKS.md as it is
+    scripts/bench.sh floor        issue 19: echo server, ping, gets, top-10 and group-by from one
+                                  Python loop, the direct every-shard-at-once floor, daemon CPU
+                                  per pipelined get and ping
     scripts/bench.sh workloads    workloads (1)-(7) on both layouts, the floor, (5) correctness
     scripts/bench.sh commits      commits in both modes (cross-shard and single-shard, 1 and 8
                                   clients) on both layouts, beside the machine's fsync
