@@ -7,7 +7,7 @@
 #                                      the Python client's get loop, scaling, memory, moves,
 #                                      pages; then rewrites
 #                                      the generated part of BENCHMARKS.md
-#   scripts/bench.sh quick             about 3 minutes with the build done, for before/after
+#   scripts/bench.sh quick             about 2 minutes with the build done, for before/after
 #                                      comparisons: the floor step (short) and the commits
 #   scripts/bench.sh floor             issue 19 (about 3 minutes with the build done): on 4 SQLite
 #                                      shards of 5,000 reports each, one Python client loop against

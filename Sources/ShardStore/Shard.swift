@@ -83,8 +83,8 @@ package final class Shard: Sendable {
         guard readsInline, asked < deadline else { return nil }
         let slot = try await acquire()
         // The budget bounds the work done on this thread, not the wait for a connection
-        // (suspended, the thread serves others): counted from here, a point select that waited
-        // for the pool under a pipelined load was declined, and sent to the queue, where it
+        // (suspended, the thread serves others). Counting the wait, a point select that waited
+        // for the pool under a pipelined load was declined and sent to the queue, where it
         // held a connection longer and made the next wait longer (2.5x the daemon's CPU per get).
         let waited = DispatchTime.now().uptimeNanoseconds - asked
         // The pool lent the connection to this caller alone: using it here is as exclusive

@@ -44,9 +44,9 @@ package protocol ShardConnection: AnyObject {
     /// Bounds the work of the next calls, run on a borrower's thread rather than on the
     /// connection's queue: past `deadline` (DispatchTime uptime nanoseconds) a statement is
     /// interrupted, and one that would wait for another connection's lock fails at once
-    /// (both with the cause `inlineLimit`), and one whose quicker of its last two runs on this
-    /// connection took more than half the time left (or that has not run here yet) is not started (the same
-    /// cause). nil lifts the bound. Returns how the bound being lifted or replaced stopped
+    /// (both with the cause `inlineLimit`), and one whose quicker of its last two runs on
+    /// this connection took more than half the time left (or that has not run here yet) is
+    /// not started (the same cause). nil lifts the bound. Returns how the bound being lifted or replaced stopped
     /// a statement, if it did. PostgreSQL connections never run inline: no bound.
     func limitInlineWork(until deadline: UInt64?) -> InlineStop
 }

@@ -50,7 +50,7 @@ import Testing
     @Test func everyFamilyIsThereAndCountersMoveByExactlyTheRequestsMade() async throws {
         let directory = TemporaryDirectory()
         let cluster = try OutageTests.Cluster(directory: directory.path)
-        let port = LoopbackPort.free()
+        let port = try LoopbackPort.free()
         let config = TestConfig.weather(server: "metrics_listen = \"127.0.0.1:\(port)\"")
             .replacingOccurrences(of: "url = \"sqlite:data/europe.db\"", with: "url_env = \"SHARDD_EUROPE_URL\"")
         let daemon = try Daemon(config: config, environment: ["SHARDD_EUROPE_URL": cluster.url], in: directory)
@@ -129,7 +129,7 @@ import Testing
 
     @Test func healthAnswers503WhileStartingAndStoppingAnd200WhileServing() throws {
         let directory = TemporaryDirectory()
-        let port = LoopbackPort.free()
+        let port = try LoopbackPort.free()
         let hold = directory.path + "/hold"
         FileManager.default.createFile(atPath: hold, contents: nil)
         try TestConfig.weather(server: "metrics_listen = \"127.0.0.1:\(port)\"").write(toFile: directory.path + "/shards.conf", atomically: true, encoding: .utf8)
@@ -178,7 +178,7 @@ import Testing
 
     @Test func aPublicAddressIsRefusedUnlessMetricsPublic() throws {
         let directory = TemporaryDirectory()
-        try TestConfig.weather(server: "metrics_listen = \"0.0.0.0:\(LoopbackPort.free())\"").write(toFile: directory.path + "/shards.conf", atomically: true, encoding: .utf8)
+        try TestConfig.weather(server: "metrics_listen = \"0.0.0.0:\(try LoopbackPort.free())\"").write(toFile: directory.path + "/shards.conf", atomically: true, encoding: .utf8)
         let refused = try Shardd.run(["--config", directory.path + "/shards.conf", "--check"])
         #expect(refused.status == 2, "\(refused.output)")
         #expect(refused.stderr.contains("server.metrics_listen: \"0.0.0.0:"), "\(refused.output)")

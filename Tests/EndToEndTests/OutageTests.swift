@@ -18,12 +18,12 @@ import Testing
         /// - Parameter durable: commits survive a crash of the server (`SHARDD_PG_DURABLE`).
         /// - Parameter maxPrepared: its `max_prepared_transactions`.
         /// - Parameter port: the port to try next.
-        init(directory: String, durable: Bool = false, maxPrepared: Int = 64, port: () -> Int = LoopbackPort.free) throws {
+        init(directory: String, durable: Bool = false, maxPrepared: Int = 64, port: () throws -> Int = LoopbackPort.free) throws {
             var environment: [String: String] = [:], started: ProcessRun?
             // A free port can be taken (by any outgoing connection) before the server binds it:
             // try another rather than fail the test (CI did, "could not bind ... Address already in use").
             for _ in 0..<5 {
-                environment = ["SHARDD_PG_DIR": directory + "/pg", "SHARDD_PG_PORT": String(port()),
+                environment = ["SHARDD_PG_DIR": directory + "/pg", "SHARDD_PG_PORT": String(try port()),
                                "SHARDD_PG_DURABLE": durable ? "1" : "0", "SHARDD_PG_MAX_PREPARED": String(maxPrepared)]
                 started = try Process.output(of: OutageTests.root + "/scripts/postgres.sh", ["start"], environment: environment)
                 if started?.status == 0 || started?.stderr.contains("Address already in use") == false { break }
@@ -52,7 +52,7 @@ import Testing
         defer { taken.close() }
         var offered: [Int] = []
         let cluster = try Cluster(directory: directory.path) {
-            offered.append(offered.isEmpty ? Int(taken.port) : LoopbackPort.free())
+            offered.append(offered.isEmpty ? Int(taken.port) : try LoopbackPort.free())
             return offered.last!
         }
         #expect(offered.count == 2)

@@ -16,8 +16,8 @@ import Testing
         #expect(!cost.fits(now: 2_000, deadline: 1_300), "past the deadline nothing fits")
     }
 
-    /// A point select preempted once on a busy machine sent the pipelined gets after it to
-    /// the queue (2.5x the daemon's CPU per get) while the estimate was its slowest run.
+    /// A point select preempted once on a busy machine is still a point select: with the
+    /// estimate its slowest run, the gets after it went to the queue until it decayed.
     @Test func oneSlowRunAmongQuickOnesIsTheMachinesNotTheStatements() {
         var cost = InlineCost()
         cost.ran(5_000)

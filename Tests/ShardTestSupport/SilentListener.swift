@@ -35,8 +35,8 @@ package final class SilentListener: Sendable {
 package enum LoopbackPort {
     /// A port nothing listens on now, chosen by the kernel. Another process may take it before
     /// the caller binds it, so a caller that can retry should (`OutageTests.Cluster` does).
-    package static func free() -> Int {
-        guard let listener = try? SilentListener() else { return 54329 }
+    package static func free() throws -> Int {
+        let listener = try SilentListener()
         defer { listener.close() }
         return Int(listener.port)
     }

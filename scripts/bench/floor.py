@@ -68,33 +68,8 @@ TARGETS = {
 ROUND_TRIP = ("echo", "ping", "get-shard", "get-any")
 
 
-def report_shard(path):
-    """The shard that holds Report 1, from its identity key (protocol.md 4)."""
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    sock.connect(path)
-    sock.sendall(b'{"op":"get","model":"Report","pk":1}\n')
-    buffer = b""
-    while not buffer.endswith(b"\n"):
-        data = sock.recv(65536)
-        if not data:
-            break
-        buffer += data
-    sock.close()
-    answer = json.loads(buffer)
-    # Reports are numbered per shard on some layouts: then any of the shards that hold one.
-    error = answer.get("error") or {}
-    if error.get("code") == "ambiguous_identity" and error.get("keys"):
-        return error["keys"][0][2]
-    if answer.get("ok") is not True or not answer.get("object"):
-        raise SystemExit("floor: no Report 1 (seed the weather data first): %s" % answer)
-    return answer["object"]["key"][2]
-
-
-def one(target, path, duration, shard):
-    request = dict(TARGETS[target][1] or {"op": "ping"})
-    if "shard" in request:
-        request["shard"] = shard
-    line = (json.dumps(request, separators=(",", ":")) + "\n").encode()
+def line_caller(path, line, what):
+    """(call, close) for one connection: call() sends `line` and returns the answer, parsed."""
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     sock.connect(path)
     buffer = b""
@@ -109,9 +84,31 @@ def one(target, path, duration, shard):
                 return json.loads(answer)
             data = sock.recv(65536)
             if not data:
-                raise SystemExit("floor: %s closed the connection" % target)
+                raise SystemExit("floor: %s closed the connection" % what)
             buffer += data
+    return call, sock.close
 
+
+def report_shard(path):
+    """The shard that holds Report 1, from its identity key (protocol.md 4)."""
+    call, close = line_caller(path, b'{"op":"get","model":"Report","pk":1}\n', "get Report 1")
+    answer = call()
+    close()
+    # Reports are numbered per shard on some layouts: then any of the shards that hold one.
+    error = answer.get("error") or {}
+    if error.get("code") == "ambiguous_identity" and error.get("keys"):
+        return error["keys"][0][2]
+    if answer.get("ok") is not True or not answer.get("object"):
+        raise SystemExit("floor: no Report 1 (seed the weather data first): %s" % answer)
+    return answer["object"]["key"][2]
+
+
+def one(target, path, duration, shard):
+    request = dict(TARGETS[target][1] or {"op": "ping"})
+    if "shard" in request:
+        request["shard"] = shard
+    line = (json.dumps(request, separators=(",", ":")) + "\n").encode()
+    call, close = line_caller(path, line, target)
     for _ in range(500):
         answer = call()
     if answer.get("ok") is not True:
@@ -125,7 +122,7 @@ def one(target, path, duration, shard):
         call()
         latencies.append(clock() - begin)
     seconds = time.monotonic() - start
-    sock.close()
+    close()
     ordered = sorted(latencies)
     return {"target": target, "count": len(ordered), "per_second": round(len(ordered) / seconds, 1),
             "p50_us": round(ordered[len(ordered) // 2] / 1000, 1),
