@@ -249,13 +249,19 @@ import Testing
         try await shard.withConnection { try $0.execute("CREATE TABLE t (v INTEGER) STRICT") }
         let holder = try await shard.lease()
         try await holder.run { try $0.begin(recordingChanges: false) }
+        // The holder commits from its connection's queue once the waiter is about to ask for
+        // the lock, not after a sleep on the test's task: on a loaded 2-core CI host the
+        // task could resume after the waiter's 5 s busy timeout (CI failed so on 12-03).
+        let waiterAsks = DispatchSemaphore(value: 0)
         async let waiter: Void = shard.withConnection { connection in
+            waiterAsks.signal()
             try connection.begin(recordingChanges: false)
             _ = try connection.run(Statement("INSERT INTO t VALUES (2)"))
             try connection.commit()
         }
-        try await Task.sleep(for: .milliseconds(200))
         try await holder.run { connection in
+            _ = waiterAsks.wait(timeout: .now() + 60)
+            Thread.sleep(forTimeInterval: 0.2)  // the waiter is inside BEGIN IMMEDIATE's wait
             _ = try connection.run(Statement("INSERT INTO t VALUES (1)"))
             try connection.commit()
         }
