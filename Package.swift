@@ -9,6 +9,7 @@ let package = Package(
         .executable(name: "shardctl", targets: ["shardctl"]),
         .executable(name: "weather", targets: ["weather"]),
         .executable(name: "storebench", targets: ["storebench"]),
+        .executable(name: "lineecho", targets: ["lineecho"]),
         .library(name: "ShardClient", targets: ["ShardClient"]),
     ],
     dependencies: [
@@ -99,6 +100,15 @@ let package = Package(
             dependencies: [
                 "ShardProtocol", "ShardCore", "ShardStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // The daemon's transport with no session behind it: the floor of scripts/bench/floor.py.
+        .executableTarget(
+            name: "lineecho",
+            dependencies: [
+                "ShardTransport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         // Fixtures shared by the test targets: temp directories, the test PostgreSQL, a shard of either backend.

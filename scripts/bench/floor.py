@@ -6,7 +6,10 @@ one sitting.
     python3 scripts/bench/floor.py --socket shardd.sock [--rounds 6] [--duration 2]
 
 The echo server is 20 lines of Python over a Unix socket that answers each line with one
-line (`{"ok":true,"pong":true}`): the floor of any line protocol from a Python client. The
+line (`{"ok":true,"pong":true}`): the floor of any line protocol from a Python client. Three
+more floors answer the same way: the same in one thread waiting in epoll (how any event loop is
+woken), and lineecho (shardd's own transport, NIO and its line framing, with no session; with
+--task, answered from a task on the loop as the daemon's sessions are). The
 client is the same for every target: sendall of one JSON line, recv until the newline,
 json.loads (the bench's hand-written client without its socket timeout). Targets (p50):
 ping at most 1.25x the echo; get with the shard known at most ping + 15 us; get without the
@@ -53,9 +56,42 @@ while True:
     threading.Thread(target=serve, args=(conn,), daemon=True).start()
 '''
 
+# The same answer from one thread waiting in epoll for every connection: how an event loop
+# (NIO's, the daemon's) is woken, against the echo's thread blocked in recv on its socket.
+EPOLL_ECHO_SERVER = r'''
+import select, socket, sys
+server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+server.bind(sys.argv[1]); server.listen(16); server.setblocking(False)
+poll = select.epoll(); poll.register(server.fileno(), select.EPOLLIN); conns = {}
+print("ready", flush=True)
+while True:
+    for fd, _ in poll.poll():
+        if fd == server.fileno():
+            conn, _ = server.accept(); conn.setblocking(False)
+            conns[conn.fileno()] = [conn, b""]; poll.register(conn.fileno(), select.EPOLLIN)
+            continue
+        conn, buffer = conns[fd]
+        data = conn.recv(65536)
+        if not data:
+            poll.unregister(fd); conn.close(); del conns[fd]; continue
+        buffer += data
+        lines = buffer.count(b"\n")
+        conns[fd][1] = buffer[buffer.rfind(b"\n") + 1:] if lines else buffer
+        if lines:
+            conn.sendall(b'{"ok":true,"pong":true}\n' * lines)
+'''
+
+# The floors: a server started per sitting, answering every line with the ping's answer.
+ECHOES = ("echo", "echo-epoll", "echo-nio", "echo-nio-task")
+
 TARGETS = {
-    "echo": ("echo server (Python, 20 lines)", None),
+    "echo": ("echo server (Python, 20 lines, a thread per connection)", None),
+    "echo-epoll": ("echo server (Python, one thread in epoll)", None),
+    "echo-nio": ("lineecho: shardd's transport (NIO, line framing), no session", None),
+    "echo-nio-task": ("lineecho --task: the same, answered from a task on the loop", None),
     "ping": ("shardd ping", {"op": "ping"}),
+    "get-map": ("shardd get, shard known, from the identity map (no SQL)",
+                {"op": "get", "model": "Report", "pk": 1, "shard": "asia"}),
     "get-shard": ("shardd get, shard known, fresh (1 SQLite point select)",
                   {"op": "get", "model": "Report", "pk": 1, "shard": "asia", "fresh": True}),
     "get-any": ("shardd get, no shard, fresh (every shard asked)",
@@ -137,6 +173,9 @@ def main():
     parser.add_argument("--targets", default=",".join(TARGETS),
                         help="comma-separated, of %s (default all)" % ", ".join(TARGETS))
     parser.add_argument("--markdown", action="store_true", help="also print a Markdown table")
+    parser.add_argument("--lineecho", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                                           ".build", "release", "lineecho"),
+                        help="the lineecho binary (default .build/release/lineecho)")
     parser.add_argument("--one", choices=list(TARGETS), help=argparse.SUPPRESS)
     parser.add_argument("--path", help=argparse.SUPPRESS)
     parser.add_argument("--shard", help=argparse.SUPPRESS)
@@ -148,18 +187,26 @@ def main():
     unknown = [t for t in chosen if t not in TARGETS]
     if unknown or not chosen:
         sys.exit("floor: unknown targets %s (choose from %s)" % (", ".join(unknown) or "(none)", ", ".join(TARGETS)))
-    shard = report_shard(args.socket) if "get-shard" in chosen else ""
+    if any(t.startswith("echo-nio") for t in chosen) and not os.access(args.lineecho, os.X_OK):
+        sys.exit("floor: %s is not built (swift build -c release --product lineecho), or name it with --lineecho"
+                 % args.lineecho)
+    shard = report_shard(args.socket) if "get-shard" in chosen or "get-map" in chosen else ""
     directory = tempfile.mkdtemp(prefix="shardd-floor-")
-    echo_path = os.path.join(directory, "echo.sock")
-    echo = subprocess.Popen([sys.executable, "-c", ECHO_SERVER, echo_path], stdout=subprocess.PIPE, text=True)
+    commands = {"echo": [sys.executable, "-c", ECHO_SERVER], "echo-epoll": [sys.executable, "-c", EPOLL_ECHO_SERVER],
+                "echo-nio": [args.lineecho], "echo-nio-task": [args.lineecho, "--task"]}
+    paths = {target: os.path.join(directory, target + ".sock") for target in ECHOES if target in chosen}
+    servers = []
     try:
-        if echo.stdout.readline().strip() != "ready":
-            sys.exit("floor: the echo server did not start")
+        for target, path in paths.items():
+            server = subprocess.Popen(commands[target] + [path], stdout=subprocess.PIPE, text=True)
+            servers.append(server)
+            if server.stdout.readline().strip() != "ready":
+                sys.exit("floor: the %s server did not start" % target)
         runs = {target: [] for target in chosen}
         order = chosen
         for round_ in range(args.rounds):
             for target in order if round_ % 2 == 0 else order[::-1]:
-                path = echo_path if target == "echo" else args.socket
+                path = paths.get(target, args.socket)
                 out = subprocess.run([sys.executable, os.path.abspath(__file__), "--one", target, "--path", path,
                                       "--socket", args.socket, "--duration", str(args.duration), "--shard", shard],
                                      capture_output=True, text=True)
@@ -170,10 +217,13 @@ def main():
                 runs[target].append(record)
                 print(json.dumps(record), flush=True)
     finally:
-        echo.kill()
-        echo.wait()
+        for server in servers:
+            server.kill()
+            server.wait()
         try:
-            os.unlink(echo_path)
+            for path in paths.values():
+                if os.path.exists(path):
+                    os.unlink(path)
             os.rmdir(directory)
         except OSError:
             pass
@@ -190,6 +240,10 @@ def main():
         print("| what | p50 | p99 | per second | target | |")
         print("|---|--:|--:|--:|---|---|")
         checks = {"echo": ("the floor", None),
+                  "get-map": ("(what a get costs without its select)", None),
+                  "echo-epoll": ("the floor of an event loop", None),
+                  "echo-nio": ("the floor of shardd's transport", None),
+                  "echo-nio-task": ("the same with the session's hop", None),
                   "ping": ("at most 1.25x the echo's (%.1f µs)" % (1.25 * echo_p50), 1.25 * echo_p50),
                   "get-shard": ("at most ping + 15 µs (%.1f µs)" % (ping_p50 + 15), ping_p50 + 15),
                   "get-any": ("at most ping + 30 µs (%.1f µs)" % (ping_p50 + 30), ping_p50 + 30)}

@@ -732,7 +732,7 @@ class Bench:
                     log("build failed (a concurrent edit?); retrying in %d s: %s" % (self.args.build_wait, error))
                     time.sleep(self.args.build_wait)
         bin_path = self.procs.run(["swift", "build", "-c", "release", "--show-bin-path"], timeout=600).strip()
-        for name in ("shardd", "weather", "storebench"):
+        for name in ("shardd", "weather", "storebench", "lineecho"):
             shutil.copy2(os.path.join(bin_path, name), self.bin(name))
         with open(self.bin("shardd"), "rb") as handle:
             digest = hashlib.sha256(handle.read()).hexdigest()[:12]
@@ -1191,7 +1191,8 @@ class Bench:
         section["layouts"][layout.name] = {"title": layout.title, "data_version": layout.data_version}
         try:
             out = self.procs.run([sys.executable, FLOOR, "--socket", layout.socket, "--rounds", str(rounds),
-                                  "--duration", str(duration)], timeout=int(rounds * 6 * (duration + 30) + 120))
+                                  "--duration", str(duration), "--lineecho", self.bin("lineecho")],
+                                 timeout=int(rounds * 9 * (duration + 30) + 120))
             lines = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
             section["runs"] = [line for line in lines if "target" in line]
             section["summary"] = lines[-1]["summary"]
@@ -1202,6 +1203,18 @@ class Bench:
             log("  floor.py FAILED: %s" % error)
         self.direct(layout, "floor")
         section["direct"] = [r for r in self.records if r.get("system") == "direct" and "error" not in r]
+        # Target 2's floor: a point select in C, through the shard's inline path, and the
+        # same after the thread was idle 60 µs (as between one client's requests).
+        section["store"] = []
+        floor_db = os.path.join(self.workdir, "floor-store.db")
+        try:
+            out = self.procs.run([self.bin("storebench"), "--url", "sqlite:" + floor_db, "--rows", "5000",
+                                  "--selects", "20000"], timeout=300)
+            section["store"] = [json.loads(line) for line in out.strip().splitlines() if line.startswith("{")]
+            for record in section["store"]:
+                log("    storebench %-32s %s" % (record["workload"], fmt_rate(record["per_second"])))
+        except (Failure, ValueError) as error:
+            log("  storebench FAILED: %s" % error)
         # Target 3: the daemon's CPU per request under the pipelined load, gets and pings.
         section["pipelined"] = {}
         for op in ("get", "ping"):
