@@ -98,7 +98,7 @@ let package = Package(
         .executableTarget(
             name: "storebench",
             dependencies: [
-                "ShardProtocol", "ShardCore", "ShardStore",
+                "ShardProtocol", "ShardCore", "ShardStore", "CLibPQ",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

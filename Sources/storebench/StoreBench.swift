@@ -79,39 +79,36 @@ struct StoreBench: AsyncParsableCommand {
         }
         report("point_select", count: selectCount, seconds: selectSeconds)
 
-        // The same through the pool on this thread, one `readInline` per select: the daemon's
-        // path for a get (a connection lent and given back, the inline budget set and cleared).
-        var inlineGenerator = SplitMix64(seed: 11)
-        let inlineStart = DispatchTime.now()
-        for _ in 0..<selectCount {
-            var statement = select
-            statement.params = [.int(Int64(inlineGenerator.next() % UInt64(rowCount)) + 1)]
-            let bound = statement
-            let deadline = DispatchTime.now().uptimeNanoseconds + 500_000
-            if try await shard.readInline(until: deadline, { try $0.run(bound) }) == nil {
-                _ = try await shard.withConnection { try $0.run(bound) }
+        // SQLite only (PostgreSQL reads never run inline): the same through the pool on this
+        // thread, one `readInline` per select, the daemon's path for a get (a connection lent
+        // and given back, the inline budget set and cleared); then the same with the thread
+        // idle 60 µs before each select, as the daemon's is between one client's requests, only
+        // the selects timed. What the idle thread's cold caches add is part of a get's floor
+        // that a tight loop hides.
+        if shard.readsInline {
+            var generator = SplitMix64(seed: 11)
+            func inlineSelect() async throws -> UInt64 {
+                var statement = select
+                statement.params = [.int(Int64(generator.next() % UInt64(rowCount)) + 1)]
+                let bound = statement
+                let started = DispatchTime.now().uptimeNanoseconds
+                if try await shard.readInline(until: started + 500_000, { try $0.run(bound) }) == nil {
+                    _ = try await shard.withConnection { try $0.run(bound) }
+                }
+                return DispatchTime.now().uptimeNanoseconds - started
             }
-        }
-        report("point_select_inline", count: selectCount,
-               seconds: Double(DispatchTime.now().uptimeNanoseconds - inlineStart.uptimeNanoseconds) / 1e9)
-
-        // The same with the thread idle 60 µs before each select, as the daemon's is between
-        // one client's requests (the round trip): only the selects are timed. What the idle
-        // thread's cold caches add is part of a get's floor that a tight loop hides.
-        var idleSpent: UInt64 = 0
-        let idleCount = min(selectCount, 20_000)
-        for _ in 0..<idleCount {
-            usleep(60)
-            var statement = select
-            statement.params = [.int(Int64(inlineGenerator.next() % UInt64(rowCount)) + 1)]
-            let bound = statement
-            let started = DispatchTime.now().uptimeNanoseconds
-            if try await shard.readInline(until: started + 500_000, { try $0.run(bound) }) == nil {
-                _ = try await shard.withConnection { try $0.run(bound) }
+            let inlineStart = DispatchTime.now().uptimeNanoseconds
+            for _ in 0..<selectCount { _ = try await inlineSelect() }
+            report("point_select_inline", count: selectCount,
+                   seconds: Double(DispatchTime.now().uptimeNanoseconds - inlineStart) / 1e9)
+            var idleSpent: UInt64 = 0
+            let idleCount = min(selectCount, 20_000)
+            for _ in 0..<idleCount {
+                usleep(60)
+                idleSpent += try await inlineSelect()
             }
-            idleSpent += DispatchTime.now().uptimeNanoseconds - started
+            report("point_select_inline_after_idle", count: idleCount, seconds: Double(idleSpent) / 1e9)
         }
-        report("point_select_inline_after_idle", count: idleCount, seconds: Double(idleSpent) / 1e9)
 
         // The same through the pool, one withConnection per select: adds the queue hop.
         var generator = SplitMix64(seed: 7)
@@ -125,6 +122,16 @@ struct StoreBench: AsyncParsableCommand {
         }
         report("point_select_pooled", count: pooledCount,
                seconds: Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9)
+
+        // PostgreSQL: the same selects on one connection in libpq's pipeline mode, `depth` at a
+        // time (issue 19's target 4 measures this before choosing how the daemon drives it).
+        if case .postgres(let uri) = location {
+            let probe = PipelineProbe(uri: uri, sql: select.sql, rowCount: rowCount)
+            let pipelined = min(selectCount, 20_000)
+            for (depth, seconds) in try probe.run(selects: pipelined, depths: [1, 16, 64]) {
+                report("pipeline_select_depth_\(depth)", count: pipelined, seconds: seconds)
+            }
+        }
 
         try await shard.withConnection { try $0.execute("DROP TABLE IF EXISTS bench_reports") }
     }
