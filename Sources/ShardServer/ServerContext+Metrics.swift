@@ -17,6 +17,9 @@ extension ServerContext {
             // since the last scrape, so that the request path pays nothing for it.
             metrics.catchUp("shardd_shard_statements_total", labels, to: shard.statements.value)
             metrics.catchUp("shardd_shard_reads_redone_total", labels, to: shard.readsRedoneCount)
+            let batched = shard.readBatchCounts
+            metrics.catchUp("shardd_shard_read_batches_total", labels, to: batched.batches)
+            metrics.catchUp("shardd_shard_reads_batched_total", labels, to: batched.reads)
         }
         let sessions = self.sessions
         metrics.gauge("shardd_sessions", [], Double(sessions.count))

@@ -18,9 +18,8 @@ extension Session {
             if known.count > 1 { throw ambiguous(model, key, known) }
         }
         let shards = try candidates.map { name throws(ShardError) in try shard(named: name) }
-        let found = try await readEach(shards, inline: true) { shard, connection in
-            (shard.name, try connection.run(shard.pointSelects.statement(model, key)).rows.first)
-        }
+        let read = try await readStatements(shards) { shard in shard.pointSelects.statement(model, key) }
+        let found = zip(shards, read).map { shard, result in (shard.name, result.rows.first) }
         let rows = found.compactMap { name, row in row.map { (name, $0) } }
         for (name, row) in found where row == nil {
             identityMap.remove(IdentityKey(model: model.name, primaryKey: key, token: name))

@@ -39,6 +39,35 @@ extension Session {
         }
     }
 
+    /// Runs one read statement on each shard, results in the given order, as `readEach`
+    /// with `inline`, except on the shards whose reads outside the session's transaction go
+    /// out together with other sessions' (PostgreSQL's pipeline, `Shard.readBatched`).
+    func readStatements(_ shards: [Shard], _ statement: @escaping @Sendable (Shard) -> Statement) async throws -> [QueryResult] {
+        let batched = shards.map { $0.dialect.batchesReads && transaction?.lease(for: $0) == nil }
+        if !batched.contains(true) {
+            return try await readEach(shards, inline: true) { shard, connection in try connection.run(statement(shard)) }
+        }
+        if shards.count == 1 { return [try await shards[0].readBatched(statement(shards[0]))] }
+        let tasks = shards.indices.map { index in
+            batched[index] ? Task { [shard = shards[index]] in try await shard.readBatched(statement(shard)) } : nil
+        }
+        let others = shards.indices.filter { !batched[$0] }
+        var results = [QueryResult?](repeating: nil, count: shards.count)
+        var failure: Error?
+        do {
+            let read = try await readEach(others.map { shards[$0] }, inline: true) { shard, connection in try connection.run(statement(shard)) }
+            for (index, result) in zip(others, read) { results[index] = result }
+        } catch {
+            failure = error
+        }
+        for (index, task) in tasks.enumerated() {
+            guard let task else { continue }
+            do { results[index] = try await task.value } catch { failure = failure ?? error }
+        }
+        if let failure { throw failure }
+        return results.map { $0! }
+    }
+
     /// Runs `body` on each shard, results in the given order. Shards whose reads hop to a
     /// connection's queue run concurrently.
     /// - Parameter inline: `body` only reads, and may be run again. On SQLite shards outside

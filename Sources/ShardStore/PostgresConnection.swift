@@ -9,12 +9,12 @@ import ShardProtocol
 package final class PostgresConnection: ShardConnection {
     /// The shard's name, for errors.
     let shard: String
-    private var handle: OpaquePointer?
+    private(set) var handle: OpaquePointer?
     private var prepared: [PreparedKey: String] = [:]
     /// Cached keys, oldest first, so that the cache can drop its oldest entry when full.
     private var preparedOrder: [PreparedKey] = []
     private var preparedCount = 0
-    private var broken = false
+    var broken = false
     /// Set when a statement of the open transaction changed a row.
     private(set) package var hasChanges = false
 
@@ -143,7 +143,7 @@ package final class PostgresConnection: ShardConnection {
     /// both remedies.
     package static let noPreparedTransactions = "max_prepared_transactions is 0 on this PostgreSQL server, and commit = \"two_phase\" (the default) needs prepared transactions: raise it in postgresql.conf (e.g. max_prepared_transactions = 64, then restart PostgreSQL), or set commit = \"best_effort\" in [server] of shards.conf (commits across shards are then not atomic)"
 
-    private static func errorMessage(_ handle: OpaquePointer) -> String {
+    static func errorMessage(_ handle: OpaquePointer) -> String {
         guard let message = PQerrorMessage(handle) else { return "" }
         return trimmed(String(cString: message))
     }
@@ -240,7 +240,7 @@ package final class PostgresConnection: ShardConnection {
     }
 
     /// The name of the prepared statement for `key`, preparing it when it is not cached.
-    private func preparedName(for key: PreparedKey, _ handle: OpaquePointer) throws(BackendError) -> String {
+    func preparedName(for key: PreparedKey, _ handle: OpaquePointer) throws(BackendError) -> String {
         if let name = prepared[key] { return name }
         if prepared.count >= Self.preparedLimit { evictOldest(handle) }
         preparedCount += 1
@@ -270,7 +270,7 @@ package final class PostgresConnection: ShardConnection {
         }
     }
 
-    private func forget(_ key: PreparedKey) {
+    func forget(_ key: PreparedKey) {
         prepared[key] = nil
         preparedOrder.removeAll { $0 == key }
     }
@@ -293,6 +293,16 @@ package final class PostgresConnection: ShardConnection {
         _ handle: OpaquePointer, _ name: String, _ parameters: [(type: PostgresType, bytes: [UInt8]?)],
         resultFormat: Int32
     ) -> OpaquePointer? {
+        Self.withParameters(parameters) { count, values, lengths, formats in
+            PQexecPrepared(handle, name, count, values, lengths, formats, resultFormat)
+        }
+    }
+
+    /// The parameters as libpq takes them (binary, with their lengths), for one call.
+    static func withParameters<R>(
+        _ parameters: [(type: PostgresType, bytes: [UInt8]?)],
+        _ body: (Int32, UnsafePointer<UnsafePointer<CChar>?>?, UnsafePointer<Int32>?, UnsafePointer<Int32>?) -> R
+    ) -> R {
         let total = parameters.reduce(0) { $0 + ($1.bytes?.count ?? 0) }
         let storage = UnsafeMutableRawBufferPointer.allocate(byteCount: max(total, 1), alignment: 8)
         defer { storage.deallocate() }
@@ -315,9 +325,7 @@ package final class PostgresConnection: ShardConnection {
         return values.withUnsafeBufferPointer { values in
             lengths.withUnsafeBufferPointer { lengths in
                 formats.withUnsafeBufferPointer { formats in
-                    PQexecPrepared(
-                        handle, name, Int32(parameters.count), values.baseAddress, lengths.baseAddress,
-                        formats.baseAddress, resultFormat)
+                    body(Int32(parameters.count), values.baseAddress, lengths.baseAddress, formats.baseAddress)
                 }
             }
         }
@@ -325,7 +333,7 @@ package final class PostgresConnection: ShardConnection {
 
     // MARK: - Results
 
-    private func decode(_ result: OpaquePointer, _ statement: Statement) throws(BackendError) -> QueryResult {
+    func decode(_ result: OpaquePointer, _ statement: Statement) throws(BackendError) -> QueryResult {
         let fieldCount = Int(PQnfields(result))
         let rowCount = Int(PQntuples(result))
         let columns = (0..<fieldCount).map { String(cString: PQfname(result, Int32($0))) }
@@ -367,7 +375,7 @@ package final class PostgresConnection: ShardConnection {
 
     // MARK: - Errors
 
-    private static func state(of result: OpaquePointer?) -> String? {
+    static func state(of result: OpaquePointer?) -> String? {
         guard let result, let field = PQresultErrorField(result, Int32(UInt8(ascii: "C"))) else { return nil }
         return String(cString: field)
     }
@@ -375,7 +383,7 @@ package final class PostgresConnection: ShardConnection {
     /// Maps a failed result (or a nil one: the connection could not send) to a `BackendError`.
     ///
     /// A lost connection marks this connection broken so that the pool drops it.
-    private func failure(_ result: OpaquePointer?, sql: String) -> BackendError {
+    func failure(_ result: OpaquePointer?, sql: String) -> BackendError {
         let state = Self.state(of: result)
         var message: String?
         if let result, let primary = PQresultErrorField(result, Int32(UInt8(ascii: "M"))) {
@@ -422,7 +430,7 @@ package final class PostgresConnection: ShardConnection {
 
 /// A prepared statement's identity: its SQL by bytes (Swift's `String ==` would equate
 /// canonically equivalent text, which PostgreSQL does not) and its parameter types.
-private struct PreparedKey: Hashable {
+struct PreparedKey: Hashable {
     var sql: [UInt8]
     var types: [Oid]
     var sqlText: String

@@ -50,6 +50,12 @@ package struct SQLDialect: Sendable, Hashable {
         backend == .sqlite
     }
 
+    /// Whether concurrent reads outside transactions go out together (`Shard.readBatched`):
+    /// PostgreSQL's pipeline mode saves a round trip per read; SQLite has none to save.
+    package var batchesReads: Bool {
+        backend == .postgres
+    }
+
     /// Quotes an identifier (names are validated by the config, quoting is belt and braces).
     package static func quote(_ identifier: String) -> String {
         "\"" + identifier.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\""

@@ -40,6 +40,10 @@ package final class Shard: Sendable {
     /// Waiters' timers still running (for tests: a served waiter's timer stops at once).
     private let runningTimers = Atomic<Int>(0)
     private let readsRedone = Atomic<Int>(0)
+    /// Reads waiting to go out together, and the batches running (`Shard+BatchedReads`).
+    let batchedReads: Mutex<ReadBatchQueue<BatchedRead>>
+    /// Batches of more than one read sent, and the reads they held.
+    let readBatchStats = Mutex<(batches: Int, reads: Int)>((0, 0))
 
     /// - Parameter timeout: read by `factory` as it opens each connection.
     package init(spec: ShardSpec, dialect: SQLDialect, timeout: StatementTimeout = StatementTimeout(nil), factory: @escaping ConnectionFactory) {
@@ -49,6 +53,7 @@ package final class Shard: Sendable {
         self.factory = factory
         self.timeout = timeout
         self.pool = Mutex(PoolState(machine: PoolStateMachine(size: spec.poolSize)))
+        self.batchedReads = Mutex(ReadBatchQueue(runners: spec.poolSize, batchLimit: Shard.readBatchLimit))
     }
 
     /// Lends a pooled connection to `body` for one call, then returns it to the pool.
@@ -120,6 +125,7 @@ package final class Shard: Sendable {
     /// Applies a reloaded `pool_size`: waiters that may now open a connection do, idle
     /// connections beyond the new size close, lent ones as they come back.
     package func resize(to size: Int) {
+        batchedReads.withLock { $0.runners = size }
         let (retry, close) = pool.withLock { state -> ([Parked], [PooledConnection]) in
             let (retry, close) = state.machine.resize(to: size)
             return (retry.compactMap { state.parked.removeValue(forKey: $0) }, close)
@@ -566,6 +572,14 @@ final class CountingConnection: ShardConnection {
     func close() { inner.close() }
     func releaseMemory() { inner.releaseMemory() }
     func limitInlineWork(until deadline: UInt64?) -> InlineStop { inner.limitInlineWork(until: deadline) }
+    func runBatch(_ statements: [Statement]) -> [Result<QueryResult, BackendError>] {
+        let results = inner.runBatch(statements.map(hidden.rewriting))
+        for result in results {
+            counter.increment()
+            if case .failure = result { counter.failed() }
+        }
+        return results
+    }
 }
 
 extension ShardConnection {

@@ -49,10 +49,18 @@ package protocol ShardConnection: AnyObject {
     /// not started (the same cause). nil lifts the bound. Returns how the bound being lifted or replaced stopped
     /// a statement, if it did. PostgreSQL connections never run inline: no bound.
     func limitInlineWork(until deadline: UInt64?) -> InlineStop
+    /// Runs statements that only read, outside a transaction, each on its own: one result
+    /// per statement, in order, one failing leaving the others' results as they are. A
+    /// backend with a pipeline (PostgreSQL) sends them together and waits for them together.
+    func runBatch(_ statements: [Statement]) -> [Result<QueryResult, BackendError>]
 }
 
 extension ShardConnection {
     package func limitInlineWork(until deadline: UInt64?) -> InlineStop { .none }
+
+    package func runBatch(_ statements: [Statement]) -> [Result<QueryResult, BackendError>] {
+        statements.map { statement in Result { () throws(BackendError) in try run(statement) } }
+    }
 
     package func commitDeferringDurability() throws(BackendError) { try commit() }
 

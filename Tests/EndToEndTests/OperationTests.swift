@@ -89,14 +89,16 @@ import Testing
             let start = Date()
             #expect(try other.request(#"{"op":"ping"}"#)["pong"] == .bool(true))
             #expect(Date().timeIntervalSince(start) < 1)
-            usleep(20_000)
+            // Task.sleep, not usleep: a blocked pool thread could keep the writer's task from
+            // starting at all (CI on 12-03: it started after the 60 s wait below had ended).
+            try await Task.sleep(for: .milliseconds(20))
         }
         var disconnected = false
         for _ in 0..<1200 where !disconnected {
-            usleep(50_000)
+            try await Task.sleep(for: .milliseconds(50))
             disconnected = daemon.log().contains("read no answers")
         }
-        #expect(disconnected, "the stalled client was not disconnected")
+        #expect(disconnected, "the stalled client was not disconnected; the daemon's log ends: \(daemon.log().suffix(3000))")
         let sent = try await writer.value
         #expect(sent < 4000, "the daemon stopped reading the stalled client (it sent \(sent) requests)")
         let rssAfter = SoakTests.rssKiB(daemon.process.processIdentifier)

@@ -1,0 +1,70 @@
+import ShardProtocol
+
+/// A read waiting for the next batch, and how to answer it.
+struct BatchedRead: Sendable {
+    let statement: Statement
+    let continuation: CheckedContinuation<QueryResult, Error>
+}
+
+extension Shard {
+    /// Reads per batch at most: past 64, storebench's pipeline gains little (99-111k point
+    /// selects/s at 64 against 62-78k at 16) and one batch's answers wait for its slowest.
+    static let readBatchLimit = 64
+
+    /// Runs a statement that only reads, outside any transaction, together with the reads of
+    /// other sessions waiting at the same time where the backend batches them
+    /// (`SQLDialect.batchesReads`): while every connection of the pool is busy with a batch,
+    /// reads wait, and the next batch takes them all (`ReadBatchQueue`). Alone, a read runs at
+    /// once, as through `withConnection`. Elsewhere it is `withConnection { run }`.
+    package func readBatched(_ statement: Statement) async throws -> QueryResult {
+        guard dialect.batchesReads else { return try await withConnection { try $0.run(statement) } }
+        if batchedReads.withLock({ $0.arrive() }) {
+            // This read runs the batch, with whatever waits.
+            let others = batchedReads.withLock { $0.take(Shard.readBatchLimit - 1) }
+            let results = await runBatch([statement] + others.map(\.statement))
+            for (read, result) in zip(others, results.dropFirst()) { read.continuation.resume(with: result) }
+            handOff()
+            return try results[0].get()
+        }
+        return try await withCheckedThrowingContinuation { continuation in
+            // A runner may have stopped since `arrive`: then this read starts one.
+            if batchedReads.withLock({ $0.park(BatchedRead(statement: statement, continuation: continuation)) }) {
+                handOff(claimed: true)
+            }
+        }
+    }
+
+    /// How many batches of more than one read this shard sent, and the reads they held.
+    package var readBatchCounts: (batches: Int, reads: Int) { readBatchStats.withLock { $0 } }
+
+    /// After a runner's batch: the reads that waited meanwhile go in a task of their own, so
+    /// that the runner's own answer does not wait for them.
+    private func handOff(claimed: Bool = false) {
+        let next = claimed ? [] : batchedReads.withLock { $0.next() }
+        guard claimed || !next.isEmpty else { return }
+        Task { await drain(first: next) }
+    }
+
+    /// Runs batches of waiting reads until none waits.
+    private func drain(first: [BatchedRead]) async {
+        var batch = first.isEmpty ? batchedReads.withLock { $0.next() } : first
+        while !batch.isEmpty {
+            let results = await runBatch(batch.map(\.statement))
+            for (read, result) in zip(batch, results) { read.continuation.resume(with: result) }
+            batch = batchedReads.withLock { $0.next() }
+        }
+    }
+
+    /// One batch on one pooled connection; a failure to get a connection fails each read.
+    private func runBatch(_ statements: [Statement]) async -> [Result<QueryResult, Error>] {
+        if statements.count > 1 {
+            readBatchStats.withLock { $0.batches += 1; $0.reads += statements.count }
+        }
+        do {
+            let results = try await withConnection { connection in connection.runBatch(statements) }
+            return results.map { $0.mapError { $0 as Error } }
+        } catch {
+            return statements.map { _ in .failure(error) }
+        }
+    }
+}
