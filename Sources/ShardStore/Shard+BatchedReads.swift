@@ -11,11 +11,18 @@ extension Shard {
     /// selects/s at 64 against 62-78k at 16) and one batch's answers wait for its slowest.
     static let readBatchLimit = 64
 
+    /// Batches running at once on a shard: two, so that a get arriving while one batch is
+    /// out waits for the next rather than taking a connection of its own. Measured with 16
+    /// sessions x 16 pipelined gets on 2 SQLite + 2 PostgreSQL shards (release builds, in
+    /// turns): without batches 14-17k gets/s; batches as many as the pool's 8 connections
+    /// 18-23k (most gets still ran alone); two 22-28k; one 23-28k.
+    static func readBatchRunners(poolSize: Int) -> Int { min(2, poolSize) }
+
     /// Runs a statement that only reads, outside any transaction, together with the reads of
     /// other sessions waiting at the same time where the backend batches them
-    /// (`SQLDialect.batchesReads`): while every connection of the pool is busy with a batch,
-    /// reads wait, and the next batch takes them all (`ReadBatchQueue`). Alone, a read runs at
-    /// once, as through `withConnection`. Elsewhere it is `withConnection { run }`.
+    /// (`SQLDialect.batchesReads`): while `readBatchRunners` batches are out, reads wait, and
+    /// the next batch takes them all (`ReadBatchQueue`). Alone, a read runs at once, as
+    /// through `withConnection`. Elsewhere it is `withConnection { run }`.
     package func readBatched(_ statement: Statement) async throws -> QueryResult {
         guard dialect.batchesReads else { return try await withConnection { try $0.run(statement) } }
         if batchedReads.withLock({ $0.arrive() }) {

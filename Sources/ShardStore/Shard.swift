@@ -53,7 +53,7 @@ package final class Shard: Sendable {
         self.factory = factory
         self.timeout = timeout
         self.pool = Mutex(PoolState(machine: PoolStateMachine(size: spec.poolSize)))
-        self.batchedReads = Mutex(ReadBatchQueue(runners: spec.poolSize, batchLimit: Shard.readBatchLimit))
+        self.batchedReads = Mutex(ReadBatchQueue(runners: Shard.readBatchRunners(poolSize: spec.poolSize), batchLimit: Shard.readBatchLimit))
     }
 
     /// Lends a pooled connection to `body` for one call, then returns it to the pool.
@@ -125,7 +125,7 @@ package final class Shard: Sendable {
     /// Applies a reloaded `pool_size`: waiters that may now open a connection do, idle
     /// connections beyond the new size close, lent ones as they come back.
     package func resize(to size: Int) {
-        batchedReads.withLock { $0.runners = size }
+        batchedReads.withLock { $0.runners = Shard.readBatchRunners(poolSize: size) }
         let (retry, close) = pool.withLock { state -> ([Parked], [PooledConnection]) in
             let (retry, close) = state.machine.resize(to: size)
             return (retry.compactMap { state.parked.removeValue(forKey: $0) }, close)

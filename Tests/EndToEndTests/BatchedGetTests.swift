@@ -8,9 +8,8 @@ import Testing
 /// (docs/protocol.md: libpq's pipeline mode), each answered with its own row.
 @Suite struct BatchedGetTests {
     @Test func pipelinedGetsOnAPostgresShardLeaveInBatchesEachWithItsOwnRow() async throws {
-        // One connection to shard two: whatever arrives while it reads waits for the next batch.
-        let shards = MixedShards.config.replacingOccurrences(of: "url_env = \"SHARDD_PG_A\"", with: "url_env = \"SHARDD_PG_A\"\npool_size = 1")
-        let daemon = try Daemon(config: shards + """
+        // The default pool (8 connections to shard two), of which two batches use two at once.
+        let daemon = try Daemon(config: MixedShards.config + """
             [models.Item]
             id = "client"
             shard_by = { column = "id", hash = true }
