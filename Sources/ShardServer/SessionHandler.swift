@@ -132,6 +132,14 @@ final class SessionHandler: ChannelInboundHandler {
             channel.flush()
             session.flushMetrics()
             await session.close()
+            if channel.isActive {
+                // The server is stopping (the client has not closed): requests sent after the
+                // last one read may still be in the socket, and closing over unread input
+                // resets the connection, so that the client reads "connection reset" instead
+                // of its last answers and the end. Output first; the input read meanwhile is
+                // dropped.
+                await SessionHandler.answerThenClose(channel, channel.allocator.buffer(capacity: 0), patience: .milliseconds(200))
+            }
             try? await channel.close().get()
             serverContext.logger.debug("session \(session.id) closed")
         }
@@ -139,17 +147,16 @@ final class SessionHandler: ChannelInboundHandler {
     }
 
     /// Sends a last answer, then closes so that the client surely reads it: output first,
-    /// then, once the client has closed (or after 2 s), the rest. Closing a Unix socket
+    /// then, once the client has closed (or after `patience`), the rest. Closing a Unix socket
     /// with unread input resets it, and the reset can destroy the answer on its way.
-    static func answerThenClose(_ channel: Channel, _ answer: ByteBuffer) async {
-        try? await channel.writeAndFlush(answer).get()
-        try? await channel.close(mode: .output).get()
-        let closed = channel.closeFuture
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { try? await closed.get() }
-            group.addTask { try? await Task.sleep(for: .seconds(2)) }
-            await group.next()
-            group.cancelAll()
+    static func answerThenClose(_ channel: Channel, _ answer: ByteBuffer, patience: Duration = .seconds(2)) async {
+        // Nothing here waits on a future: a client that reads nothing never completes its
+        // writes (nor the output's close queued behind them), and a bound must still hold.
+        if answer.readableBytes > 0 { channel.writeAndFlush(answer, promise: nil) }
+        channel.close(mode: .output, promise: nil)
+        let deadline = ContinuousClock.now + patience
+        while channel.isActive, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
         }
         try? await channel.close().get()
     }

@@ -2,6 +2,7 @@ import Foundation
 import ShardCore
 import ShardProtocol
 import ShardTestSupport
+import Synchronization
 import Testing
 
 /// Running shardd: connection limits, signals, graceful shutdown.
@@ -61,6 +62,52 @@ import Testing
         // The open transaction was rolled back: only the committed row is there.
         let run = try Process.output(of: "/usr/bin/sqlite3", [daemon.directory.path + "/data/asia.db", "SELECT city FROM weather_locations ORDER BY id"])
         #expect(run.stdout == "Committed\n")
+    }
+}
+
+/// A client that goes on sending while the daemon shuts down.
+@Suite struct ShutdownWhileSendingTests {
+    /// One connection, written by one thread and read by another (`LineClient` keeps no
+    /// state shared by its sending and its receiving). `@unchecked Sendable`: so used only.
+    final class Connection: @unchecked Sendable {
+        let client: LineClient
+        let ended = Atomic<Bool>(false)
+        init(_ client: LineClient) { self.client = client }
+    }
+
+    /// A session ended by SIGTERM closes without resetting the connection even with requests
+    /// still unread in its socket: the client reads answers in order, then the end, never
+    /// "connection reset" (which can destroy answers on their way).
+    @Test func theConnectionEndsCleanlyWhileTheClientStillSends() async throws {
+        let daemon = try Daemon()
+        let connection = Connection(try daemon.client())
+        #expect(try connection.client.request(#"{"op":"ping"}"#)["pong"] == .bool(true))
+        let pid = daemon.process.processIdentifier
+        let outcome = try await onThreads(2) { index -> String in
+            if index == 0 {
+                // Writes until the reader has seen the end (or the socket refuses).
+                let line = Array(#"{"op":"ping"}"#.utf8) + [0x0A]
+                var sent = 0
+                while !connection.ended.load(ordering: .relaxed), (try? connection.client.send(raw: line)) != nil {
+                    sent += 1
+                    if sent == 2000 { kill(pid, SIGTERM) }
+                }
+                return "sent \(sent)"
+            }
+            var answers = 0
+            defer { connection.ended.store(true, ordering: .relaxed) }
+            do {
+                while let line = try connection.client.receiveLine() {
+                    guard line == #"{"ok":true,"pong":true}"# else { return "answer \(answers): \(line)" }
+                    answers += 1
+                }
+                return "ended after \(answers) answers"
+            } catch {
+                return "\(error) after \(answers) answers"
+            }
+        }
+        #expect(outcome[1].hasPrefix("ended after"), "\(outcome)")
+        #expect(daemon.stop() == 0)
     }
 }
 
