@@ -36,7 +36,7 @@ extension Shard {
         return try await withCheckedThrowingContinuation { continuation in
             // A runner may have stopped since `arrive`: then this read starts one.
             if batchedReads.withLock({ $0.park(BatchedRead(statement: statement, continuation: continuation)) }) {
-                handOff(claimed: true)
+                Task { await drain(batchedReads.withLock { $0.next() }) }
             }
         }
     }
@@ -46,15 +46,14 @@ extension Shard {
 
     /// After a runner's batch: the reads that waited meanwhile go in a task of their own, so
     /// that the runner's own answer does not wait for them.
-    private func handOff(claimed: Bool = false) {
-        let next = claimed ? [] : batchedReads.withLock { $0.next() }
-        guard claimed || !next.isEmpty else { return }
-        Task { await drain(first: next) }
+    private func handOff() {
+        let next = batchedReads.withLock { $0.next() }
+        if !next.isEmpty { Task { await drain(next) } }
     }
 
-    /// Runs batches of waiting reads until none waits.
-    private func drain(first: [BatchedRead]) async {
-        var batch = first.isEmpty ? batchedReads.withLock { $0.next() } : first
+    /// Runs `batch`, then the batches of reads waiting, until none waits.
+    private func drain(_ batch: [BatchedRead]) async {
+        var batch = batch
         while !batch.isEmpty {
             let results = await runBatch(batch.map(\.statement))
             for (read, result) in zip(batch, results) { read.continuation.resume(with: result) }
