@@ -19,6 +19,9 @@ package final class RoutedConfiguration: Sendable {
     /// Each model's placement group (15.1): its head's name; a model without `shard_by` is
     /// its own (its rows move one by one).
     let groups: [String: String]
+    /// Some shard batches its reads (PostgreSQL): the gets queued behind a get are read
+    /// ahead (`Session.readAhead`).
+    let batchesReads: Bool
 
     /// - Parameter configuration: already routed by `placement`.
     init(configuration: Configuration, placement: PlacementMap, configured: Configuration, version: Int) {
@@ -29,6 +32,7 @@ package final class RoutedConfiguration: Sendable {
         shardChooser = ShardChooser(configuration: configuration)
         executeChooser = ExecuteChooser(configuration: configuration)
         shardOrder = ShardOrder(configuration)
+        batchesReads = configuration.shards.contains { if case .postgres = $0.location { true } else { false } }
         groups = Dictionary(uniqueKeysWithValues: configuration.models.map { model in
             (model.name, configuration.placementChain(of: model.name)?.last?.model.name ?? model.name)
         })

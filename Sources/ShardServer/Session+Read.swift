@@ -7,6 +7,9 @@ extension Session {
     /// every shard concurrently.
     func get(_ request: GetRequest) async throws -> JSONObject {
         let (model, key, candidates, include) = (request.model, request.primaryKey, request.shards, request.include)
+        let ahead = readsOfThisGet
+        readsOfThisGet = [:]
+        readAhead()
         if !request.fresh {
             let known = candidates.filter { identityMap.contains(IdentityKey(model: model.name, primaryKey: key, token: $0)) }
             if known.count == 1 {
@@ -18,7 +21,7 @@ extension Session {
             if known.count > 1 { throw ambiguous(model, key, known) }
         }
         let shards = try candidates.map { name throws(ShardError) in try shard(named: name) }
-        let read = try await readStatements(shards) { shard in shard.pointSelects.statement(model, key) }
+        let read = try await readStatements(shards, ahead: ahead) { shard in shard.pointSelects.statement(model, key) }
         let found = zip(shards, read).map { shard, result in (shard.name, result.rows.first) }
         let rows = found.compactMap { name, row in row.map { (name, $0) } }
         for (name, row) in found where row == nil {

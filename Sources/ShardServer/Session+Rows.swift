@@ -42,14 +42,20 @@ extension Session {
     /// Runs one read statement on each shard, results in the given order, as `readEach`
     /// with `inline`, except on the shards whose reads outside the session's transaction go
     /// out together with other sessions' (PostgreSQL's pipeline, `Shard.readBatched`).
-    func readStatements(_ shards: [Shard], _ statement: @escaping @Sendable (Shard) -> Statement) async throws -> [QueryResult] {
+    /// - Parameter ahead: reads already started (`readAhead`), by shard name.
+    func readStatements(_ shards: [Shard], ahead: [String: PendingRead] = [:],
+                        _ statement: @escaping @Sendable (Shard) -> Statement) async throws -> [QueryResult] {
         let batched = shards.map { $0.dialect.batchesReads && transaction?.lease(for: $0) == nil }
         if !batched.contains(true) {
             return try await readEach(shards, inline: true) { shard, connection in try connection.run(statement(shard)) }
         }
-        if shards.count == 1 { return [try await shards[0].readBatched(statement(shards[0]))] }
-        let tasks = shards.indices.map { index in
-            batched[index] ? Task { [shard = shards[index]] in try await shard.readBatched(statement(shard)) } : nil
+        if shards.count == 1 {
+            if let started = ahead[shards[0].name] { return [try await started.value()] }
+            return [try await shards[0].readBatched(statement(shards[0]))]
+        }
+        let pending = shards.indices.map { index -> PendingRead? in
+            guard batched[index] else { return nil }
+            return ahead[shards[index].name] ?? shards[index].readSoon([statement(shards[index])])[0]
         }
         let others = shards.indices.filter { !batched[$0] }
         var results = [QueryResult?](repeating: nil, count: shards.count)
@@ -60,9 +66,9 @@ extension Session {
         } catch {
             failure = error
         }
-        for (index, task) in tasks.enumerated() {
-            guard let task else { continue }
-            do { results[index] = try await task.value } catch { failure = failure ?? error }
+        for (index, read) in pending.enumerated() {
+            guard let read else { continue }
+            do { results[index] = try await read.value() } catch { failure = failure ?? error }
         }
         if let failure { throw failure }
         return results.map { $0! }

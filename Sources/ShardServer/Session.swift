@@ -28,6 +28,16 @@ final class Session {
     /// durations of the requests of that series not yet counted there (`flushMetrics`).
     private var lastSeries: ShardMetrics.RequestSeries?
     private var uncounted: [Int64] = []
+    /// The number of the request being handled (1 for the first frame).
+    private(set) var requestNumber = 0
+    /// The frames queued behind the one being handled (`SessionInbox.frames(at:)`), for
+    /// `readAhead`; none for a session without a socket.
+    var upcoming: @Sendable (Range<Int>) -> [Frame] = { _ in [] }
+    /// Which queued gets have been looked at, and the reads started for them, by number.
+    var readWindow = ReadAheadWindow()
+    var readsAhead: [Int: ReadAhead] = [:]
+    /// The reads started ahead for the get being handled (from its `ReadAhead`), by shard.
+    var readsOfThisGet: [String: PendingRead] = [:]
 
     /// - Parameter events: wakes the session's task when event lines wait in its outbox.
     init(context: ServerContext, peer: PeerCredentials? = nil, stop: @escaping @Sendable () -> Void = {},
@@ -44,29 +54,36 @@ final class Session {
     /// Answers one frame with exactly one response line appended to `out`.
     /// Returns false when the connection must close after this response.
     func handle(_ frame: Frame, into out: inout [UInt8]) async -> Bool {
+        requestNumber += 1
+        let ahead = readsAhead.isEmpty ? nil : takeReadAhead()
+        readsOfThisGet = [:]
         guard case .line(let line) = frame else {
             let limit = configuration.server.maxLineBytes
             ResponseLine.failure(id: .null, ShardError(.lineTooLong, "a request line may be at most \(limit) bytes (max_line_bytes); the connection is closed"), into: &out)
             recordInvalid(.lineTooLong)
             return false
         }
-        let json: JSONValue
-        do {
-            json = try line.withUnsafeReadableBytes { bytes throws(JSONParseError) in try JSONValue.parse(bytes) }
-        } catch {
-            ResponseLine.failure(id: .null, ShardError(.badJSON, error.message), into: &out)
-            recordInvalid(.badJSON)
-            return true
-        }
         let request: RequestEnvelope
-        do {
-            request = try RequestEnvelope(json)
-        } catch {
-            // A line that is not an object is answered with "id": null; a request with a bad id, without one.
-            let id: JSONValue? = error.id ?? (error.error.code == .badJSON ? JSONValue.null : Optional.none)
-            ResponseLine.failure(id: id, error.error, into: &out)
-            recordInvalid(error.error.code)
-            return true
+        if let ahead {
+            request = ahead.envelope  // parsed when it was read ahead
+        } else {
+            let json: JSONValue
+            do {
+                json = try line.withUnsafeReadableBytes { bytes throws(JSONParseError) in try JSONValue.parse(bytes) }
+            } catch {
+                ResponseLine.failure(id: .null, ShardError(.badJSON, error.message), into: &out)
+                recordInvalid(.badJSON)
+                return true
+            }
+            do {
+                request = try RequestEnvelope(json)
+            } catch {
+                // A line that is not an object is answered with "id": null; a request with a bad id, without one.
+                let id: JSONValue? = error.id ?? (error.error.code == .badJSON ? JSONValue.null : Optional.none)
+                ResponseLine.failure(id: id, error.error, into: &out)
+                recordInvalid(error.error.code)
+                return true
+            }
         }
         let start = ContinuousClock.now
         var failure: ShardError?
@@ -77,8 +94,14 @@ final class Session {
                 throw aborted
             }
             routed = context.routed
-            var arguments = ArgumentReader(request, configuration: configuration, shardOrder: routed.shardOrder)
-            var decoded = try Request.decode(&arguments)
+            var decoded: Request
+            if let ahead, ahead.routed === routed {
+                decoded = .get(ahead.request)
+                readsOfThisGet = ahead.reads
+            } else {
+                var arguments = ArgumentReader(request, configuration: configuration, shardOrder: routed.shardOrder)
+                decoded = try Request.decode(&arguments)
+            }
             // The request's placement groups, worked out only when a move runs or it writes.
             let groups = context.gate.isActive || decoded.writes ? routed.groups(of: decoded.models) : []
             var entered: [String] = []
@@ -93,6 +116,7 @@ final class Session {
                     routed = context.routed
                     var again = ArgumentReader(request, configuration: configuration, shardOrder: routed.shardOrder)
                     decoded = try Request.decode(&again)
+                    readsOfThisGet = [:]
                 }
             }
             defer { context.gate.leave(entered) }

@@ -62,6 +62,7 @@ final class SessionHandler: ChannelInboundHandler {
             }
             let session = Session(context: serverContext, peer: peer, stop: { inbox.finish() }, abort: { inbox.yield(.abort($0)) },
                                   events: { inbox.yield(.events) })
+            session.upcoming = { inbox.frames(at: $0) }
             serverContext.logger.debug("session \(session.id) opened (pid \(peer.pid), uid \(peer.uid))")
             var out: [UInt8] = []
             let idleTimer = IdleTimer(limit: .milliseconds(serverContext.configuration.server.idleTransactionTimeoutMs)) { mark in

@@ -1,3 +1,4 @@
+import ShardTransport
 import Synchronization
 
 /// A session's inputs in arrival order, from the event loop (frames, timer checks) to the
@@ -50,6 +51,26 @@ final class SessionInbox: Sendable {
             return state.waiter
         }
         waiter?.resume(returning: nil)
+    }
+
+    /// The frames queued behind the head now, left in the queue: those at frame offsets
+    /// `offsets` (0 is the next frame `next` returns), skipping timer checks and event wake-ups;
+    /// none past an `abort`, which changes what the requests after it see.
+    func frames(at offsets: Range<Int>) -> [Frame] {
+        state.withLock { state in
+            var out: [Frame] = []
+            var offset = 0
+            for index in state.head..<state.items.count where offset < offsets.upperBound {
+                switch state.items[index] {
+                case .frame(let frame):
+                    if offset >= offsets.lowerBound { out.append(frame) }
+                    offset += 1
+                case .abort: return out
+                case .idleCheck, .events: continue
+                }
+            }
+            return out
+        }
     }
 
     /// The next input, waiting for one if none is queued; nil once finished and drained.

@@ -31,6 +31,7 @@ package final class ShardMetrics: Sendable {
         ("shardd_connections", "gauge"), ("shardd_connections_refused_total", "counter"),
         ("shardd_slow_clients_disconnected_total", "counter"), ("shardd_pool_size", "gauge"),
         ("shardd_commits_pending", "gauge"), ("shardd_commit_recoveries_total", "counter"),
+        ("shardd_reads_ahead_total", "counter"),
     ]
 
     /// Request latency buckets: a ping takes tens of microseconds, a rebalance's request seconds.

@@ -39,6 +39,16 @@ package struct ReadBatchQueue<Waiter> {
         return true
     }
 
+    /// Several reads wait at once. Returns how many runners the caller starts for them
+    /// (counted as active): one per batch of what waits, as far as `runners` allows.
+    package mutating func park(contentsOf waiters: [Waiter]) -> Int {
+        waiting.append(contentsOf: waiters)
+        let batches = (waitingCount + batchLimit - 1) / batchLimit
+        let starts = max(0, min(runners - active, batches))
+        active += starts
+        return starts
+    }
+
     /// Up to `limit` waiting reads, oldest first, for a runner's batch.
     package mutating func take(_ limit: Int) -> [Waiter] {
         let count = min(limit, waitingCount)

@@ -2,8 +2,22 @@ import ShardProtocol
 
 /// A read waiting for the next batch, and how to answer it.
 struct BatchedRead: Sendable {
+    enum Answer: Sendable {
+        /// A task waits for it (`Shard.readBatched`).
+        case waiter(CheckedContinuation<QueryResult, Error>)
+        /// Kept until asked for (`Shard.readSoon`).
+        case pending(PendingRead)
+    }
+
     let statement: Statement
-    let continuation: CheckedContinuation<QueryResult, Error>
+    let answer: Answer
+
+    func resume(with result: Result<QueryResult, Error>) {
+        switch answer {
+        case .waiter(let continuation): continuation.resume(with: result)
+        case .pending(let pending): pending.finish(result)
+        }
+    }
 }
 
 extension Shard {
@@ -29,16 +43,28 @@ extension Shard {
             // This read runs the batch, with whatever waits.
             let others = batchedReads.withLock { $0.take(Shard.readBatchLimit - 1) }
             let results = await runBatch([statement] + others.map(\.statement))
-            for (read, result) in zip(others, results.dropFirst()) { read.continuation.resume(with: result) }
+            for (read, result) in zip(others, results.dropFirst()) { read.resume(with: result) }
             handOff()
             return try results[0].get()
         }
         return try await withCheckedThrowingContinuation { continuation in
             // A runner may have stopped since `arrive`: then this read starts one.
-            if batchedReads.withLock({ $0.park(BatchedRead(statement: statement, continuation: continuation)) }) {
+            if batchedReads.withLock({ $0.park(BatchedRead(statement: statement, answer: .waiter(continuation))) }) {
                 Task { await drain(batchedReads.withLock { $0.next() }) }
             }
         }
+    }
+
+    /// Hands reads to the shard's batches (`readBatched`) without waiting for them: each
+    /// result waits in its `PendingRead`. The reads join the batches as one, so that they
+    /// leave together when no batch is out. Only where `dialect.batchesReads`.
+    package func readSoon(_ statements: [Statement]) -> [PendingRead] {
+        precondition(dialect.batchesReads, "readSoon is for shards that batch their reads")
+        let pending = statements.map { _ in PendingRead() }
+        let reads = zip(statements, pending).map { BatchedRead(statement: $0, answer: .pending($1)) }
+        let starts = batchedReads.withLock { $0.park(contentsOf: reads) }
+        for _ in 0..<starts { Task { await drain(batchedReads.withLock { $0.next() }) } }
+        return pending
     }
 
     /// How many batches of more than one read this shard sent, and the reads they held.
@@ -56,7 +82,7 @@ extension Shard {
         var batch = batch
         while !batch.isEmpty {
             let results = await runBatch(batch.map(\.statement))
-            for (read, result) in zip(batch, results) { read.continuation.resume(with: result) }
+            for (read, result) in zip(batch, results) { read.resume(with: result) }
             batch = batchedReads.withLock { $0.next() }
         }
     }

@@ -1,4 +1,6 @@
 import NIOCore
+import ShardProtocol
+import ShardTransport
 import Testing
 @testable import ShardServer
 
@@ -49,5 +51,28 @@ import Testing
         try await Task.sleep(for: .milliseconds(20))
         inbox.finish()
         #expect(text(await reader.value) == nil)
+    }
+}
+
+@Suite struct SessionInboxPeekTests {
+    func line(_ text: String) -> SessionInput { .frame(.line(ByteBuffer(string: text))) }
+    func texts(_ frames: [Frame]) -> [String] {
+        frames.map { if case .line(let buffer) = $0 { String(buffer: buffer) } else { "tooLong" } }
+    }
+
+    @Test func framesAreSeenWithoutBeingTakenAndOffsetsCountFramesOnly() async {
+        let inbox = SessionInbox()
+        for input in [line("a"), .idleCheck(after: 1), line("b"), .events, line("c"), line("d")] { inbox.yield(input) }
+        #expect(texts(inbox.frames(at: 0..<2)) == ["a", "b"])
+        #expect(texts(inbox.frames(at: 1..<3)) == ["b", "c"])
+        #expect(texts(inbox.frames(at: 3..<10)) == ["d"])
+        _ = await inbox.next()
+        #expect(texts(inbox.frames(at: 0..<2)) == ["b", "c"])
+    }
+
+    @Test func nothingPastAnAbortIsSeen() {
+        let inbox = SessionInbox()
+        for input in [line("a"), .abort(ShardError(.transactionAborted, "moved")), line("b")] { inbox.yield(input) }
+        #expect(texts(inbox.frames(at: 0..<5)) == ["a"])
     }
 }

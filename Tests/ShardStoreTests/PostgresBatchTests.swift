@@ -118,4 +118,26 @@ struct PostgresBatchTests {
             #expect(again.rows == [[.int(2), .int(50)]])
         }
     }
+
+    @Test("reads handed over without waiting (readSoon) keep their answers until asked, in any order")
+    func readsHandedOverKeepTheirAnswers() async throws {
+        try await PostgresTestDatabase.with(poolSize: 1) { db in
+            try await Self.rows(db, count: 20)
+            let ids = [4, 3, 11, 20, 7]
+            let pending = db.shard.readSoon(ids.map(Self.statement))
+            #expect(pending.count == ids.count)
+            // Asked last first: the first answers wait in their reads meanwhile.
+            for (id, read) in zip(ids, pending).reversed() {
+                if id == 3 {
+                    await #expect(throws: BackendError.self) { try await read.value() }
+                } else {
+                    #expect(try await read.value().rows == [[.int(Int64(id)), .int(Int64(100 / id))]], "read \(id)")
+                }
+            }
+            // Asked again, a read answers the same.
+            #expect(try await pending[0].value().rows == [[.int(4), .int(25)]])
+            let (batches, reads) = db.shard.readBatchCounts
+            #expect(batches >= 1 && reads >= ids.count, "one batch carried them: \(batches) batches, \(reads) reads")
+        }
+    }
 }

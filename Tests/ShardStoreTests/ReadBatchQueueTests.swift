@@ -8,6 +8,7 @@ import Testing
         init(runners: Int, batchLimit: Int) { state = ReadBatchQueue(runners: runners, batchLimit: batchLimit) }
         func arrive() -> Bool { state.arrive() }
         func park(_ waiter: Int) -> Bool { state.park(waiter) }
+        func park(contentsOf waiters: [Int]) -> Int { state.park(contentsOf: waiters) }
         func take(_ limit: Int) -> [Int] { state.take(limit) }
         func next() -> [Int] { state.next() }
     }
@@ -55,5 +56,15 @@ import Testing
         #expect(!queue.arrive(), "still one runner above the new limit")
         #expect(queue.next() == [])
         #expect(queue.arrive())
+    }
+
+    @Test func readsParkedTogetherStartOneRunnerPerBatchWithinTheRunners() {
+        let queue = Queue(runners: 2, batchLimit: 4)
+        #expect(queue.park(contentsOf: [1, 2, 3]) == 1, "three reads fit one batch: one runner")
+        #expect(queue.next() == [1, 2, 3])
+        #expect(queue.park(contentsOf: Array(4...12)) == 1, "three batches' worth, but only one runner is free")
+        #expect(queue.state.active == 2)
+        #expect(queue.park(contentsOf: [13]) == 0, "both runners run: it waits")
+        #expect(queue.next() == [4, 5, 6, 7])
     }
 }
