@@ -97,6 +97,7 @@ extension ArgumentReader {
             throw ShardError(.badRequest, "\(argument) must be an object of column values, e.g. {\"temperature\": 80.5}")
         }
         var out: [(column: Column, value: ShardValue)] = []
+        out.reserveCapacity(object.members.count)
         for (name, item) in object.members {
             guard let column = model.column(named: name) else {
                 throw ShardError(.unknownColumn, "\(model.name) has no column \"\(name)\" (columns: \(model.columns.map(\.name).joined(separator: ", ")))",

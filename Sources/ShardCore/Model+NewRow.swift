@@ -25,14 +25,18 @@ extension Model {
     /// refused: an id chosen outside the counter could later be handed out again.
     /// The returned row has no entry for a key that is still to be made.
     package func newRow(_ values: [String: ShardValue], now: Timestamp = .wallClock()) throws(RowError) -> [String: ShardValue] {
-        for name in values.keys.sorted() where column(named: name) == nil {
+        // Sorted only when one is unknown (the first by name is named): a sort per row was
+        // a tenth of a bulk add's decoding.
+        if values.keys.contains(where: { column(named: $0) == nil }), let name = values.keys.filter({ column(named: $0) == nil }).min() {
             throw RowError(code: .unknownColumn, column: name,
                            message: "\(self.name) has no column \"\(name)\" (columns: \(columns.map(\.name).joined(separator: ", ")))")
         }
         let madeKey = id != .client
         var row: [String: ShardValue] = [:]
-        for column in columns {
-            let isKey = primaryKey.contains(column.name)
+        row.reserveCapacity(columns.count)
+        let keyPositions = primaryKeyPositions
+        for (position, column) in columns.enumerated() {
+            let isKey = keyPositions.contains(position)
             let given = values[column.name]
             if isKey && madeKey {
                 if let given, !given.isNull {

@@ -30,8 +30,10 @@ package struct AddRequest: Sendable {
         // One instant for every row of the request (config.md `default = "now"`).
         let now = reader.now()
         for input in inputs {
+            let values = try ArgumentReader.columnValues(input, of: model, argument: "values")
             var given: [String: ShardValue] = [:]
-            for (column, value) in try ArgumentReader.columnValues(input, of: model, argument: "values") { given[column.name] = value }
+            given.reserveCapacity(values.count)
+            for (column, value) in values { given[column.name] = value }
             do {
                 rows.append(try model.newRow(given, now: now))
             } catch {

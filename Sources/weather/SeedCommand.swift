@@ -15,7 +15,8 @@ struct SeedCommand: AsyncParsableCommand {
             year 2026, both drawn from --seed, so that the same command writes the same rows.
 
             Rows go in batches of --batch-size rows, one `add` with `rows` and one `commit` per \
-            batch. Reports are sent per shard, each batch naming the shard of its locations. \
+            batch. Reports are sent per shard, each batch naming the shard of its locations, \
+            over one more connection per shard, so that the shards' batches are written at once. \
             Progress goes to standard error: a bar with rate and ETA on a terminal, plain lines \
             otherwise; the summary to standard output.
             """
@@ -49,7 +50,9 @@ struct SeedCommand: AsyncParsableCommand {
         let session = try await connection.connect(client: "weather seed")
         defer { session.close() }
         try await Console.reportingErrors("seed") {
-            var seeder = Seeder(session: session, batchSize: batchSize, seed: seed)
+            var seeder = Seeder(session: session, batchSize: batchSize, seed: seed) { [connection] shard in
+                try await connection.connect(client: "weather seed \(shard)")
+            }
             try await seeder.seed(locations: locations, reportsPerLocation: reportsPerLocation)
         }
     }
@@ -65,14 +68,20 @@ struct Seeder {
     private var done = 0
     private var locationsPerShard: [String: Int] = [:]
     private var reportsPerShard: [String: Int] = [:]
+    /// Opens the session that writes one shard's reports.
+    private let connect: @Sendable (String) async throws -> ShardSession
+    private var shardSessions: [String: ShardSession] = [:]
+    /// Each shard's batch being written, with its row count: at most one per shard.
+    private var writing: [String: (task: Task<Void, Error>, rows: Int)] = [:]
 
     /// The first instant of the year the report times are spread over (2026-01-01T00:00:00Z).
     static let yearStart = Date(timeIntervalSince1970: 1_767_225_600)
     static let secondsInYear = 365 * 86_400
 
-    init(session: ShardSession, batchSize: Int, seed: UInt64) {
+    init(session: ShardSession, batchSize: Int, seed: UInt64, connect: @escaping @Sendable (String) async throws -> ShardSession) {
         self.session = session
         self.batchSize = batchSize
+        self.connect = connect
         generator = SeededGenerator(seed: seed)
     }
 
@@ -100,6 +109,8 @@ struct Seeder {
         for shard in session.server.shards where pending[shard]?.isEmpty == false {
             try await flush(shard)
         }
+        for shard in session.server.shards { try await finishWriting(shard) }
+        for other in shardSessions.values { other.close() }
         progress.finish()
 
         let seconds = progress.elapsed
@@ -113,12 +124,33 @@ struct Seeder {
         }
     }
 
-    /// Adds the pending reports of `shard` (named in the request: their locations live there).
+    /// Adds the pending reports of `shard` (named in the request: their locations live there)
+    /// on the shard's own session, without waiting: the other shards' batches go meanwhile.
     private mutating func flush(_ shard: String) async throws {
         guard let reports = pending.removeValue(forKey: shard), !reports.isEmpty else { return }
-        try await session.add(contentsOf: reports, shard: shard)
+        try await finishWriting(shard)
+        let writer: ShardSession
+        if let known = shardSessions[shard] {
+            writer = known
+        } else {
+            writer = try await connect(shard)
+            shardSessions[shard] = writer
+        }
+        let task = Task {
+            try await writer.add(contentsOf: reports, shard: shard)
+            try await writer.commit()
+            try await writer.expungeAll()
+        }
+        writing[shard] = (task, reports.count)
         reportsPerShard[shard, default: 0] += reports.count
-        try await commit(rows: reports.count)
+    }
+
+    /// Waits for the batch being written on `shard`, if any, and counts it.
+    private mutating func finishWriting(_ shard: String) async throws {
+        guard let (task, rows) = writing.removeValue(forKey: shard) else { return }
+        try await task.value
+        done += rows
+        progress.update(done)
     }
 
     /// Commits a batch and forgets its objects, so that the daemon's identity map of this

@@ -60,7 +60,7 @@ import Testing
 
     @Test func seedAddsRowsOnEveryShard() throws {
         let daemon = try Daemon()
-        let result = try Self.weather(["seed", "--locations", "40", "--reports-per-location", "5", "--batch-size", "64"], socket: daemon.socketPath)
+        let result = try Self.weather(["seed", "--locations", "40", "--reports-per-location", "5", "--batch-size", "16"], socket: daemon.socketPath)
         #expect(result.status == 0, "\(result.output)")
         #expect(try Self.count("WeatherLocation", daemon) == 40)
         #expect(try Self.count("Report", daemon) == 200)

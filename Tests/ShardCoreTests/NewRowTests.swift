@@ -58,6 +58,9 @@ import ShardProtocol
         let unknown = #expect(throws: RowError.self) { try location.newRow(["continent": .text("Asia"), "city": .text("x"), "country": .text("JP")]) }
         #expect(unknown?.code == .unknownColumn)
         #expect(unknown?.message.contains("columns: id, continent, city") == true)
+        // Several unknown: the first by name is named, whatever the dictionary's order.
+        let two = #expect(throws: RowError.self) { try location.newRow(["zeta": .int(1), "city": .text("x"), "alpha": .int(2), "continent": .text("Asia")]) }
+        #expect(two?.column == "alpha")
         let wrong = #expect(throws: RowError.self) { try report.newRow(["location_id": .text("1")]) }
         #expect(wrong?.code == .invalidValue)
         #expect(wrong?.column == "location_id")
