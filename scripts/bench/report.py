@@ -913,6 +913,7 @@ def round_trip_section(results):
     out.append("")
     out.extend(floor_explained(summary, {r.get("workload"): r for r in f.get("store") or []}))
     out.extend(insert_floor_rows(results))
+    out.extend(postgres_target_rows(results))
     pipelined = f.get("pipelined") or {}
     prow = []
     for op in ("get", "ping"):
@@ -957,6 +958,36 @@ def insert_floor_rows(results):
             (w.get("started") or "?")[:16].replace("T", " "), "",
             table(["layout", "(7) through shardd, best client", "direct, every shard at once", "share", "at least 80%"],
                   rows, ["---", "--:", "--:", "--:", "---"]), ""]
+
+
+def postgres_target_rows(results):
+    """Target 4 from the workloads step: one client's PostgreSQL get against ping + libpq's
+    direct statement + 30 µs, and 16 pipelining clients on the mixed layout against 4 SQLite."""
+    w = results.get("workloads") or {}
+    records = w.get("records") or []
+    rows = []
+    get = find(records, layout="mixed", case="floor-postgres")
+    ping = find(records, layout="mixed", case="floor", workload="ping")
+    direct = storebench(w, "postgres", "point_select")
+    if ok(get) and ok(ping) and direct:
+        bound = ping["p50_us"] + direct["mean_us"] + 30
+        rows.append(["PostgreSQL get p50, 1 client (Python loop), shard known, fresh", us(get["p50_us"]),
+                     "ping %s + libpq direct %s (storebench, mean) + 30 µs = %s" % (
+                         us(ping["p50_us"]), us(direct["mean_us"]), us(bound)),
+                     verdict(get["p50_us"], lambda v: v <= bound)])
+    pipeline = w.get("settings", {}).get("pipeline", 16)
+    mixed, sqlite4 = (find(records, layout=l, case="2", system="shardd-weather", clients=16, pipeline=pipeline)
+                      for l in ("mixed", "sqlite4"))
+    if ok(mixed) and ok(sqlite4):
+        share = mixed["per_second"] / sqlite4["per_second"]
+        rows.append(["16 clients x %d pipelined gets (weather load), mixed layout" % pipeline,
+                     "%s gets/s" % num(mixed["per_second"]),
+                     "60%% of 4 SQLite shards' %s gets/s: %.0f%%" % (num(sqlite4["per_second"]), 100 * share),
+                     verdict(share, lambda v: v >= 0.6)])
+    if not rows:
+        return []
+    return ["Target 4, from the workloads step of %s:" % (w.get("started") or "?")[:16].replace("T", " "), "",
+            table(["what", "measured", "bound", ""], rows, ["---", "--:", "---", "---"]), ""]
 
 
 def floor_explained(summary, store):
