@@ -29,7 +29,10 @@ extension Shard {
     /// out waits for the next rather than taking a connection of its own. Measured with 16
     /// sessions x 16 pipelined gets on 2 SQLite + 2 PostgreSQL shards (release builds, in
     /// turns): without batches 14-17k gets/s; batches as many as the pool's 8 connections
-    /// 18-23k (most gets still ran alone); two 22-28k; one 23-28k.
+    /// 18-23k (most gets still ran alone); two 22-28k; one 23-28k. With a session's gets read
+    /// ahead (`Session.readAhead`): two 33-44k, one 35-49k, four 35-39k (six rounds of two and
+    /// one, three of four): one's lead is within the noise, and two keep a slow batch from
+    /// holding every get of the shard.
     static func readBatchRunners(poolSize: Int) -> Int { min(2, poolSize) }
 
     /// Runs a statement that only reads, outside any transaction, together with the reads of
