@@ -25,9 +25,8 @@ extension Model {
     /// refused: an id chosen outside the counter could later be handed out again.
     /// The returned row has no entry for a key that is still to be made.
     package func newRow(_ values: [String: ShardValue], now: Timestamp = .wallClock()) throws(RowError) -> [String: ShardValue] {
-        // Sorted only when one is unknown (the first by name is named): a sort per row was
-        // a tenth of a bulk add's decoding.
-        if values.keys.contains(where: { column(named: $0) == nil }), let name = values.keys.filter({ column(named: $0) == nil }).min() {
+        // The first unknown by name, without a sort per row (a tenth of a bulk add's decoding).
+        if let name = values.keys.filter({ column(named: $0) == nil }).min() {
             throw RowError(code: .unknownColumn, column: name,
                            message: "\(self.name) has no column \"\(name)\" (columns: \(columns.map(\.name).joined(separator: ", ")))")
         }

@@ -1,4 +1,4 @@
-/// Who runs a shard's batched reads, and what waits for them (`ReadBatcher`): a value type,
+/// Who runs a shard's batched reads, and what waits for them (`Shard.readBatched`): a value type,
 /// tested without I/O.
 ///
 /// A read that arrives while fewer than `runners` reads are running becomes a runner itself
@@ -33,10 +33,7 @@ package struct ReadBatchQueue<Waiter> {
     /// A read that could not run waits. True when a runner freed meanwhile: the caller then
     /// starts one (already counted as active) for what waits.
     package mutating func park(_ waiter: Waiter) -> Bool {
-        waiting.append(waiter)
-        guard active < runners else { return false }
-        active += 1
-        return true
+        park(contentsOf: [waiter]) > 0
     }
 
     /// Several reads wait at once. Returns how many runners the caller starts for them

@@ -53,7 +53,7 @@ extension Shard {
         return try await withCheckedThrowingContinuation { continuation in
             // A runner may have stopped since `arrive`: then this read starts one.
             if batchedReads.withLock({ $0.park(BatchedRead(statement: statement, answer: .waiter(continuation))) }) {
-                Task { await drain(batchedReads.withLock { $0.next() }) }
+                startRunners(1)
             }
         }
     }
@@ -65,8 +65,7 @@ extension Shard {
         precondition(dialect.batchesReads, "readSoon is for shards that batch their reads")
         let pending = statements.map { _ in PendingRead() }
         let reads = zip(statements, pending).map { BatchedRead(statement: $0, answer: .pending($1)) }
-        let starts = batchedReads.withLock { $0.park(contentsOf: reads) }
-        for _ in 0..<starts { Task { await drain(batchedReads.withLock { $0.next() }) } }
+        startRunners(batchedReads.withLock { $0.park(contentsOf: reads) })
         return pending
     }
 
@@ -78,6 +77,11 @@ extension Shard {
     private func handOff() {
         let next = batchedReads.withLock { $0.next() }
         if !next.isEmpty { Task { await drain(next) } }
+    }
+
+    /// Starts `count` runners the queue has counted as active, each on the reads waiting.
+    private func startRunners(_ count: Int) {
+        for _ in 0..<count { Task { await drain(batchedReads.withLock { $0.next() }) } }
     }
 
     /// Runs `batch`, then the batches of reads waiting, until none waits.

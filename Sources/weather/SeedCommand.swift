@@ -138,8 +138,7 @@ struct Seeder {
         }
         let task = Task {
             try await writer.add(contentsOf: reports, shard: shard)
-            try await writer.commit()
-            try await writer.expungeAll()
+            try await Seeder.commitBatch(on: writer)
         }
         writing[shard] = (task, reports.count)
         reportsPerShard[shard, default: 0] += reports.count
@@ -149,15 +148,23 @@ struct Seeder {
     private mutating func finishWriting(_ shard: String) async throws {
         guard let (task, rows) = writing.removeValue(forKey: shard) else { return }
         try await task.value
-        done += rows
-        progress.update(done)
+        count(rows)
     }
 
-    /// Commits a batch and forgets its objects, so that the daemon's identity map of this
-    /// session stays small however many rows are seeded.
+    /// Commits a batch of the main session's (the locations) and counts it.
     private mutating func commit(rows: Int) async throws {
+        try await Seeder.commitBatch(on: session)
+        count(rows)
+    }
+
+    /// Commits a batch and forgets its objects, so that the daemon's identity map of the
+    /// session stays small however many rows are seeded.
+    private static func commitBatch(on session: ShardSession) async throws {
         try await session.commit()
         try await session.expungeAll()
+    }
+
+    private mutating func count(_ rows: Int) {
         done += rows
         progress.update(done)
     }
