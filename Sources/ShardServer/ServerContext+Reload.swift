@@ -98,7 +98,8 @@ extension ServerContext {
         return errors.isEmpty ? nil : errors
     }
 
-    /// How long a reload's `ALTER TABLE` on PostgreSQL waits for an open transaction's lock.
+    /// How long a reload's schema change waits for an open transaction's lock (PostgreSQL's
+    /// `lock_timeout`, SQLite's busy timeout).
     static let reloadLockTimeoutMs = 2000
 
     /// Brings every reachable shard of `candidate` up to its models (config.md "Changing

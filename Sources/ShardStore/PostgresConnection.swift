@@ -46,6 +46,13 @@ package final class PostgresConnection: ShardConnection {
     /// Nothing to free: libpq keeps no cache beyond the prepared statements' names.
     package func releaseMemory() {}
 
+    package func waitingForLocks<T>(atMostMs ms: Int, _ body: () throws -> T) throws -> T {
+        // Set for the session, not LOCAL: `body` opens and ends its own transactions.
+        try execute("SET lock_timeout = \(ms)")
+        defer { try? execute("RESET lock_timeout") }
+        return try body()
+    }
+
     package func close() {
         if let handle {
             PQfinish(handle)

@@ -21,7 +21,9 @@ final class SQLiteConnection: ShardConnection {
     /// Statements kept prepared per connection; beyond this the cache starts over, which
     /// only matters for clients sending endless distinct raw SQL.
     static let statementCacheLimit = 512
-    /// How long a writer waits for another connection's lock before giving up.
+    /// How long a writer waits for another connection's lock when no statement timeout
+    /// bounds it (with one, the wait is the statement's: protocol.md's `timeout` is a
+    /// request past `request_timeout_ms`, as on PostgreSQL, never an earlier bound of ours).
     static let busyTimeoutMs: Int32 = 5000
 
     /// How long one statement may run before it is interrupted (`timeout`); nil: no bound.
@@ -51,7 +53,7 @@ final class SQLiteConnection: ShardConnection {
         self.shard = shard
         self.walPath = path + "-wal"
         self.statementTimeoutNs = statementTimeoutMs.map { UInt64($0) * 1_000_000 }
-        self.lockWaitMs = min(SQLiteConnection.busyTimeoutMs, Int32(clamping: statementTimeoutMs ?? Int(SQLiteConnection.busyTimeoutMs)))
+        self.lockWaitMs = statementTimeoutMs.map { Int32(clamping: $0) } ?? SQLiteConnection.busyTimeoutMs
     }
 
     /// Opens (creating it and its directory if missing) the SQLite file at `path`.
@@ -156,6 +158,12 @@ final class SQLiteConnection: ShardConnection {
         if bounded != (inlineDeadline != .max) { sqlite3_busy_timeout(db, bounded ? 0 : lockWaitMs) }
         inlineDeadline = deadline ?? .max
         return inlineStop
+    }
+
+    func waitingForLocks<T>(atMostMs ms: Int, _ body: () throws -> T) throws -> T {
+        sqlite3_busy_timeout(db, min(lockWaitMs, Int32(clamping: ms)))
+        defer { sqlite3_busy_timeout(db, inlineDeadline != .max ? 0 : lockWaitMs) }
+        return try body()
     }
 
     func releaseMemory() {

@@ -66,24 +66,25 @@ package struct SchemaMigration: Sendable {
 
     /// Makes `drift`'s additive changes on its shard in one transaction; `onStatement` sees
     /// each statement before it runs. Nothing is made when the drift has refused differences.
-    /// - Parameter lockTimeoutMs: on PostgreSQL, how long a statement waits for a table's
-    ///   lock (a reload's, while sessions serve: an `ALTER TABLE` waiting behind an open
-    ///   transaction would hold up every later reader of the table); nil: as long as the
-    ///   statement timeout. SQLite waits its busy timeout for the write lock either way.
+    /// - Parameter lockTimeoutMs: how long the change waits for a lock an open transaction
+    ///   holds (a reload's, while sessions serve: on PostgreSQL an `ALTER TABLE` waiting
+    ///   behind it would hold up every later reader of the table; on SQLite the write lock);
+    ///   nil: as long as the statement timeout.
     package func apply(_ drift: SchemaDrift, on shard: Shard, lockTimeoutMs: Int? = nil,
                        onStatement: @escaping @Sendable (String) -> Void = { _ in }) async throws {
         precondition(drift.refused.isEmpty, "refused differences are never applied")
         let statements = drift.statements
         guard !statements.isEmpty else { return }
-        let lockTimeout = shard.dialect.backend == .postgres ? lockTimeoutMs : nil
         try await shard.withConnection { connection in
-            _ = try connection.inTransaction {
-                if let lockTimeout { try connection.execute("SET LOCAL lock_timeout = \(lockTimeout)") }
-                for sql in statements {
-                    onStatement(sql)
-                    try connection.execute(sql)
+            let change = {
+                _ = try connection.inTransaction {
+                    for sql in statements {
+                        onStatement(sql)
+                        try connection.execute(sql)
+                    }
                 }
             }
+            if let lockTimeoutMs { try connection.waitingForLocks(atMostMs: lockTimeoutMs, change) } else { try change() }
         }
     }
 

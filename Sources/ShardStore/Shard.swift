@@ -572,6 +572,7 @@ final class CountingConnection: ShardConnection {
     func close() { inner.close() }
     func releaseMemory() { inner.releaseMemory() }
     func limitInlineWork(until deadline: UInt64?) -> InlineStop { inner.limitInlineWork(until: deadline) }
+    func waitingForLocks<T>(atMostMs ms: Int, _ body: () throws -> T) throws -> T { try inner.waitingForLocks(atMostMs: ms, body) }
     func runBatch(_ statements: [Statement]) -> [Result<QueryResult, BackendError>] {
         let results = inner.runBatch(statements.map(hidden.rewriting))
         for result in results {

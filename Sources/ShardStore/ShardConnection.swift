@@ -53,6 +53,11 @@ package protocol ShardConnection: AnyObject {
     /// per statement, in order, one failing leaving the others' results as they are. A
     /// backend with a pipeline (PostgreSQL) sends them together and waits for them together.
     func runBatch(_ statements: [Statement]) -> [Result<QueryResult, BackendError>]
+    /// Runs `body` (transactions included) with each wait for another connection's lock
+    /// bounded by `ms` rather than the statement timeout; past it, the waiting statement
+    /// fails with the cause `timedOut`. For work that must not queue behind an open
+    /// transaction for long (a reload's `ALTER TABLE`).
+    func waitingForLocks<T>(atMostMs ms: Int, _ body: () throws -> T) throws -> T
 }
 
 extension ShardConnection {

@@ -520,6 +520,36 @@ struct PostgresConnectionTests {
         }
     }
 
+    @Test("waitingForLocks bounds a wait for a table's lock, and the session's bound is reset after it")
+    func waitingForLocksBoundsTheWait() async throws {
+        try await PostgresTestDatabase.with(poolSize: 2) { db in
+            try await db.execute("CREATE TABLE lk (id BIGINT PRIMARY KEY)")
+            let holder = try await db.shard.lease()
+            try await holder.run { connection in
+                try connection.begin(recordingChanges: false)
+                try connection.execute("LOCK TABLE lk IN ACCESS SHARE MODE")
+            }
+            // Had the ALTER waited unbounded, this commit would have let it through.
+            let release = Task {
+                try await Task.sleep(for: .seconds(3))
+                try await holder.run { try $0.commit() }
+            }
+            let setting = try await db.shard.withConnection { connection in
+                let error = #expect(throws: BackendError.self) {
+                    try connection.waitingForLocks(atMostMs: 200) {
+                        try connection.inTransaction { try connection.execute("ALTER TABLE lk ADD COLUMN note TEXT") }
+                    }
+                }
+                #expect(error?.cause == .timedOut && error?.backendCode == "55P03", "\(String(describing: error))")
+                #expect(!connection.isInTransaction)
+                return try connection.run(Statement("SHOW lock_timeout", resultTypes: [.text])).rows
+            }
+            #expect(setting == [[.text("0")]])
+            try await release.value
+            await holder.release()
+        }
+    }
+
     // MARK: - Errors
 
     @Test("statement errors map to protocol codes with SQLSTATE, SQL and message")

@@ -271,6 +271,55 @@ import Testing
         #expect(rows == [[.int(1)], [.int(2)]])
     }
 
+    /// Two connections to one file: `holder` in a transaction (SQLite's write lock), and a
+    /// thread of its own that commits it `seconds` after `waiter` is about to ask for the lock
+    /// (threads, not the test's task: a loaded host may resume a task seconds late).
+    func writeLockHeld(for seconds: Double, timeoutMs: Int,
+                       _ waiter: @escaping @Sendable (SQLiteConnection) throws -> Void) async throws {
+        let path = directory.path + "/locks.db"
+        nonisolated(unsafe) let holder = try SQLiteConnection.open(path: path, shard: "asia", statementTimeoutMs: timeoutMs)
+        nonisolated(unsafe) let other = try SQLiteConnection.open(path: path, shard: "asia", statementTimeoutMs: timeoutMs)
+        defer { holder.close(); other.close() }
+        try holder.createIfMissing("CREATE TABLE IF NOT EXISTS t (v INTEGER) STRICT")
+        try holder.begin(recordingChanges: false)
+        let asks = DispatchSemaphore(value: 0)
+        _ = try await onThreads(2) { index in
+            if index == 0 {
+                _ = asks.wait(timeout: .now() + 60)
+                Thread.sleep(forTimeInterval: seconds)
+                try holder.commit()
+            } else {
+                asks.signal()
+                try waiter(other)
+            }
+        }
+    }
+
+    /// The wait for another connection's write lock is as long as the statement timeout
+    /// (protocol.md: `timeout` is a request past `request_timeout_ms`, as on PostgreSQL). It
+    /// stopped at 5 s of 30, and CI failed on 12-03: a writer behind `refresh(for_update)`.
+    @Test func aWriterWaitsForTheLockAsLongAsTheStatementTimeout() async throws {
+        try await writeLockHeld(for: 6.5, timeoutMs: 30_000) { waiter in
+            try waiter.begin(recordingChanges: false)
+            _ = try waiter.run(Statement("INSERT INTO t VALUES (1)"))
+            try waiter.commit()
+        }
+    }
+
+    /// `waitingForLocks` bounds the wait below the statement timeout (a reload's ALTER), and
+    /// the connection waits as long as before once it returns.
+    @Test func waitingForLocksBoundsTheWaitForItsBodyOnly() async throws {
+        try await writeLockHeld(for: 1.5, timeoutMs: 30_000) { waiter in
+            // Had it waited its statement timeout, the holder's commit would have let it in.
+            let error = #expect(throws: BackendError.self) {
+                try waiter.waitingForLocks(atMostMs: 200) { try waiter.begin(recordingChanges: false) }
+            }
+            #expect(error?.cause == .timedOut, "\(String(describing: error))")
+            try waiter.begin(recordingChanges: false)
+            try waiter.commit()
+        }
+    }
+
     @Test func aFileThatIsNotADatabaseIsUnavailable() async throws {
         let path = directory.path + "/garbage.db"
         try Data(repeating: 0x41, count: 4096).write(to: URL(fileURLWithPath: path))
