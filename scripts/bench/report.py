@@ -880,6 +880,14 @@ def round_trip_section(results):
                "at once, a thread per shard on the machine's cores (sqlite3 releases the GIL while it steps)."
                % (num(settings.get("reports_per_shard")), num(settings.get("duration_s"), 1), settings.get("rounds", "?")))
     out.append("")
+    targets = issue19_rows(results)
+    if targets:
+        out.append("Every target of issue 19 in this run (each step's time in \"The run\" above), with the floor it is "
+                   "held to; the tables below give each figure's parts:")
+        out.append("")
+        out.append(table(["target", "measured", "bound", "", "floor, or where the rest is explained"], targets,
+                         ["---", "--:", "--:", "---", "---"]))
+        out.append("")
     if f.get("error"):
         out.append("The run failed: %s" % f["error"])
         out.append("")
@@ -932,22 +940,118 @@ def round_trip_section(results):
     return out
 
 
-def insert_floor_rows(results):
-    """Target 6's inserts: workload (7) through shardd against the same INSERTs with every
-    shard's batch at once, both from the workloads step (the run it names)."""
-    w = results.get("workloads") or {}
-    records = w.get("records") or []
+def commit_ratios(results):
+    """two_phase p50 / best_effort p50 per (kind, layout, clients) from the commits step."""
+    records = (results.get("commits") or {}).get("records", [])
+    ratios = {}
+    for layout in LAYOUTS:
+        for kind in ("cross", "single"):
+            for clients in (1, 8):
+                best, two = (find(records, case="commit", layout=layout, workload="commit_" + kind, clients=clients,
+                                  commit=mode) for mode in ("best_effort", "two_phase"))
+                if ok(best) and ok(two):
+                    ratios[(kind, layout, clients)] = two["p50_us"] / best["p50_us"]
+    return ratios
+
+
+def issue19_rows(results):
+    """Issue 19's seven targets in this run, one row per bound: what was measured, the bound,
+    the verdict, and the floor beside it (or where the rest is explained)."""
+    f = results.get("floor") or {}
+    summary = f.get("summary") or {}
+    p50 = lambda target: (summary.get(target) or {}).get("p50_us")
+    direct = {r.get("workload"): r for r in f.get("direct") or []}
+    store = {r.get("workload"): r for r in f.get("store") or []}
+    echo, epoll, nio, ping = p50("echo"), p50("echo-epoll"), p50("echo-nio"), p50("ping")
     rows = []
+
+    def add(target, measured, bound, judged, floor):
+        rows.append([target, measured, bound, judged, floor])
+
+    if ping and echo:
+        add("1 ping p50 ≤ 1.25x echo", us(ping), us(1.25 * echo), verdict(ping, lambda v: v <= 1.25 * echo),
+            "epoll echo %s, NIO's bare echo %s: %.2fx the epoll floor (\"Beneath targets 1-3\")" % (
+                us(epoll), us(nio), ping / epoll) if epoll and nio else "-")
+    idle = (store.get("point_select_inline_after_idle") or {}).get("per_second")
+    for target, name, slack in (("get-shard", "2 get, shard known", 15), ("get-any", "2 get, no shard (4 shards)", 30)):
+        value = p50(target)
+        if value and ping:
+            add("%s ≤ ping + %d µs" % (name, slack), us(value), us(ping + slack),
+                verdict(value, lambda v: v <= ping + slack),
+                "-" if not idle else "ping + a SQLite select after 60 µs idle = %s" % us(ping + 1e6 / idle)
+                if target == "get-shard" else "ping + that select on each of 4 shards, in turn = %s" % us(ping + 4e6 / idle))
+    pipelined = f.get("pipelined") or {}
+    cpu = (pipelined.get("get") or {}).get("daemon_cpu_us_per_request")
+    if cpu is not None:
+        ping_cpu = (pipelined.get("ping") or {}).get("daemon_cpu_us_per_request")
+        tight = (store.get("point_select") or {}).get("per_second")
+        add("3 daemon CPU per pipelined get ≤ 10 µs", "%.1f µs" % cpu, "10 µs", verdict(cpu, lambda v: v <= 10),
+            "a pipelined ping %s, the select alone %s; the profile in \"Beneath targets 1-3\"" % (
+                "%.1f µs" % ping_cpu if ping_cpu is not None else "-", us(1e6 / tight) if tight else "-"))
+    pg = postgres_target_figures(results)
+    if pg.get("get"):
+        get, pg_ping, libpq, bound = pg["get"]
+        add("4 PostgreSQL get p50 ≤ ping + libpq + 30 µs", us(get), us(bound), verdict(get, lambda v: v <= bound),
+            "ping %s + libpq direct %s; the two thread hops in \"Beneath targets 1-3\"" % (us(pg_ping), us(libpq)))
+    if pg.get("pipelined"):
+        mixed, sqlite4, share = pg["pipelined"]
+        add("4 mixed layout 16 x 16 ≥ 60% of 4 SQLite", "%.0f%% (%s gets/s)" % (100 * share, num(mixed)),
+            "60%% of %s" % num(sqlite4), verdict(share, lambda v: v >= 0.6),
+            "libpq's pipeline (storebench); the profile by thread in \"Beneath targets 1-3\"")
+    for target, workload, name in (("top10", "query_top10", "5 top 10"), ("aggregate", "aggregate_avg", "5 group-by")):
+        at_once = (direct.get(workload) or {}).get("at_once_ms")
+        value = p50(target)
+        if value and at_once and ping:
+            bound = 1.2 * at_once * 1000 + ping
+            add("%s ≤ 1.2x direct + ping" % name, us(value), us(bound), verdict(value, lambda v: v <= bound),
+                "direct, every shard at once %s" % us(at_once * 1000))
+    ratios = commit_ratios(results)
+    for kind, limit, name in (("cross", 2.0, "6 two_phase cross-shard commit p50 ≤ 2x best_effort"),
+                              ("single", 1.05, "6 two_phase single-shard commit within 5%")):
+        mine = [r for (k, _, _), r in ratios.items() if k == kind]
+        if mine:
+            add(name, "%.2fx-%.2fx" % (min(mine), max(mine)), "%.2fx" % limit, verdict(max(mine), lambda v: v <= limit),
+                "the fsync floor in \"Commits\"")
+    pauses = [r.get("pause_ms") for r in (results.get("moves") or {}).get("records", [])
+              if r.get("case") == "move" and ok(r) and r.get("pause_ms") is not None]
+    if pauses:
+        add("6 a move's pause ≤ move_pause_ms", "%s-%s ms" % (num(min(pauses)), num(max(pauses))), "2,000 ms",
+            verdict(max(pauses), lambda v: v <= 2000), "-")
+    shares = [share for _, _, share in insert_shares(results).values() if share]
+    if shares:
+        add("6 inserts ≥ 80% of direct, every shard at once", "%.0f%%-%.0f%%" % (100 * min(shares), 100 * max(shares)),
+            "80%", verdict(min(shares), lambda v: v >= 0.8), "direct.py --insert, a thread per shard")
+    m = results.get("memory") or {}
+    for key, limit, name in (("idle_after_load", 50, "7 RSS idle ≤ 50 MiB"),
+                             ("with_sessions", 200, "7 RSS with 1,000 idle sessions ≤ 200 MiB")):
+        rss = (m.get(key) or {}).get("VmRSS")
+        if rss:
+            add(name, mib(rss), "%d MiB" % limit, verdict(rss, lambda v: v <= limit * 1024), "-")
+    return rows
+
+
+def insert_shares(results):
+    """Target 6's inserts per layout: (best (7) record through shardd, the direct floor with
+    every shard at once in rows/s, their share), from the workloads step."""
+    records = (results.get("workloads") or {}).get("records") or []
+    shares = {}
     for layout in LAYOUTS:
         candidates = [find(records, layout=layout, case="7", system=s, workload="insert")
                       for s in ("shardd-python", "shardd-weather-seed")]
         candidates = [c for c in candidates if ok(c)]
         best = max(candidates, key=lambda c: c["per_second"]) if candidates else None
-        floor = find(records, layout=layout, case="direct", workload="insert", pipeline=None)
-        at_once = (floor or {}).get("at_once_per_second")
-        if not best and not floor:
-            continue
-        share = best["per_second"] / at_once if best and at_once else None
+        at_once = (find(records, layout=layout, case="direct", workload="insert", pipeline=None) or {}).get("at_once_per_second")
+        if best or at_once:
+            shares[layout] = (best, at_once, best["per_second"] / at_once if best and at_once else None)
+    return shares
+
+
+def insert_floor_rows(results):
+    """Target 6's inserts: workload (7) through shardd against the same INSERTs with every
+    shard's batch at once, both from the workloads step (the run it names)."""
+    w = results.get("workloads") or {}
+    rows = []
+    for layout, (best, at_once, share) in insert_shares(results).items():
         rows.append([TITLES[layout], "%s rows/s (%s)" % (num(best["per_second"]), best.get("system")) if best else "-",
                      "%s rows/s" % num(at_once) if at_once else "not measured in that run",
                      "%.0f%%" % (100 * share) if share else "-", verdict(share, lambda v: v >= 0.8)])
@@ -960,33 +1064,42 @@ def insert_floor_rows(results):
                   rows, ["---", "--:", "--:", "--:", "---"]), ""]
 
 
-def postgres_target_rows(results):
-    """Target 4 from the workloads step: one client's PostgreSQL get against ping + libpq's
-    direct statement + 30 µs, and 16 pipelining clients on the mixed layout against 4 SQLite."""
+def postgres_target_figures(results):
+    """Target 4's figures from the workloads step: one client's PostgreSQL get with its bound
+    (ping + libpq's direct statement + 30 µs), and the mixed layout's 16 x 16 pipelined gets
+    with 4 SQLite shards' (each None when not measured)."""
     w = results.get("workloads") or {}
     records = w.get("records") or []
-    rows = []
+    figures = {"started": w.get("started"), "pipeline": w.get("settings", {}).get("pipeline", 16)}
     get = find(records, layout="mixed", case="floor-postgres")
     ping = find(records, layout="mixed", case="floor", workload="ping")
     direct = storebench(w, "postgres", "point_select")
     if ok(get) and ok(ping) and direct:
-        bound = ping["p50_us"] + direct["mean_us"] + 30
-        rows.append(["PostgreSQL get p50, 1 client (Python loop), shard known, fresh", us(get["p50_us"]),
-                     "ping %s + libpq direct %s (storebench, mean) + 30 µs = %s" % (
-                         us(ping["p50_us"]), us(direct["mean_us"]), us(bound)),
-                     verdict(get["p50_us"], lambda v: v <= bound)])
-    pipeline = w.get("settings", {}).get("pipeline", 16)
-    mixed, sqlite4 = (find(records, layout=l, case="2", system="shardd-weather", clients=16, pipeline=pipeline)
+        figures["get"] = (get["p50_us"], ping["p50_us"], direct["mean_us"], ping["p50_us"] + direct["mean_us"] + 30)
+    mixed, sqlite4 = (find(records, layout=l, case="2", system="shardd-weather", clients=16, pipeline=figures["pipeline"])
                       for l in ("mixed", "sqlite4"))
     if ok(mixed) and ok(sqlite4):
-        share = mixed["per_second"] / sqlite4["per_second"]
-        rows.append(["16 clients x %d pipelined gets (weather load), mixed layout" % pipeline,
-                     "%s gets/s" % num(mixed["per_second"]),
-                     "60%% of 4 SQLite shards' %s gets/s: %.0f%%" % (num(sqlite4["per_second"]), 100 * share),
+        figures["pipelined"] = (mixed["per_second"], sqlite4["per_second"], mixed["per_second"] / sqlite4["per_second"])
+    return figures
+
+
+def postgres_target_rows(results):
+    """Target 4 from the workloads step, as a table."""
+    figures = postgres_target_figures(results)
+    rows = []
+    if figures.get("get"):
+        get, ping, direct, bound = figures["get"]
+        rows.append(["PostgreSQL get p50, 1 client (Python loop), shard known, fresh", us(get),
+                     "ping %s + libpq direct %s (storebench, mean) + 30 µs = %s" % (us(ping), us(direct), us(bound)),
+                     verdict(get, lambda v: v <= bound)])
+    if figures.get("pipelined"):
+        mixed, sqlite4, share = figures["pipelined"]
+        rows.append(["16 clients x %d pipelined gets (weather load), mixed layout" % figures["pipeline"],
+                     "%s gets/s" % num(mixed), "60%% of 4 SQLite shards' %s gets/s: %.0f%%" % (num(sqlite4), 100 * share),
                      verdict(share, lambda v: v >= 0.6)])
     if not rows:
         return []
-    return ["Target 4, from the workloads step of %s:" % (w.get("started") or "?")[:16].replace("T", " "), "",
+    return ["Target 4, from the workloads step of %s:" % (figures["started"] or "?")[:16].replace("T", " "), "",
             table(["what", "measured", "bound", ""], rows, ["---", "--:", "---", "---"]), ""]
 
 
