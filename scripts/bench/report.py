@@ -991,8 +991,11 @@ def issue19_rows(results):
     pg = postgres_target_figures(results)
     if pg.get("get"):
         get, pg_ping, libpq, bound = pg["get"]
+        pooled = storebench(results.get("workloads") or {}, "postgres", "point_select_pooled")
         add("4 PostgreSQL get p50 ≤ ping + libpq + 30 µs", us(get), us(bound), verdict(get, lambda v: v <= bound),
-            "ping %s + libpq direct %s; the two thread hops in \"Beneath targets 1-3\"" % (us(pg_ping), us(libpq)))
+            "ping %s + libpq direct %s%s" % (us(pg_ping), us(libpq), "; through the shard's pool (the hop to libpq's "
+            "thread and back) the select is %s: ping + that = %s" % (us(pooled["mean_us"]), us(pg_ping + pooled["mean_us"]))
+            if pooled else ""))
     if pg.get("pipelined"):
         mixed, sqlite4, share = pg["pipelined"]
         add("4 mixed layout 16 x 16 ≥ 60% of 4 SQLite", "%.0f%% (%s gets/s)" % (100 * share, num(mixed)),
