@@ -1,4 +1,5 @@
 import ShardCore
+import ShardStore
 
 /// The configuration routed by the placement (`PlacementMap.routing`) and the choosers made
 /// from it: one immutable snapshot, replaced whole when a move's switch changes the
@@ -19,8 +20,8 @@ package final class RoutedConfiguration: Sendable {
     /// Each model's placement group (15.1): its head's name; a model without `shard_by` is
     /// its own (its rows move one by one).
     let groups: [String: String]
-    /// Some shard batches its reads (PostgreSQL): the gets queued behind a get are read
-    /// ahead (`Session.readAhead`).
+    /// Some shard batches its reads (`SQLDialect.batchesReads`): the gets queued behind a get
+    /// are read ahead (`Session.readAhead`), which still asks each shard.
     let batchesReads: Bool
 
     /// - Parameter configuration: already routed by `placement`.
@@ -32,7 +33,7 @@ package final class RoutedConfiguration: Sendable {
         shardChooser = ShardChooser(configuration: configuration)
         executeChooser = ExecuteChooser(configuration: configuration)
         shardOrder = ShardOrder(configuration)
-        batchesReads = configuration.shards.contains { if case .postgres = $0.location { true } else { false } }
+        batchesReads = configuration.shards.contains { SQLDialect(for: $0.location).batchesReads }
         groups = Dictionary(uniqueKeysWithValues: configuration.models.map { model in
             (model.name, configuration.placementChain(of: model.name)?.last?.model.name ?? model.name)
         })

@@ -115,3 +115,13 @@ package struct SQLDialect: Sendable, Hashable {
         return statements
     }
 }
+
+extension SQLDialect {
+    /// The dialect of a shard at `location` (in an extension: the struct keeps its memberwise init).
+    package init(for location: ShardLocation) {
+        switch location {
+        case .sqlite: self = .sqlite
+        case .postgres: self = .postgres
+        }
+    }
+}

@@ -13,11 +13,11 @@ extension Shard {
         let timeout = StatementTimeout(statementTimeoutMs)
         switch spec.location {
         case .sqlite(let path):
-            return Shard(spec: spec, dialect: .sqlite, timeout: timeout) { () throws(BackendError) in
+            return Shard(spec: spec, dialect: SQLDialect(for: spec.location), timeout: timeout) { () throws(BackendError) in
                 try SQLiteConnection.open(path: path, shard: name, statementTimeoutMs: timeout.milliseconds)
             }
         case .postgres(let uri):
-            return Shard(spec: spec, dialect: .postgres, timeout: timeout) { () throws(BackendError) in
+            return Shard(spec: spec, dialect: SQLDialect(for: spec.location), timeout: timeout) { () throws(BackendError) in
                 try PostgresConnection.connect(uri: uri, shard: name, statementTimeoutMs: timeout.milliseconds,
                                                requirePreparedTransactions: requirePreparedTransactions)
             }
